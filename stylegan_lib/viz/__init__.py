@@ -1,0 +1,1 @@
+"""Pictures: image grids, one function per paper figure, and the widgets the chapters use."""
