@@ -1,0 +1,228 @@
+"""Model configurations and the named presets of the book.
+
+A preset name is ``SCALE`` or ``SCALE/VARIANT``:
+
+* SCALE is the size of the networks: ``paper-1024`` (NVIDIA's official FFHQ generator and
+  discriminator, layer for layer), ``paper-512`` / ``paper-256`` (the same architecture at the
+  resolutions of the other official releases), and ``book-32`` / ``book-64`` (narrow networks a
+  laptop CPU can train, used throughout the book).
+* VARIANT is one configuration of the paper's ablations:
+
+  ====================  =========================================================
+  Table 1               ``config-A`` … ``config-F``
+  Table 4               ``traditional-0``, ``traditional-8``,
+                        ``style-based-0``, ``style-based-1``, ``style-based-2``,
+                        ``style-based-8``
+  Table 2               ``mixing-0``, ``mixing-50``, ``mixing-90``, ``mixing-100``
+  ====================  =========================================================
+
+  A bare variant (``config-A``) means ``paper-1024/config-A``; a bare scale means its
+  configuration F, the paper's final StyleGAN.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that fixes the architecture of G and D (plus the mixing probability of training).
+
+    Channel count at resolution 2^r (the official ``nf(stage)`` with stage = r − 1):
+    ``max(fmap_min, min(fmap_base / 2^stage, fmap_max))``.
+    """
+
+    img_resolution: int = 1024
+    img_channels: int = 3
+    z_dim: int = 512
+    w_dim: int = 512
+    # Mapping network f: Z -> W (Figure 1b, left).
+    mapping_layers: int = 8
+    mapping_fmaps: int = 512
+    mapping_lr_mul: float = 0.01
+    w_avg_beta: float = 0.995
+    # Channels per resolution.
+    fmap_base: int = 8192
+    fmap_max: int = 512
+    fmap_min: int = 1
+    # Synthesis network g.
+    architecture: str = "style"  # "style" (Figure 1b) or "traditional" (Figure 1a)
+    const_input: bool = True  # learned 4x4 constant (config D on) vs. latent into a dense layer
+    use_noise: bool = True  # per-layer noise inputs "B" (config E on)
+    blur_filter: tuple[int, ...] | None = (1, 2, 1)  # low-pass after up / before down (config B on)
+    fused_scale_min_res: int = 128  # fused transposed / strided conv from this resolution on
+    # Training-time regularisation that belongs to a configuration (config F: 0.9).
+    style_mixing_prob: float = 0.9
+    # Discriminator.
+    mbstd_group_size: int = 4
+    mbstd_num_features: int = 1
+
+    def __post_init__(self):
+        r = self.img_resolution
+        if not isinstance(r, int) or r < 8 or r > 1024 or r & (r - 1):
+            raise ValueError(
+                f"img_resolution must be a power of two from 8 to 1024, got {r!r}; "
+                "pick one of 8, 16, 32, 64, 128, 256, 512, 1024"
+            )
+        if self.architecture not in ("style", "traditional"):
+            raise ValueError(f"architecture must be 'style' or 'traditional', got {self.architecture!r}")
+        if self.mapping_layers < 0:
+            raise ValueError(f"mapping_layers must be >= 0, got {self.mapping_layers}")
+        if self.mapping_layers == 0 and self.z_dim != self.w_dim:
+            raise ValueError("with mapping_layers=0, w is the normalised z: z_dim must equal w_dim")
+        if not 0.0 <= self.style_mixing_prob <= 1.0:
+            raise ValueError(f"style_mixing_prob must be in [0, 1], got {self.style_mixing_prob}")
+        if self.blur_filter is not None:
+            object.__setattr__(self, "blur_filter", tuple(int(v) for v in self.blur_filter))
+
+    # -- derived quantities -------------------------------------------------------------------
+    @property
+    def resolution_log2(self) -> int:
+        return self.img_resolution.bit_length() - 1
+
+    @property
+    def resolutions(self) -> list[int]:
+        """4, 8, …, img_resolution."""
+        return [2**r for r in range(2, self.resolution_log2 + 1)]
+
+    @property
+    def num_ws(self) -> int:
+        """Number of style inputs: two per resolution for the style-based G, one for Figure 1a."""
+        return 2 * len(self.resolutions) if self.architecture == "style" else 1
+
+    @property
+    def num_layers(self) -> int:
+        """Number of convolution layers (and noise inputs) of the synthesis network."""
+        return 2 * len(self.resolutions)
+
+    def nf(self, stage: int) -> int:
+        """Feature maps at ``stage`` (= log2(resolution) − 1), as in the official code."""
+        return max(self.fmap_min, min(int(self.fmap_base / (2.0**stage)), self.fmap_max))
+
+    def channels(self, res: int) -> int:
+        """Feature maps of the synthesis block at resolution ``res`` (also D's block input)."""
+        return self.nf(res.bit_length() - 2)
+
+    def fused(self, res: int) -> bool:
+        """Whether the block producing (G) or consuming (D) resolution ``res`` uses a fused conv."""
+        return res >= self.fused_scale_min_res
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["blur_filter"] = list(self.blur_filter) if self.blur_filter is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown ModelConfig fields {unknown}; known fields: {sorted(known)}")
+        return cls(**d)
+
+    def replace(self, **changes) -> "ModelConfig":
+        return dataclasses.replace(self, **changes)
+
+
+# ------------------------------------------------------------------------------------------
+# Scales: how big the networks are.
+# ------------------------------------------------------------------------------------------
+SCALES: dict[str, dict[str, Any]] = {
+    "paper-1024": dict(img_resolution=1024),
+    "paper-512": dict(img_resolution=512),
+    "paper-256": dict(img_resolution=256),
+    # 32x32 with 128/128/128/64 channels, 128-d latents: about 35 images/s of G+D training on
+    # two CPU cores (benchmarks/README.md).
+    "book-32": dict(
+        img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
+        fmap_base=1024, fmap_max=128, fmap_min=64,
+    ),
+    "book-64": dict(
+        img_resolution=64, z_dim=256, w_dim=256, mapping_fmaps=256,
+        fmap_base=2048, fmap_max=256, fmap_min=32,
+    ),
+    # A tiny network for tests and the live demo of the training chapter.
+    "tiny-16": dict(
+        img_resolution=16, z_dim=32, w_dim=32, mapping_layers=2, mapping_fmaps=32,
+        fmap_base=128, fmap_max=32, fmap_min=16,
+    ),
+}
+
+# ------------------------------------------------------------------------------------------
+# Variants: the paper's ablations (Tables 1, 2 and 4).
+# ------------------------------------------------------------------------------------------
+_TRADITIONAL = dict(architecture="traditional", use_noise=False, style_mixing_prob=0.0)
+VARIANTS: dict[str, dict[str, Any]] = {
+    # Table 1. A: Progressive GAN baseline (nearest up/down, no mapping, latent into layer one).
+    "config-A": dict(_TRADITIONAL, mapping_layers=0, blur_filter=None),
+    # B: + tuning, incl. bilinear up/down (the [1,2,1] blur).
+    "config-B": dict(_TRADITIONAL, mapping_layers=0),
+    # C: + mapping network and styles (AdaIN); the latent still enters the first layer.
+    "config-C": dict(const_input=False, use_noise=False, style_mixing_prob=0.0),
+    # D: + learned constant input instead of the traditional input.
+    "config-D": dict(use_noise=False, style_mixing_prob=0.0),
+    # E: + noise inputs.
+    "config-E": dict(style_mixing_prob=0.0),
+    # F: + mixing regularisation (90 %): the final StyleGAN.
+    "config-F": dict(),
+    # Table 4: depth of the mapping network, traditional vs style-based generator.
+    "traditional-0": dict(_TRADITIONAL, mapping_layers=0),
+    "traditional-8": dict(_TRADITIONAL, mapping_layers=8),
+    "style-based-0": dict(mapping_layers=0),
+    "style-based-1": dict(mapping_layers=1),
+    "style-based-2": dict(mapping_layers=2),
+    "style-based-8": dict(mapping_layers=8),
+    # Table 2: style-mixing probability during training.
+    "mixing-0": dict(style_mixing_prob=0.0),
+    "mixing-50": dict(style_mixing_prob=0.5),
+    "mixing-90": dict(style_mixing_prob=0.9),
+    "mixing-100": dict(style_mixing_prob=1.0),
+}
+
+DEFAULT_SCALE = "paper-1024"
+BOOK_PRESET = "book-32"
+
+
+def preset_names() -> list[str]:
+    """Every valid preset name."""
+    names = list(SCALES)
+    names += [f"{s}/{v}" for s in SCALES for v in VARIANTS]
+    names += list(VARIANTS)
+    return names
+
+
+def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
+    """The ``ModelConfig`` of a preset name (see the module docstring), with optional overrides."""
+    if isinstance(name, ModelConfig):
+        return name.replace(**overrides) if overrides else name
+    if not isinstance(name, str):
+        raise TypeError(f"preset must be a name or a ModelConfig, got {type(name).__name__}")
+    scale, _, variant = name.partition("/")
+    if not variant and scale in VARIANTS:
+        scale, variant = DEFAULT_SCALE, scale
+    if scale not in SCALES or (variant and variant not in VARIANTS):
+        raise ValueError(
+            f"unknown preset {name!r}. Scales: {', '.join(SCALES)}; variants: "
+            f"{', '.join(VARIANTS)}; combine them as 'book-32/config-C'"
+        )
+    kwargs: dict[str, Any] = {}
+    kwargs.update(SCALES[scale])
+    kwargs.update(VARIANTS.get(variant, {}))
+    if kwargs.get("mapping_layers", 8) == 0:
+        kwargs["w_dim"] = kwargs.get("z_dim", 512)
+    kwargs.update(overrides)
+    return ModelConfig(**kwargs)
+
+
+def describe_differences(a: ModelConfig, b: ModelConfig) -> dict[str, tuple[Any, Any]]:
+    """Fields that differ between two configurations: {field: (value in a, value in b)}."""
+    da, db = a.to_dict(), b.to_dict()
+    return {k: (da[k], db[k]) for k in da if da[k] != db[k]}
+
+
+__all__ = [
+    "ModelConfig", "SCALES", "VARIANTS", "get_config", "preset_names", "describe_differences",
+    "BOOK_PRESET",
+]

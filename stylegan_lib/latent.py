@@ -1,0 +1,90 @@
+"""Moving around latent space: interpolation and style mixing."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
+    """Linear interpolation a + (b − a)·t, the path used in W."""
+    return a + (b - a) * t
+
+
+def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """x / ‖x‖ along the last axis."""
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
+    r"""Spherical interpolation of the *directions* of a and b, the path used in Z:
+
+    .. math::  \text{slerp}(a, b; t) = \frac{\sin((1-t)\theta)}{\sin\theta}\hat a
+               + \frac{\sin(t\theta)}{\sin\theta}\hat b,\qquad \cos\theta = \hat a\cdot\hat b
+
+    Returns unit vectors (z is normalised anyway by the mapping network's first step).
+    """
+    a, b = normalize(a), normalize(b)
+    t = torch.as_tensor(t, dtype=a.dtype, device=a.device)
+    if t.ndim == 1:
+        t = t[:, None]
+    cos = (a * b).sum(-1, keepdim=True).clamp(-1.0, 1.0)
+    theta = torch.acos(cos)
+    # Equivalent closed form that stays finite when a ≈ b: rotate a towards b by tθ.
+    c = normalize(b - cos * a)
+    out = a * torch.cos(t * theta) + c * torch.sin(t * theta)
+    return normalize(torch.where(theta < 1e-6, lerp(a, b, t), out))
+
+
+def mix_styles(ws_list: Sequence[torch.Tensor], crossovers: Sequence[int]) -> torch.Tensor:
+    """Style mixing: the style inputs before ``crossovers[0]`` come from ``ws_list[0]``, those
+    from ``crossovers[0]`` up to ``crossovers[1]`` from ``ws_list[1]``, and so on.
+
+    ws_list: k tensors [N, num_ws, w_dim]; crossovers: k − 1 increasing indices in [0, num_ws].
+    """
+    if len(ws_list) < 1 or len(crossovers) != len(ws_list) - 1:
+        raise ValueError(f"need k ws and k-1 crossover indices, got {len(ws_list)} ws and "
+                         f"{len(crossovers)} crossovers")
+    ref = ws_list[0]
+    num_ws = ref.shape[1]
+    bounds = [0, *[int(c) for c in crossovers], num_ws]
+    if any(a > b for a, b in zip(bounds, bounds[1:])):
+        raise ValueError(f"crossover indices must be increasing and within [0, {num_ws}], got {list(crossovers)}")
+    for ws in ws_list:
+        if ws.shape != ref.shape:
+            raise ValueError(f"all ws must have the same shape, got {list(ws.shape)} and {list(ref.shape)}")
+    out = ref.clone()
+    for ws, lo, hi in zip(ws_list, bounds, bounds[1:]):
+        out[:, lo:hi] = ws[:, lo:hi]
+    return out
+
+
+def copy_styles(ws_a: torch.Tensor, ws_b: torch.Tensor, layers: Sequence[int] | slice) -> torch.Tensor:
+    """ws_a with the style inputs in ``layers`` taken from ws_b (Figure 3: B's coarse, middle or
+    fine styles copied into A)."""
+    if ws_a.shape != ws_b.shape:
+        raise ValueError(f"ws_a and ws_b must have the same shape, got {list(ws_a.shape)} and {list(ws_b.shape)}")
+    out = ws_a.clone()
+    out[:, layers] = ws_b[:, layers]
+    return out
+
+
+def layer_groups(num_ws: int) -> dict[str, range]:
+    """The paper's Figure 3 groups of style inputs.
+
+    From 64² on: coarse = 4²–8² (inputs 0–3), middle = 16²–32² (4–7), fine = 64² and up.
+    A smaller model has no 64² layers, so its groups are shifted down to keep three: at 32²,
+    coarse = 4²–8², middle = 16², fine = 32²; at 16², coarse = 4², middle = 8², fine = 16².
+    """
+    n_res = num_ws // 2
+    if n_res >= 5:
+        bounds = [0, 4, 8, num_ws]
+    else:
+        coarse = max(1, n_res - 2)
+        bounds = [0, 2 * coarse, min(2 * coarse + 2, num_ws), num_ws]
+    return {name: range(lo, hi) for name, lo, hi in zip(("coarse", "middle", "fine"), bounds, bounds[1:])}
+
+
+def random_crossover(num_ws: int, generator: torch.Generator | None = None) -> int:
+    """A crossover index uniform in [1, num_ws), as in style-mixing regularisation."""
+    return int(torch.randint(1, num_ws, (), generator=generator))

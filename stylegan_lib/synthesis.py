@@ -1,0 +1,239 @@
+"""The synthesis network g of Figure 1b: from a learned 4×4 constant to an image, one style
+(AdaIN) and one noise input per convolution, progressively grown.
+
+Layer order inside every layer (the release's "epilogue"):
+conv → add noise·B → add bias → leaky ReLU → instance norm → style modulation.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+from .layers import (SQRT2, Blur, EqualizedConv2d, EqualizedLinear, NoiseInjection,
+                     StyleModulation, _act, instance_norm, lerp, pixel_norm, upsample2d)
+
+NOISE_MODES = ("random", "const", "none")
+
+
+class Epilogue(nn.Module):
+    """What follows every convolution: noise, bias, activation, normalisation, style.
+
+    The style-based generator uses instance norm + style modulation (AdaIN); the traditional
+    generator of Figure 1a uses pixel norm and no style. ``noise_const`` is the fixed noise image
+    used by ``noise_mode="const"`` (the release ships one per layer).
+    """
+
+    def __init__(self, channels: int, w_dim: int, resolution: int, use_noise: bool,
+                 use_styles: bool = True, norm: str = "instance"):
+        super().__init__()
+        self.channels, self.resolution = channels, resolution
+        self.norm = norm
+        self.noise = NoiseInjection(channels) if use_noise else None
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.style = StyleModulation(w_dim, channels) if use_styles else None
+        if use_noise:
+            self.register_buffer("noise_const", torch.randn(1, 1, resolution, resolution))
+        else:
+            self.noise_const = None
+
+    def make_noise(self, x: torch.Tensor, noise_mode: str, noise: torch.Tensor | None):
+        """The noise image for this layer: the explicit one, fresh N(0,1), the stored one, or none."""
+        if self.noise is None:
+            return None
+        if noise is not None:
+            n, _, h, w = x.shape
+            if noise.ndim != 4 or noise.shape[1] != 1 or noise.shape[2:] != (h, w) \
+                    or noise.shape[0] not in (1, n):
+                raise ValueError(f"noise for a {h}x{w} layer must have shape [1 or {n}, 1, {h}, {w}], "
+                                 f"got {list(noise.shape)}")
+            return noise.to(x.dtype)
+        if noise_mode == "random":
+            return torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
+        if noise_mode == "const":
+            return self.noise_const.to(x.dtype)
+        return None  # "none"
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor | None, noise_mode: str = "random",
+                noise: torch.Tensor | None = None, record: dict | None = None, name: str = ""):
+        def keep(stage, t):
+            if record is not None:
+                record[f"{name}/{stage}"] = t
+
+        keep("conv", x)
+        n = self.make_noise(x, noise_mode, noise)
+        if n is not None:
+            x = self.noise(x, n)
+        keep("noise", x)
+        x = _act(x + self.bias.view(1, -1, 1, 1), "lrelu")
+        keep("act", x)
+        x = instance_norm(x) if self.norm == "instance" else pixel_norm(x)
+        keep("norm", x)
+        if self.style is not None:
+            x = self.style(x, w)
+            keep("style", x)
+        return x
+
+
+class InputBlock(nn.Module):
+    """The 4×4 block: input layer, then one 3×3 convolution.
+
+    The input is a learned constant 1×C×4×4 initialised to ones (configs D–F), or — the
+    traditional input of configs A–C — a dense layer from the first w to C×4×4 (gain √2/4).
+    """
+
+    def __init__(self, config: ModelConfig, use_styles: bool, norm: str):
+        super().__init__()
+        c = config.channels(4)
+        self.channels = c
+        if config.const_input:
+            self.const = nn.Parameter(torch.ones(1, c, 4, 4))
+            self.dense = None
+        else:
+            self.const = None
+            self.dense = EqualizedLinear(config.w_dim, c * 16, gain=SQRT2 / 4)
+        kw = dict(use_noise=config.use_noise, use_styles=use_styles, norm=norm)
+        self.epi0 = Epilogue(c, config.w_dim, 4, **kw)
+        self.conv1 = EqualizedConv2d(c, c, 3)
+        self.epi1 = Epilogue(c, config.w_dim, 4, **kw)
+
+    def forward(self, ws, noise_mode, noises, record):
+        if self.const is not None:
+            x = self.const.to(ws.dtype).expand(ws.shape[0], -1, -1, -1)
+        else:
+            x = self.dense(ws[:, 0]).view(ws.shape[0], self.channels, 4, 4)
+        x = self.epi0(x, ws[:, 0], noise_mode, noises[0], record, "b4/layer0")
+        x = self.epi1(self.conv1(x), ws[:, 1], noise_mode, noises[1], record, "b4/layer1")
+        return x
+
+
+class UpBlock(nn.Module):
+    """A block at resolution R ≥ 8: upsample ×2 + 3×3 conv (+ blur), then a second 3×3 conv.
+
+    Upsampling is nearest-neighbour below 128² and a fused transposed convolution from 128² on.
+    """
+
+    def __init__(self, config: ModelConfig, resolution: int, use_styles: bool, norm: str):
+        super().__init__()
+        cin, cout = config.channels(resolution // 2), config.channels(resolution)
+        self.resolution = resolution
+        self.conv0 = EqualizedConv2d(cin, cout, 3, resample="up", fused=config.fused(resolution))
+        self.blur = Blur(config.blur_filter) if config.blur_filter is not None else None
+        kw = dict(use_noise=config.use_noise, use_styles=use_styles, norm=norm)
+        self.epi0 = Epilogue(cout, config.w_dim, resolution, **kw)
+        self.conv1 = EqualizedConv2d(cout, cout, 3)
+        self.epi1 = Epilogue(cout, config.w_dim, resolution, **kw)
+
+    def forward(self, x, ws, noise_mode, noises, record):
+        r = self.resolution
+        x = self.conv0(x)
+        if self.blur is not None:
+            x = self.blur(x)
+        x = self.epi0(x, ws[:, 0], noise_mode, noises[0], record, f"b{r}/layer0")
+        x = self.epi1(self.conv1(x), ws[:, 1], noise_mode, noises[1], record, f"b{r}/layer1")
+        return x
+
+
+class SynthesisNetwork(nn.Module):
+    """g: ws [N, num_ws, w_dim] → image [N, 3, R, R] in about [-1, 1].
+
+    Style inputs 2k and 2k+1 drive the two layers of the block at resolution 2^(k+2). Each
+    resolution has its own ToRGB (1×1 conv, gain 1); progressive growing blends the newest
+    block's RGB with the upsampled RGB of the previous one according to ``lod``.
+    """
+
+    use_styles = True
+    norm = "instance"
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.w_dim, self.img_resolution, self.img_channels = \
+            config.w_dim, config.img_resolution, config.img_channels
+        self.resolutions = config.resolutions
+        self.num_layers = config.num_layers
+        self.num_ws = config.num_ws
+        blocks = {"b4": InputBlock(config, self.use_styles, self.norm)}
+        for r in self.resolutions[1:]:
+            blocks[f"b{r}"] = UpBlock(config, r, self.use_styles, self.norm)
+        self.blocks = nn.ModuleDict(blocks)
+        self.torgb = nn.ModuleDict({
+            f"b{r}": EqualizedConv2d(config.channels(r), config.img_channels, 1, gain=1.0, bias=True)
+            for r in self.resolutions})
+
+    # -- helpers --------------------------------------------------------------------------------
+    @property
+    def max_lod(self) -> int:
+        """lod of the 4×4 stage: log2(R) − 2."""
+        return len(self.resolutions) - 1
+
+    def layer_resolutions(self) -> list[int]:
+        """Resolution of each of the ``num_layers`` layers (and noise inputs)."""
+        return [r for r in self.resolutions for _ in range(2)]
+
+    def epilogues(self) -> list[Epilogue]:
+        """The layers' epilogues in order (they hold noise strengths, biases and styles)."""
+        return [m for b in self.blocks.values() for m in (b.epi0, b.epi1)]
+
+    def _style_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        """The w used by each layer: [N, num_layers, w_dim]."""
+        return ws
+
+    # -- forward --------------------------------------------------------------------------------
+    def forward(self, ws: torch.Tensor, noise_mode: str = "random", noise=None, lod: float = 0.0,
+                return_features: bool = False, **_ignored):
+        """Synthesise images.
+
+        Args:
+            ws: [N, num_ws, w_dim] style inputs (from ``G.mapping`` or mixed by hand).
+            noise_mode: "random" (fresh noise), "const" (the stored noise images) or "none".
+            noise: optional list of ``num_layers`` entries, each a [1 or N, 1, H, W] tensor that
+                overrides the noise of that layer, or None to follow ``noise_mode``.
+            lod: level of detail for progressive growing, 0 = full resolution,
+                ``max_lod`` = 4×4 only; fractional values fade the newest resolution in.
+            return_features: also return a dict of intermediate feature maps
+                ("b8/layer0/conv", ".../noise", ".../act", ".../norm", ".../style", "b8/rgb").
+
+        Returns: images [N, img_channels, R, R] (always at full resolution: lower levels of
+        detail are upsampled with nearest neighbour), and the features dict if asked.
+        """
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ValueError(f"ws must have shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        if not 0 <= lod <= self.max_lod:
+            raise ValueError(f"lod must be in [0, {self.max_lod}], got {lod}")
+        if noise is None:
+            noise = [None] * self.num_layers
+        if len(noise) != self.num_layers:
+            raise ValueError(f"noise must be a list of {self.num_layers} entries (tensor or None), "
+                             f"got {len(noise)}")
+        record = {} if return_features else None
+        layer_ws = self._style_ws(ws)
+
+        images = None
+        x = None
+        log2 = int(math.log2(self.img_resolution))
+        for i, r in enumerate(self.resolutions):
+            lod_r = log2 - int(math.log2(r))  # the lod at which r is the output resolution
+            t = lod - lod_r                   # > 0: still fading in; >= 1: not reached yet
+            if t >= 1:
+                break
+            block = self.blocks[f"b{r}"]
+            sl = slice(2 * i, 2 * i + 2)
+            if x is None:
+                x = block(layer_ws[:, sl], noise_mode, noise[sl], record)
+            else:
+                x = block(x, layer_ws[:, sl], noise_mode, noise[sl], record)
+            # This RGB is needed if it is the output (the next resolution, at t + 1, is not
+            # reached) or if the next resolution fades in from it (t + 1 > 0).
+            if r == self.img_resolution or t > -1:
+                y = self.torgb[f"b{r}"](x)
+                if record is not None:
+                    record[f"b{r}/rgb"] = y
+                # Fade-in: lerp(new RGB, upsampled previous RGB, t) with t clipped to [0, 1].
+                images = y if (images is None or t <= 0) else lerp(y, upsample2d(images), t)
+        images = upsample2d(images, self.img_resolution // images.shape[-1])
+        return (images, record) if return_features else images
