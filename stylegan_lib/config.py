@@ -68,6 +68,9 @@ class ModelConfig:
             )
         if self.architecture not in ("style", "traditional"):
             raise ValueError(f"architecture must be 'style' or 'traditional', got {self.architecture!r}")
+        if self.architecture == "traditional" and (self.const_input or self.use_noise):
+            raise ValueError("the traditional generator (Figure 1a) has no constant input and no noise "
+                             "inputs: set const_input=False and use_noise=False")
         if self.mapping_layers < 0:
             raise ValueError(f"mapping_layers must be >= 0, got {self.mapping_layers}")
         if self.mapping_layers == 0 and self.z_dim != self.w_dim:
@@ -153,7 +156,7 @@ SCALES: dict[str, dict[str, Any]] = {
 # ------------------------------------------------------------------------------------------
 # Variants: the paper's ablations (Tables 1, 2 and 4).
 # ------------------------------------------------------------------------------------------
-_TRADITIONAL = dict(architecture="traditional", use_noise=False, style_mixing_prob=0.0)
+_TRADITIONAL = dict(architecture="traditional", const_input=False, use_noise=False, style_mixing_prob=0.0)
 VARIANTS: dict[str, dict[str, Any]] = {
     # Table 1. A: Progressive GAN baseline (nearest up/down, no mapping, latent into layer one).
     "config-A": dict(_TRADITIONAL, mapping_layers=0, blur_filter=None),

@@ -63,7 +63,8 @@ class EqualizedConv2d(nn.Module):
     * ``None`` – 'same' convolution;
     * ``"up"`` – 2× upsampling then convolution: nearest-neighbour + conv, or, with
       ``fused=True``, one stride-2 transposed convolution whose 4×4 kernel is the 3×3 kernel
-      padded and summed over its four shifts (exactly nearest-upsample-then-conv, cheaper);
+      padded and summed over its four shifts — as the release computes it, this equals
+      nearest upsampling + conv with the kernel flipped in space (same function class, cheaper);
     * ``"down"`` – convolution then 2×2 average pooling, or, ``fused=True``, one stride-2
       convolution with the 3×3 kernel padded and averaged over its four shifts.
 

@@ -228,8 +228,9 @@ class SynthesisNetwork(nn.Module):
             else:
                 x = block(x, layer_ws[:, sl], noise_mode, noise[sl], record)
             # This RGB is needed if it is the output (the next resolution, at t + 1, is not
-            # reached) or if the next resolution fades in from it (t + 1 > 0).
-            if r == self.img_resolution or t > -1:
+            # reached) or if the next resolution fades in from it (t + 1 > 0); when features
+            # are asked for, every resolution's RGB is recorded.
+            if r == self.img_resolution or t > -1 or record is not None:
                 y = self.torgb[f"b{r}"](x)
                 if record is not None:
                     record[f"b{r}/rgb"] = y

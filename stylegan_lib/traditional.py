@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 
-from .config import ModelConfig
 from .synthesis import SynthesisNetwork
 
 
@@ -23,11 +22,6 @@ class TraditionalSynthesis(SynthesisNetwork):
 
     use_styles = False
     norm = "pixel"
-
-    def __init__(self, config: ModelConfig):
-        if config.const_input or config.use_noise:
-            config = config.replace(const_input=False, use_noise=False)
-        super().__init__(config)
 
     def _style_ws(self, ws: torch.Tensor) -> torch.Tensor:
         # Only the input layer reads the latent; the other layers ignore it.

@@ -1,0 +1,829 @@
+"""Synthetic cartoon faces whose factors of variation are known exactly.
+
+Why a synthetic data set
+------------------------
+The StyleGAN paper (Karras et al., 2019, §4) argues that the intermediate latent space W is
+*more disentangled* than the input space Z: moving along one direction in W should change one
+factor of variation (pose, hair length, glasses, …) and leave the others alone.  With photos
+you can only guess at the factors (the paper trains attribute classifiers on CelebA-HQ to
+measure it).  Here every image is drawn from a short list of named numbers, so the truth is
+known: we can label every image, leave a combination out on purpose (the empty quadrant of
+the paper's Figure 6a), and later check how well a trained generator separates the factors.
+
+How a face is drawn
+-------------------
+Every part of a face is a 2-D shape described by a *signed distance*: a function that is
+negative inside the shape, positive outside and measures (roughly) how far a point is from
+the edge.  Evaluating it at every pixel centre and turning the distance into a coverage
+``clip(0.5 - d / pixel_size, 0, 1)`` gives an edge that is one pixel wide and anti-aliased,
+at any resolution, without supersampling.  Shapes are painted back to front (background,
+shoulders, long hair, ears, head, beard, nose, eyes, eyebrows, mouth, glasses, fringe), and
+everything is computed for a whole batch at once: a per-image parameter has shape
+``[N, 1, 1]`` and broadcasts against the pixel grid ``[1, R, R]``.
+
+The factors come at three scales, like the three groups of styles in the paper's Figure 3:
+
+* coarse: ``yaw`` (the head turns: features slide sideways, the far eye is foreshortened, one
+  ear hides), ``face_width``, ``masculinity`` (square jaw, thick brows), ``glasses``;
+* middle: ``hair_length``, ``hair_style`` (high forehead … heavy fringe), ``eyes_open``,
+  ``smile``, ``eyebrow_raise``, ``beard``;
+* fine: ``skin_tone``, ``hair_darkness``, ``hair_hue``, ``background_warmth``,
+  ``background_lightness``, ``light_direction``, ``brightness``, ``shirt_hue``.
+
+Ten binary attributes (:data:`ATTRIBUTES`) are thresholds of these numbers, e.g.
+``long_hair = hair_length > 0.5``.  When the data set is *sampled*, each labelled factor is
+drawn from ``[lo, t - margin]`` or ``[t + margin, hi]`` around its threshold ``t``, so that no
+sampled image is ambiguous; :func:`render` accepts any value in range (the widget uses that).
+
+Stochastic detail — freckles, hair strands, skin and background texture, soft spots of light
+in the background — comes from a second random stream that is independent of every factor:
+it is what StyleGAN's noise inputs are meant to model.  Coarse texture is visible at 32²;
+finer octaves and thinner strands appear only when the pixels can show them (64² and up).
+
+Determinism
+-----------
+Image ``i`` of seed ``s`` uses its own ``numpy.random.Generator(PCG64(SeedSequence([s, i,
+stream])))``, so it is the same whatever the batch size and however many images are drawn.
+Only uniform doubles are taken from the generators (their bit streams are stable across
+numpy versions and platforms) and all drawing is done in float64, so the uint8 pixels are
+the same on any machine.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+#: Continuous factors, in a fixed order, with the range each may take.
+FACTOR_RANGES: dict[str, tuple[float, float]] = {
+    # coarse
+    "yaw": (-1.0, 1.0),
+    "face_width": (0.0, 1.0),
+    "masculinity": (0.0, 1.0),
+    "glasses": (0.0, 1.0),
+    # middle
+    "hair_length": (0.0, 1.0),
+    "hair_style": (0.0, 1.0),
+    "eyes_open": (0.0, 1.0),
+    "smile": (0.0, 1.0),
+    "eyebrow_raise": (0.0, 1.0),
+    "beard": (0.0, 1.0),
+    # fine
+    "skin_tone": (0.0, 1.0),
+    "hair_darkness": (0.0, 1.0),
+    "hair_hue": (0.0, 1.0),
+    "background_warmth": (0.0, 1.0),
+    "background_lightness": (0.0, 1.0),
+    "light_direction": (-1.0, 1.0),
+    "brightness": (0.0, 1.0),
+    "shirt_hue": (0.0, 1.0),
+}
+FACTORS: tuple[str, ...] = tuple(FACTOR_RANGES)
+
+#: Which scale of the image each factor acts on (the three groups of the paper's Figure 3).
+FACTOR_SCALES: dict[str, str] = {
+    **{n: "coarse" for n in ("yaw", "face_width", "masculinity", "glasses")},
+    **{n: "middle" for n in ("hair_length", "hair_style", "eyes_open", "smile", "eyebrow_raise",
+                             "beard")},
+    **{n: "fine" for n in ("skin_tone", "hair_darkness", "hair_hue", "background_warmth",
+                           "background_lightness", "light_direction", "brightness",
+                           "shirt_hue")},
+}
+
+#: Binary attribute -> (factor it thresholds, threshold, True if "1" means above).
+ATTRIBUTE_RULES: dict[str, tuple[str, float, bool]] = {
+    "male": ("masculinity", 0.5, True),
+    "long_hair": ("hair_length", 0.5, True),
+    "glasses": ("glasses", 0.5, True),
+    "smiling": ("smile", 0.5, True),
+    "eyes_open": ("eyes_open", 0.5, True),
+    "dark_hair": ("hair_darkness", 0.5, True),
+    "beard": ("beard", 0.5, True),
+    "looking_left": ("yaw", 0.0, False),      # face turned to the viewer's left: yaw < 0
+    "warm_background": ("background_warmth", 0.5, True),
+    "pale_skin": ("skin_tone", 0.5, True),
+}
+ATTRIBUTES: tuple[str, ...] = tuple(ATTRIBUTE_RULES)
+
+#: A neutral face: every factor in the middle of its range, except a few set to typical values.
+NEUTRAL_FACTORS: dict[str, float] = {
+    **{n: (lo + hi) / 2 for n, (lo, hi) in FACTOR_RANGES.items()},
+    "masculinity": 0.2, "glasses": 0.0, "hair_length": 0.8, "hair_style": 0.4, "eyes_open": 1.0,
+    "smile": 0.7, "beard": 0.0, "skin_tone": 0.7, "hair_darkness": 0.8, "hair_hue": 0.3,
+    "background_warmth": 0.15, "background_lightness": 0.6, "light_direction": 0.0,
+    "brightness": 0.6, "shirt_hue": 0.6,
+}
+
+_FACTOR_STREAM = 0       # SeedSequence([seed, index, stream]) for the factors …
+_DETAIL_STREAM = 1       # … and for the stochastic detail (freckles, strands, texture)
+_FACTOR_UNIFORMS = 48    # uniforms drawn per image for the factors (some spare for later)
+_DETAIL_UNIFORMS = 128   # uniforms per image for freckles, strands, spots, before the noise
+_NOISE_GRIDS = (4, 8, 16, 32, 64, 128)   # value-noise lattice sizes, coarse to fine
+_NUM_FRECKLES = 20
+_NUM_SPOTS = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+def _normalise_exclude(exclude) -> tuple[tuple[str, str], ...]:
+    """Accept ``("male", "long_hair")`` or ``(("male", "long_hair"), …)`` or ``()``."""
+    if exclude is None:
+        return ()
+    exclude = tuple(exclude)
+    if len(exclude) == 2 and all(isinstance(e, str) for e in exclude):
+        exclude = (exclude,)
+    pairs = []
+    for pair in exclude:
+        if isinstance(pair, str) or len(tuple(pair)) != 2:
+            raise ValueError(f"exclude must be a pair of attribute names like ('male', 'long_hair') "
+                             f"or a tuple of such pairs; got {exclude!r}")
+        a, b = tuple(pair)
+        for name in (a, b):
+            if name not in ATTRIBUTE_RULES:
+                raise ValueError(f"exclude names unknown attribute {name!r}; "
+                                 f"attributes are {', '.join(ATTRIBUTES)}")
+        if a == b:
+            raise ValueError(f"exclude pair ({a!r}, {b!r}) names the same attribute twice")
+        pairs.append((str(a), str(b)))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class FacesConfig:
+    """Everything that decides what the synthetic data set looks like, apart from the seed.
+
+    ``exclude`` lists pairs of attributes that never occur together.  The book's default,
+    ``(("male", "long_hair"),)``, leaves the quadrant "male with long hair" empty, so the
+    mapping-network chapter can show how W has to warp to avoid the hole (paper, Figure 6).
+    Use ``FacesConfig(exclude=())`` for the full distribution.  A pair ``(a, b)`` is enforced
+    after sampling: whenever an image would have ``a == 1`` and ``b == 1``, the factor behind
+    ``b`` is mirrored across its threshold (a long-haired man becomes a short-haired man).
+
+    The ``p_*`` fields are the probabilities of the attributes; several are conditional, which
+    builds in correlations like those of real portraits: long hair is more common on women,
+    beards appear only on men (a hard rule, not a probability), dark hair is more common on
+    darker skin.  ``label_margin`` keeps sampled labelled factors at least that far from their
+    threshold (in units of the factor's half range).  ``texture=False`` turns the stochastic
+    detail off (flat colours), useful to see what the noise inputs would have to model.
+    """
+
+    resolution: int = 32
+    exclude: tuple = (("male", "long_hair"),)
+    p_male: float = 0.5
+    p_long_hair_given_male: float = 0.25
+    p_long_hair_given_female: float = 0.75
+    p_beard_given_male: float = 0.45
+    p_glasses: float = 0.3
+    p_smiling: float = 0.5
+    p_eyes_open: float = 0.8
+    p_pale_skin: float = 0.5
+    p_dark_hair_given_pale: float = 0.35
+    p_dark_hair_given_not_pale: float = 0.85
+    p_warm_background: float = 0.5
+    p_looking_left: float = 0.5
+    label_margin: float = 0.1
+    texture: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "exclude", _normalise_exclude(self.exclude))
+        check_resolution(self.resolution)
+        for f in dataclasses.fields(self):
+            if f.name.startswith("p_"):
+                value = getattr(self, f.name)
+                if not 0.0 <= float(value) <= 1.0:
+                    raise ValueError(f"FacesConfig.{f.name} is a probability and must lie in "
+                                     f"[0, 1]; got {value!r}")
+        if not 0.0 <= self.label_margin < 0.5:
+            raise ValueError(f"FacesConfig.label_margin must lie in [0, 0.5); "
+                             f"got {self.label_margin!r}")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (for the provenance stored in a data set archive)."""
+        d = dataclasses.asdict(self)
+        d["exclude"] = [list(p) for p in self.exclude]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "FacesConfig":
+        """Inverse of :meth:`to_dict`; unknown keys are an error (a typo would be silent)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown FacesConfig fields {unknown}; known fields: {sorted(known)}")
+        d = dict(d)
+        if "exclude" in d:
+            d["exclude"] = tuple(tuple(p) for p in d["exclude"])
+        return cls(**d)
+
+
+def check_resolution(resolution: int) -> int:
+    """A power of two from 16 to 256, or a ValueError saying so."""
+    r = int(resolution)
+    if r != resolution or r < 16 or r > 256 or r & (r - 1):
+        raise ValueError(f"resolution must be a power of two from 16 to 256; got {resolution!r}")
+    return r
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling the factors
+# --------------------------------------------------------------------------------------------
+
+def _uniforms(seed: int, indices: np.ndarray, stream: int, count: int) -> np.ndarray:
+    """``count`` uniforms in [0, 1) for each image index, from that image's own generator."""
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed}")
+    out = np.empty((len(indices), count), dtype=np.float64)
+    for row, index in enumerate(indices):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, int(index), stream])))
+        out[row] = rng.random(count)
+    return out
+
+
+def _two_sided(u_choice, u_value, p, margin, lo=0.0, hi=1.0):
+    """A value on the "1" side of the midpoint with probability p, else on the "0" side,
+    uniform within ``margin`` (fraction of the half range) … the end of its side."""
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    offset = half * (margin + u_value * (1.0 - margin))
+    return np.where(u_choice < p, mid + offset, mid - offset)
+
+
+def sample_factors(n: int, seed: int = 0, config: FacesConfig | None = None,
+                   start: int = 0) -> dict[str, np.ndarray]:
+    """Draw the factors of images ``start … start + n - 1`` of data set ``seed``.
+
+    Returns a dict ``{factor name: float64 array [n]}`` in the order of :data:`FACTORS`.
+    Labelled factors are two-sided (never within ``config.label_margin`` of their threshold);
+    the correlations and exclusions of ``config`` are applied (see :class:`FacesConfig`).
+    """
+    config = config or FacesConfig()
+    if int(n) < 0 or int(start) < 0:
+        raise ValueError(f"n and start must be non-negative; got n={n}, start={start}")
+    idx = np.arange(int(start), int(start) + int(n))
+    u = _uniforms(seed, idx, _FACTOR_STREAM, _FACTOR_UNIFORMS)
+    m, c = config.label_margin, config
+    f: dict[str, np.ndarray] = {}
+    f["masculinity"] = _two_sided(u[:, 0], u[:, 1], c.p_male, m)
+    male = f["masculinity"] > 0.5
+    f["hair_length"] = _two_sided(u[:, 2], u[:, 3], np.where(male, c.p_long_hair_given_male,
+                                                             c.p_long_hair_given_female), m)
+    f["skin_tone"] = _two_sided(u[:, 4], u[:, 5], c.p_pale_skin, m)
+    pale = f["skin_tone"] > 0.5
+    f["hair_darkness"] = _two_sided(u[:, 6], u[:, 7], np.where(pale, c.p_dark_hair_given_pale,
+                                                               c.p_dark_hair_given_not_pale), m)
+    f["beard"] = _two_sided(u[:, 8], u[:, 9], np.where(male, c.p_beard_given_male, 0.0), m)
+    f["glasses"] = _two_sided(u[:, 10], u[:, 11], c.p_glasses, m)
+    f["smile"] = _two_sided(u[:, 12], u[:, 13], c.p_smiling, m)
+    f["eyes_open"] = _two_sided(u[:, 14], u[:, 15], c.p_eyes_open, m)
+    f["background_warmth"] = _two_sided(u[:, 16], u[:, 17], c.p_warm_background, m)
+    # pose: mostly near frontal (u ** 1.5), turned left (yaw < 0) with probability p_looking_left
+    magnitude = m + (1.0 - m) * u[:, 19] ** 1.5
+    f["yaw"] = np.where(u[:, 18] < c.p_looking_left, -magnitude, magnitude)
+    f["face_width"] = u[:, 20]
+    f["hair_style"] = u[:, 21]
+    f["eyebrow_raise"] = u[:, 22]
+    f["hair_hue"] = u[:, 23]
+    f["background_lightness"] = u[:, 24]
+    f["light_direction"] = 2.0 * u[:, 25] - 1.0
+    f["brightness"] = u[:, 26]
+    f["shirt_hue"] = u[:, 27]
+    f = {name: f[name] for name in FACTORS}
+    _apply_rules(f, config)
+    return f
+
+
+def _attribute_on(factors: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    factor, threshold, above = ATTRIBUTE_RULES[name]
+    v = np.asarray(factors[factor], dtype=np.float64)
+    return v > threshold if above else v < threshold
+
+
+def _mirror_off(factors: dict, name: str, where: np.ndarray) -> None:
+    """Mirror the factor behind attribute ``name`` across its threshold where ``where``."""
+    factor, threshold, _ = ATTRIBUTE_RULES[name]
+    v = factors[factor]
+    factors[factor] = np.where(where, 2.0 * threshold - v, v)
+
+
+def _apply_rules(factors: dict, config: FacesConfig) -> None:
+    """Exclusions, then "beards only on men".  Both only ever switch an attribute off, so
+    neither can create a new violation of the other: one pass is enough."""
+    for a, b in config.exclude:
+        _mirror_off(factors, b, _attribute_on(factors, a) & _attribute_on(factors, b))
+    _mirror_off(factors, "beard", ~_attribute_on(factors, "male") & _attribute_on(factors, "beard"))
+
+
+def labels_from_factors(factors: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The binary attributes, float32 ``[N, len(ATTRIBUTES)]`` of 0/1, in :data:`ATTRIBUTES` order."""
+    missing = sorted({r[0] for r in ATTRIBUTE_RULES.values()} - set(factors))
+    if missing:
+        raise KeyError(f"labels_from_factors needs the factors {missing}; got {sorted(factors)}")
+    cols = [np.atleast_1d(_attribute_on(factors, name)) for name in ATTRIBUTES]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def check_factors(factors: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Validate a factor dict and broadcast it to float64 arrays of one length ``N``.
+
+    Every name of :data:`FACTORS` must be present (see :data:`NEUTRAL_FACTORS` for a complete
+    starting point), values must be finite and inside :data:`FACTOR_RANGES`.
+    """
+    missing = [n for n in FACTORS if n not in factors]
+    unknown = sorted(set(factors) - set(FACTORS))
+    if missing or unknown:
+        raise KeyError(f"factors must have exactly the names of FACTORS; missing {missing}, "
+                       f"unknown {unknown}. Start from dict(NEUTRAL_FACTORS) and change what you need.")
+    arrays = {n: np.atleast_1d(np.asarray(factors[n], dtype=np.float64)) for n in FACTORS}
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        raise ValueError("factor arrays must all have the same length (or be scalars); got "
+                         + ", ".join(f"{n}: {a.shape}" for n, a in arrays.items())) from None
+    if len(shape) != 1:
+        raise ValueError(f"factors must be scalars or 1-D arrays; got shape {shape}")
+    out = {}
+    for n, a in arrays.items():
+        lo, hi = FACTOR_RANGES[n]
+        bad = ~np.isfinite(a) | (a < lo - 1e-9) | (a > hi + 1e-9)
+        if bad.any():
+            raise ValueError(f"factor {n!r} must lie in [{lo}, {hi}]; got {a[bad][:5].tolist()}")
+        out[n] = np.broadcast_to(np.clip(a, lo, hi), shape)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------
+
+def layout(factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Where everything goes, in image units (x, y in [-1, 1], y pointing down).
+
+    Pure geometry from the coarse and middle factors: head centre and radii, eye centres and
+    half-sizes, glasses rims, mouth, hair outline.  The renderer paints from this, and tests
+    use it to know which pixels to look at.  Arrays have shape ``[N]``.
+    """
+    f = check_factors(factors)
+    yaw, masc, width = f["yaw"], f["masculinity"], f["face_width"]
+    g: dict[str, np.ndarray] = {}
+    g["head_cx"] = 0.05 * yaw
+    g["head_cy"] = np.full_like(yaw, -0.02)
+    g["head_a"] = 0.42 + 0.09 * width + 0.04 * masc          # half width
+    g["head_b"] = 0.60 + 0.03 * masc                          # half height
+    g["jaw_power"] = 2.0 + 1.6 * masc                         # 2 = round chin, 3.6 = square jaw
+    # features slide sideways with the yaw; the far side is foreshortened
+    g["feature_cx"] = g["head_cx"] + 0.17 * yaw
+    g["eye_y"] = g["head_cy"] - 0.02
+    spacing = 0.19 * g["head_a"] / 0.47
+    for side, name in ((-1.0, "left"), (1.0, "right")):
+        squeeze = 1.0 - 0.28 * np.maximum(0.0, side * yaw)
+        g[f"eye_{name}_x"] = g["feature_cx"] + side * spacing * squeeze
+        g[f"eye_{name}_squeeze"] = squeeze
+        g[f"ear_{name}_x"] = g["head_cx"] + side * (g["head_a"] - 0.01) - 0.1 * yaw
+    g["eye_a"] = np.full_like(yaw, 0.085)
+    g["eye_b"] = 0.066 * np.clip((f["eyes_open"] - 0.25) / 0.6, 0.0, 1.0)
+    g["brow_y"] = g["eye_y"] - 0.13 - 0.055 * f["eyebrow_raise"]
+    g["rim_a"] = np.full_like(yaw, 0.13)
+    g["rim_b"] = np.full_like(yaw, 0.105)
+    g["nose_x"] = g["head_cx"] + 0.24 * yaw
+    g["mouth_x"] = g["head_cx"] + 0.17 * yaw
+    g["mouth_y"] = np.full_like(yaw, 0.31)
+    g["mouth_w"] = 0.14 + 0.06 * f["smile"]
+    g["hair_bottom_y"] = -0.15 + 1.2 * f["hair_length"]       # > 0.45 for long hair
+    g["hairline_y"] = -0.40 + 0.22 * f["hair_style"]          # centre of the hairline
+    return g
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing primitives (all broadcast: parameters [N, 1, 1], grid [1, R, 1] / [1, 1, R])
+# --------------------------------------------------------------------------------------------
+
+def _col(a):
+    """[N] -> [N, 1, 1] for broadcasting against the pixel grid."""
+    return np.asarray(a, dtype=np.float64)[:, None, None]
+
+
+def _coverage(d, px):
+    """Signed distance -> anti-aliased coverage: 1 inside, 0 outside, a one-pixel ramp between."""
+    return np.clip(0.5 - d / px, 0.0, 1.0)
+
+
+def _smoothstep(e0, e1, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _ellipse_sd(x, y, cx, cy, a, b):
+    """Approximate signed distance to an axis-aligned ellipse: (k - 1) / |grad k|, where
+    k = |((x-cx)/a, (y-cy)/b)| is 1 on the boundary.  Exact enough near the edge, which is
+    all the anti-aliasing needs."""
+    u, v = (x - cx) / a, (y - cy) / b
+    k = np.sqrt(u * u + v * v)
+    grad = np.sqrt((u / a) ** 2 + (v / b) ** 2) / np.maximum(k, 1e-6)
+    return (k - 1.0) / np.maximum(grad, 1.0 / np.maximum(a, b))
+
+
+def _head_sd(x, y, cx, cy, a, b, power):
+    """Ellipse on top, "super-ellipse" |u|^p + |v|^p = 1 below the centre: p > 2 squares the jaw."""
+    u, v = np.abs(x - cx) / a, (y - cy) / b
+    p = np.where(v > 0.0, power, 2.0)
+    k = (u ** p + np.abs(v) ** p) ** (1.0 / p)
+    ks = np.maximum(k, 1e-6) ** (p - 1.0)
+    grad = np.sqrt((u ** (p - 1.0) / a) ** 2 + (np.abs(v) ** (p - 1.0) / b) ** 2) / ks
+    return (k - 1.0) / np.maximum(grad, 1.0 / np.maximum(a, b))
+
+
+def _segment_sd(x, y, x0, y0, x1, y1, r):
+    """Distance to a capsule: the segment (x0, y0)-(x1, y1) thickened by radius r."""
+    dx, dy = x1 - x0, y1 - y0
+    qx, qy = x - x0, y - y0
+    h = np.clip((qx * dx + qy * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+    return np.sqrt((qx - h * dx) ** 2 + (qy - h * dy) ** 2) - r
+
+
+def _paint(img, alpha, colour):
+    """Alpha-composite ``colour`` ([N, 3] or [N, 3, R, R]) over ``img`` [N, 3, R, R], in place."""
+    if colour.ndim == 2:
+        colour = colour[:, :, None, None]
+    img += alpha[:, None] * (colour - img)
+
+
+def _hsv_to_rgb(h, s, v):
+    """Vectorised HSV -> RGB, h in turns (0..1), all arrays [N]; returns [N, 3]."""
+    h6 = (h % 1.0) * 6.0
+    out = []
+    for shift in (5.0, 3.0, 1.0):
+        k = (shift + h6) % 6.0
+        out.append(v - v * s * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0))
+    return np.stack(out, axis=1)
+
+
+def _palette(t, stops):
+    """Piecewise-linear colour ramp: t [N] in [0, 1], ``stops`` a list of (position, rgb)."""
+    pos = np.array([p for p, _ in stops])
+    rgb = np.array([c for _, c in stops])
+    return np.stack([np.interp(t, pos, rgb[:, k]) for k in range(3)], axis=1)
+
+
+_SKIN = [(0.0, (0.30, 0.18, 0.12)), (0.25, (0.55, 0.36, 0.24)), (0.45, (0.76, 0.56, 0.42)),
+         (0.55, (0.86, 0.68, 0.55)), (0.75, (0.96, 0.80, 0.69)), (1.0, (1.00, 0.90, 0.83))]
+_HAIR = [(0.0, (0.93, 0.80, 0.50)), (0.25, (0.82, 0.42, 0.18)), (0.5, (0.60, 0.44, 0.30)),
+         (0.75, (0.76, 0.74, 0.72)), (1.0, (0.93, 0.80, 0.50))]   # blond, ginger, brown, ash
+
+
+@lru_cache(maxsize=64)
+def _spline_taps(grid: int, resolution: int):
+    """Cubic B-spline taps to sample a periodic ``grid``-sized lattice at ``resolution`` pixel
+    centres: (indices [4, R], weights [4, R])."""
+    pos = (np.arange(resolution) + 0.5) / resolution * grid - 0.5
+    base = np.floor(pos)
+    t = pos - base
+    w = np.stack([(1 - t) ** 3, 3 * t ** 3 - 6 * t ** 2 + 4, -3 * t ** 3 + 3 * t ** 2 + 3 * t + 1,
+                  t ** 3]) / 6.0
+    idx = (base[None, :].astype(np.int64) + np.arange(-1, 3)[:, None]) % grid
+    return idx, w
+
+
+def _upsample(lattice, resolution):
+    """Smoothly interpolate lattices [N, g, g] to [N, R, R] (separable cubic B-spline, a fixed
+    sum of four taps per axis, so the result does not depend on the batch size)."""
+    idx, w = _spline_taps(lattice.shape[-1], resolution)
+    rows = sum(w[k][None, None, :] * lattice[:, :, idx[k]] for k in range(4))      # [N, g, R]
+    return sum(w[k][None, :, None] * rows[:, idx[k], :] for k in range(4))         # [N, R, R]
+
+
+def _noise_grids(resolution: int) -> tuple[int, ...]:
+    """Lattices with cells of at least two pixels: more octaves at higher resolution."""
+    return tuple(g for g in _NOISE_GRIDS if g <= resolution // 2)
+
+
+def _detail(seed, indices, resolution):
+    """Per-image random detail: the fixed parameters (freckles, strands, spots) and two
+    multi-octave value-noise fields [N, R, R].  Drawn coarse to fine from one generator per
+    image, so the coarse octaves are the same at every resolution."""
+    grids = _noise_grids(resolution)
+    sizes = [2 * g * g for g in grids]
+    u = _uniforms(seed, indices, _DETAIL_STREAM, _DETAIL_UNIFORMS + sum(sizes))
+    params = u[:, :_DETAIL_UNIFORMS]
+    fields = np.zeros((2, len(indices), resolution, resolution))
+    offset = _DETAIL_UNIFORMS
+    for g, size in zip(grids, sizes):
+        lat = (u[:, offset:offset + size] * 2.0 - 1.0).reshape(len(indices), 2, g, g)
+        offset += size
+        amplitude = 1.0 / np.sqrt(g / 4.0) ** 0.5     # finer octaves a little weaker
+        for k in range(2):
+            fields[k] += amplitude * _upsample(lat[:, k], resolution)
+    return params, fields
+
+
+# --------------------------------------------------------------------------------------------
+# The renderer
+# --------------------------------------------------------------------------------------------
+
+def render(factors: Mapping[str, object], resolution: int = 32, seed: int = 0,
+           indices: Sequence[int] | np.ndarray | None = None, texture: bool = True,
+           batch_size: int | None = None) -> np.ndarray:
+    """Draw faces from their factors: uint8 array ``[N, 3, R, R]``.
+
+    ``factors`` is a dict with every name of :data:`FACTORS` (scalars or arrays of length N).
+    The stochastic detail of row ``j`` comes from image index ``indices[j]`` (default ``j``)
+    of ``seed``: keep ``seed``/``indices`` fixed and change a factor to see only that factor
+    change.  ``texture=False`` leaves the detail out.  Rendering goes in chunks of
+    ``batch_size`` images (default: about 64k pixels a chunk) to bound memory.
+    """
+    resolution = check_resolution(resolution)
+    f = check_factors(factors)
+    n = len(f["yaw"])
+    idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
+    if len(idx) != n:
+        raise ValueError(f"indices has {len(idx)} entries but the factors describe {n} images")
+    if (idx < 0).any():
+        raise ValueError("indices must be non-negative image numbers")
+    chunk = batch_size or max(1, 65536 // (resolution * resolution))
+    out = np.empty((n, 3, resolution, resolution), dtype=np.uint8)
+    for s in range(0, n, chunk):
+        part = {k: v[s:s + chunk] for k, v in f.items()}
+        out[s:s + chunk] = _render_chunk(part, resolution, seed, idx[s:s + chunk], texture)
+    return out
+
+
+def _render_chunk(f, R, seed, indices, texture):
+    n = len(indices)
+    g = {k: _col(v) for k, v in layout(f).items()}
+    c = {k: np.asarray(v, dtype=np.float64) for k, v in f.items()}
+    px = 2.0 / R
+    coords = (np.arange(R) + 0.5) / R * 2.0 - 1.0
+    X, Y = coords[None, None, :], coords[None, :, None]
+    if texture:
+        params, (field_a, field_b) = _detail(seed, indices, R)
+    else:
+        params = np.full((n, _DETAIL_UNIFORMS), 0.5)
+        field_a = field_b = np.zeros((n, R, R))
+    tex = 1.0 if texture else 0.0
+
+    # ---- colours --------------------------------------------------------------------------
+    brightness = _col(0.82 + 0.3 * c["brightness"])
+    skin = _palette(c["skin_tone"], _SKIN)
+    hair = _palette(c["hair_hue"], _HAIR) * (1.0 - 0.86 * _smoothstep(0.3, 0.7, c["hair_darkness"]))[:, None]
+    brow_colour = hair * 0.75
+    bg = _hsv_to_rgb(0.585 + 0.5 * c["background_warmth"], 0.30 + 0.12 * c["background_lightness"],
+                     0.52 + 0.42 * c["background_lightness"])
+    shirt = _hsv_to_rgb(c["shirt_hue"], np.full(n, 0.45), np.full(n, 0.62))
+
+    # light falls from one side: a horizontal ramp across the head, darker towards the rim
+    hx = (X - g["head_cx"]) / g["head_a"]
+    shade = (1.0 + 0.2 * _col(c["light_direction"]) * np.clip(hx, -1.3, 1.3)
+             - 0.08 * np.clip(hx, -1.3, 1.3) ** 2)                                    # [N,1,R]
+
+    # ---- background: colour, vertical gradient, texture, soft spots of light --------------
+    img = np.empty((n, 3, R, R))
+    grad = 1.06 - 0.12 * (Y + 1.0) / 2.0
+    img[:] = bg[:, :, None, None] * grad[None]
+    bg_tex = 1.0 + 0.07 * field_a
+    spots = np.zeros((n, R, R))
+    for k in range(_NUM_SPOTS):
+        sx = _col(params[:, 100 + k] * 2 - 1)
+        sy = _col(params[:, 103 + k] * 2 - 1)
+        sr = _col(0.15 + 0.25 * params[:, 106 + k])
+        spots += _col(params[:, 109 + k] * tex) * np.exp(-((X - sx) ** 2 + (Y - sy) ** 2) / (sr * sr))
+    img *= (bg_tex + 0.12 * spots)[:, None]
+
+    # ---- shoulders and neck -----------------------------------------------------------------
+    shoulder = _coverage(_ellipse_sd(X, Y, g["head_cx"] * 0.5, 1.52, 0.98, 0.62), px)
+    _paint(img, shoulder, shirt[:, :, None, None] * (1.0 + 0.03 * field_b[:, None]))
+    neck = _coverage(_segment_sd(X, Y, g["head_cx"], g["head_cy"] + 0.4, g["head_cx"] * 0.6,
+                                 np.float64(0.95), 0.17 + 0.03 * _col(c["masculinity"])), px)
+    _paint(img, neck * 1.0, skin * 0.8)
+
+    # ---- hair: one strand texture for all hair ------------------------------------------------
+    # stripes that fan out from a point above the head, at three frequencies; a frequency is
+    # shown only when a stripe spans at least ~2.5 pixels (richer detail at higher resolution)
+    angle = np.arctan2(X - g["head_cx"], Y + 1.3)
+    wobble = 0.05 * field_b
+    strands = np.zeros((n, R, R))
+    for k, freq in enumerate((4.0, 9.0, 20.0)):
+        visible = np.clip(((1.0 / freq) / px - 2.5) / 2.5, 0.0, 1.0)
+        if visible > 0.0:
+            phase = _col(params[:, 90 + k] * 2 * np.pi)
+            strands += visible * np.sin(2 * np.pi * freq * 1.3 * (angle + wobble) + phase) / (k + 1)
+    hair_tex = (1.0 + 0.14 * tex * strands) * (1.0 + 0.05 * field_b)
+    hair_field = hair[:, :, None, None] * (hair_tex * shade)[:, None]
+
+    # long hair hangs behind the head, wider than it, down to hair_bottom_y
+    hair_w = g["head_a"] + 0.08 + 0.05 * _col(c["hair_style"])
+    back_top = _ellipse_sd(X, Y, g["head_cx"] - 0.03 * _col(c["yaw"]), g["head_cy"] - 0.06,
+                           hair_w, g["head_b"] + 0.08)
+    bottom = g["hair_bottom_y"]
+    body = np.maximum(np.abs(X - g["head_cx"] + 0.03 * _col(c["yaw"])) - hair_w,
+                      np.maximum(g["head_cy"] - Y, Y - bottom))
+    back = _coverage(np.minimum(back_top, body + 0.0), px)
+    _paint(img, back, hair_field)
+
+    # ---- ears, head ---------------------------------------------------------------------------
+    skin_field = skin[:, :, None, None] * (shade * (1.0 + 0.035 * field_b))[:, None]
+    for side in ("left", "right"):
+        ear = _coverage(_ellipse_sd(X, Y, g[f"ear_{side}_x"], g["eye_y"] + 0.08, 0.075, 0.12), px)
+        _paint(img, ear, skin_field * 0.9)
+    head_sd = _head_sd(X, Y, g["head_cx"], g["head_cy"], g["head_a"], g["head_b"], g["jaw_power"])
+    head = _coverage(head_sd, px)
+    # freckles: small dark dots on cheeks and nose, positions fixed to the face; a dot smaller
+    # than a pixel is widened and dimmed so that its total darkness is kept (anti-aliasing)
+    fx = g["feature_cx"][:, :, 0] + 0.66 * params[:, 0:_NUM_FRECKLES] - 0.33            # [N,K]
+    fy = g["eye_y"][:, :, 0] + 0.05 + 0.22 * params[:, 20:20 + _NUM_FRECKLES]
+    fr = 0.010 + 0.012 * params[:, 40:40 + _NUM_FRECKLES]
+    sigma2 = fr ** 2 + (0.35 * px) ** 2
+    strength = tex * params[:, 60:60 + _NUM_FRECKLES] * params[:, 80:81] ** 2 * (fr ** 2 / sigma2)
+    line = coords[None, None, :]                                                        # [1,1,R]
+    gy = np.exp(-(line - fy[:, :, None]) ** 2 / (2 * sigma2[:, :, None]))                # [N,K,R]
+    gx = np.exp(-(line - fx[:, :, None]) ** 2 / (2 * sigma2[:, :, None])) * strength[:, :, None]
+    freckles = np.einsum("nky,nkx->nyx", gy, gx)
+    skin_field = skin_field * (1.0 - 0.35 * np.minimum(freckles, 1.0))[:, None]
+    _paint(img, head, skin_field)
+
+    # ---- beard: jaw, chin and moustache, with stubble texture ----------------------------------
+    beard_amount = _col(_smoothstep(0.4, 0.6, c["beard"]))
+    rel = (X - g["mouth_x"]) / g["head_a"]
+    beard_line = g["mouth_y"] - 0.13 + 0.42 * rel ** 2
+    beard_sd = np.maximum(head_sd, beard_line - Y)
+    stubble = 0.75 + 0.25 * np.clip(1.0 + 2.5 * field_a, 0.0, 1.0) if texture else 1.0
+    beard = _coverage(beard_sd, px) * beard_amount * stubble
+    _paint(img, beard, hair_field * 0.8)
+
+    # ---- nose ------------------------------------------------------------------------------------
+    nose = _coverage(_segment_sd(X, Y, g["nose_x"] - 0.01, g["eye_y"] + 0.08, g["nose_x"] + 0.015,
+                                 g["eye_y"] + 0.2, 0.028), px) * 0.35
+    _paint(img, nose * head, skin_field * 0.62)
+
+    # ---- eyes: white, iris, lid line; closing the eye shrinks it to the lid line ---------------
+    for side in ("left", "right"):
+        ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
+        ea, eb = g["eye_a"] * sq, g["eye_b"]
+        white = _coverage(_ellipse_sd(X, Y, ex, g["eye_y"], ea, np.maximum(eb, 1e-3)), px)
+        white = white * (eb > 0.005)
+        _paint(img, white, np.full((n, 3), 0.95))
+        iris = _coverage(_ellipse_sd(X, Y, ex + 0.02 * _col(c["yaw"]), g["eye_y"], 0.05 * sq,
+                                     np.float64(0.05)), px) * white
+        _paint(img, iris, np.tile([[0.22, 0.14, 0.10]], (n, 1)))
+        lid = _coverage(np.abs(_ellipse_sd(X, Y, ex, g["eye_y"], ea, np.maximum(eb, 0.012)))
+                        - 0.011, px)
+        lid = lid * (Y <= g["eye_y"] + 0.35 * eb + 0.004)
+        _paint(img, lid, np.tile([[0.12, 0.08, 0.07]], (n, 1)))
+        # eyebrow: a tilted bar, thicker for masculine faces
+        brow_r = 0.014 + 0.014 * _col(c["masculinity"])
+        side_sign = -1.0 if side == "left" else 1.0
+        tilt = 0.02 - 0.03 * _col(c["eyebrow_raise"])
+        brow = _coverage(_segment_sd(X, Y, ex - 0.08 * sq, g["brow_y"] + side_sign * tilt,
+                                     ex + 0.08 * sq, g["brow_y"] - side_sign * tilt, brow_r), px)
+        _paint(img, brow * head, brow_colour)
+
+    # ---- mouth: a curve that smiles (corners up) and opens into a grin ---------------------------
+    smile = _col(c["smile"])
+    w = g["mouth_w"]
+    xm = np.clip((X - g["mouth_x"]) / w, -1.0, 1.0)
+    curve = 0.09 * (smile - 0.35) * (1.0 - xm * xm)              # > 0: centre lower than corners
+    opening = 0.065 * _smoothstep(0.5, 0.9, smile) * (1.0 - xm * xm)
+    centre_y = g["mouth_y"] + curve
+    slope = np.sqrt(1.0 + (0.18 * (smile - 0.35) * xm / w) ** 2)
+    ends = np.abs(X - g["mouth_x"]) - w
+    open_sd = np.maximum((np.abs(Y - centre_y - opening / 2) - opening / 2) / slope, ends)
+    line_sd = np.maximum((np.abs(Y - centre_y) - 0.014) / slope, ends)
+    _paint(img, _coverage(open_sd, px) * (opening > 0.004), np.tile([[0.40, 0.08, 0.10]], (n, 1)))
+    teeth = _coverage(np.maximum(open_sd, Y - centre_y - 0.45 * opening), px) * (opening > 0.004)
+    _paint(img, teeth, np.full((n, 3), 0.93))
+    _paint(img, _coverage(line_sd, px), np.tile([[0.45, 0.14, 0.14]], (n, 1)))
+
+    # ---- glasses: two rims, a bridge and the arms; lenses tint a little ----------------------
+    glasses = _col(_smoothstep(0.4, 0.6, c["glasses"]))
+    frame_sd = None
+    for side in ("left", "right"):
+        ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
+        lens_sd = _ellipse_sd(X, Y, ex, g["eye_y"], g["rim_a"] * sq, g["rim_b"])
+        _paint(img, _coverage(lens_sd, px) * glasses * 0.12, np.full((n, 3), 0.85))
+        rim = np.abs(lens_sd) - 0.016
+        frame_sd = rim if frame_sd is None else np.minimum(frame_sd, rim)
+    bridge = _segment_sd(X, Y, g["eye_left_x"] + g["rim_a"] * g["eye_left_squeeze"],
+                         g["eye_y"] - 0.02, g["eye_right_x"] - g["rim_a"] * g["eye_right_squeeze"],
+                         g["eye_y"] - 0.02, 0.014)
+    frame_sd = np.minimum(frame_sd, bridge)
+    for side, sign in (("left", -1.0), ("right", 1.0)):
+        x0 = g[f"eye_{side}_x"] + sign * g["rim_a"] * g[f"eye_{side}_squeeze"]
+        arm = _segment_sd(X, Y, x0, g["eye_y"] - 0.03, g["head_cx"] + sign * g["head_a"],
+                          g["eye_y"] - 0.05, 0.013)
+        frame_sd = np.minimum(frame_sd, np.maximum(arm, head_sd))
+    _paint(img, _coverage(frame_sd, px) * glasses, np.tile([[0.08, 0.07, 0.09]], (n, 1)))
+
+    # ---- front hair: the cap above the hairline, swept to one side or cut in a fringe ----------
+    cap_sd = _ellipse_sd(X, Y, g["head_cx"] - 0.01 * _col(c["yaw"]), g["head_cy"] - 0.04,
+                         g["head_a"] + 0.05, g["head_b"] + 0.09)
+    xr = (X - g["feature_cx"] * 0.7) / g["head_a"]
+    part = 0.10 * (_col(c["hair_style"]) - 0.5)                   # fringe sweeps to one side
+    hairline = g["hairline_y"] + 0.32 * xr ** 2 + part * xr + 0.4 * xr ** 4
+    front = _coverage(np.maximum(cap_sd, (Y - hairline)), px)
+    _paint(img, front, hair_field)
+
+    img *= brightness[:, None]
+    return np.clip(np.floor(img * 255.0 + 0.5), 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# The data set
+# --------------------------------------------------------------------------------------------
+
+class SyntheticFaces(torch.utils.data.Dataset):
+    """``num_images`` synthetic faces; item ``i`` is ``(uint8 [3, R, R], float32 labels [L])``.
+
+    The factors of all images are sampled up front (``.factors``, ``.labels``); pixels are
+    drawn on demand.  ``dataset[i]`` draws one face; ``.images(indices)`` draws many at once
+    (much faster per image), and ``.render_all()`` returns the whole set as one tensor.
+    ``resolution=None`` takes ``config.resolution`` (32 by default).
+    """
+
+    def __init__(self, num_images: int, resolution: int | None = 32, seed: int = 0,
+                 config: FacesConfig | None = None):
+        config = config or FacesConfig()
+        if resolution is not None and resolution != config.resolution:
+            config = dataclasses.replace(config, resolution=resolution)
+        if int(num_images) <= 0:
+            raise ValueError(f"num_images must be positive; got {num_images}")
+        self.num_images = int(num_images)
+        self.resolution = config.resolution
+        self.seed = int(seed)
+        self.config = config
+        self.factors = sample_factors(self.num_images, self.seed, config)
+        self.labels = torch.from_numpy(labels_from_factors(self.factors))
+        self.attributes = ATTRIBUTES
+
+    def __len__(self) -> int:
+        return self.num_images
+
+    def _indices(self, indices) -> np.ndarray:
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if len(idx) and (idx.min() < -self.num_images or idx.max() >= self.num_images):
+            raise IndexError(f"image index out of range for a data set of {self.num_images} images")
+        return idx % self.num_images
+
+    def images(self, indices) -> torch.Tensor:
+        """Draw the images ``indices`` as one uint8 tensor ``[len(indices), 3, R, R]``."""
+        idx = self._indices(indices)
+        part = {k: v[idx] for k, v in self.factors.items()}
+        return torch.from_numpy(render(part, self.resolution, self.seed, idx, self.config.texture))
+
+    def render_all(self, batch_size: int = 1024, progress: bool = False) -> torch.Tensor:
+        """Every image, uint8 ``[N, 3, R, R]`` (what training at 32² keeps in memory)."""
+        out = torch.empty((self.num_images, 3, self.resolution, self.resolution), dtype=torch.uint8)
+        starts = range(0, self.num_images, batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+            starts = tqdm(starts, desc=f"drawing {self.num_images} faces", unit="batch")
+        for s in starts:
+            out[s:s + batch_size] = self.images(np.arange(s, min(s + batch_size, self.num_images)))
+        return out
+
+    def load_all(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(images uint8 [N, 3, R, R], labels float32 [N, L])``, like ImageFolderDataset."""
+        return self.render_all(), self.labels.clone()
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self._indices([i])
+        return self.images(idx)[0], self.labels[idx[0]].clone()
+
+
+# --------------------------------------------------------------------------------------------
+# Speed
+# --------------------------------------------------------------------------------------------
+
+def bench_faces(resolution: int = 32, n: int = 2000, batch_size: int | None = None) -> float:
+    """Images per second for sampling + drawing ``n`` faces on ONE CPU thread.
+
+    Limits torch and the BLAS/OpenMP pools to one thread while it runs (numpy's own loops are
+    single-threaded anyway) and restores them afterwards.
+    """
+    check_resolution(resolution)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+            limiter = threadpool_limits(limits=1)
+        except ImportError:          # pragma: no cover - optional
+            limiter = None
+        render({k: v[:8] for k, v in sample_factors(8, 12345).items()}, resolution)   # warm-up
+        t0 = time.perf_counter()
+        factors = sample_factors(n, seed=0)
+        render(factors, resolution, seed=0, batch_size=batch_size)
+        elapsed = time.perf_counter() - t0
+        if limiter is not None:
+            limiter.restore_original_limits()
+    finally:
+        torch.set_num_threads(previous)
+    return n / elapsed
