@@ -382,7 +382,7 @@ def layout(factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     g["head_b"] = 0.60 + 0.03 * masc                          # half height
     g["jaw_power"] = 2.0 + 1.6 * masc                         # 2 = round chin, 3.6 = square jaw
     # features slide sideways with the yaw; the far side is foreshortened
-    g["feature_cx"] = g["head_cx"] + 0.17 * yaw
+    g["feature_cx"] = g["head_cx"] + 0.22 * yaw
     g["eye_y"] = g["head_cy"] - 0.02
     spacing = 0.19 * g["head_a"] / 0.47
     for side, name in ((-1.0, "left"), (1.0, "right")):
@@ -395,8 +395,8 @@ def layout(factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     g["brow_y"] = g["eye_y"] - 0.13 - 0.055 * f["eyebrow_raise"]
     g["rim_a"] = np.full_like(yaw, 0.13)
     g["rim_b"] = np.full_like(yaw, 0.105)
-    g["nose_x"] = g["head_cx"] + 0.24 * yaw
-    g["mouth_x"] = g["head_cx"] + 0.17 * yaw
+    g["nose_x"] = g["head_cx"] + 0.30 * yaw
+    g["mouth_x"] = g["head_cx"] + 0.22 * yaw
     g["mouth_y"] = np.full_like(yaw, 0.31)
     g["mouth_w"] = 0.14 + 0.06 * f["smile"]
     g["hair_bottom_y"] = -0.15 + 1.2 * f["hair_length"]       # > 0.45 for long hair
@@ -449,6 +449,14 @@ def _segment_sd(x, y, x0, y0, x1, y1, r):
     qx, qy = x - x0, y - y0
     h = np.clip((qx * dx + qy * dy) / (dx * dx + dy * dy), 0.0, 1.0)
     return np.sqrt((qx - h * dx) ** 2 + (qy - h * dy) ** 2) - r
+
+
+def _box_sd(x, y, cx, cy, hw, hh, r):
+    """Signed distance to a box of half-sizes (hw, hh) whose corners are rounded with radius r."""
+    r = np.minimum(r, np.minimum(hw, hh))
+    qx, qy = np.abs(x - cx) - (hw - r), np.abs(y - cy) - (hh - r)
+    outside = np.sqrt(np.maximum(qx, 0.0) ** 2 + np.maximum(qy, 0.0) ** 2)
+    return outside + np.minimum(np.maximum(qx, qy), 0.0) - r
 
 
 def _paint(img, alpha, colour):
@@ -624,9 +632,9 @@ def _render_chunk(f, R, seed, indices, texture):
     back_top = _ellipse_sd(X, Y, g["head_cx"] - 0.03 * _col(c["yaw"]), g["head_cy"] - 0.06,
                            hair_w, g["head_b"] + 0.08)
     bottom = g["hair_bottom_y"]
-    body = np.maximum(np.abs(X - g["head_cx"] + 0.03 * _col(c["yaw"])) - hair_w,
-                      np.maximum(g["head_cy"] - Y, Y - bottom))
-    back = _coverage(np.minimum(back_top, body + 0.0), px)
+    body = _box_sd(X, Y, g["head_cx"] - 0.03 * _col(c["yaw"]), (g["head_cy"] + bottom) / 2,
+                   hair_w, np.maximum((bottom - g["head_cy"]) / 2, 0.01), 0.1)
+    back = _coverage(np.minimum(back_top, body), px)
     _paint(img, back, hair_field)
 
     # ---- ears, head ---------------------------------------------------------------------------
@@ -653,7 +661,7 @@ def _render_chunk(f, R, seed, indices, texture):
     # ---- beard: jaw, chin and moustache, with stubble texture ----------------------------------
     beard_amount = _col(_smoothstep(0.4, 0.6, c["beard"]))
     rel = (X - g["mouth_x"]) / g["head_a"]
-    beard_line = g["mouth_y"] - 0.13 + 0.42 * rel ** 2
+    beard_line = g["mouth_y"] - 0.085 - 0.16 * rel ** 2
     beard_sd = np.maximum(head_sd, beard_line - Y)
     stubble = 0.75 + 0.25 * np.clip(1.0 + 2.5 * field_a, 0.0, 1.0) if texture else 1.0
     beard = _coverage(beard_sd, px) * beard_amount * stubble
