@@ -88,3 +88,10 @@ def layer_groups(num_ws: int) -> dict[str, range]:
 def random_crossover(num_ws: int, generator: torch.Generator | None = None) -> int:
     """A crossover index uniform in [1, num_ws), as in style-mixing regularisation."""
     return int(torch.randint(1, num_ws, (), generator=generator))
+
+
+def z_from_seeds(seeds, z_dim: int, device="cpu") -> torch.Tensor:
+    """One latent per seed, the same on every machine and for any batch: z_s ~ N(0, I) drawn from
+    a CPU generator seeded with s. [len(seeds), z_dim]."""
+    zs = [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+    return torch.stack(zs).to(device)

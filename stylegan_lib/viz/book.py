@@ -29,7 +29,58 @@ def save_figure(fig, name: str, folder: str | os.PathLike = "../figures", dpi: i
 
 
 def chapter_header(title: str, device, expected_seconds: float) -> str:
-    """The line printed at the top of every chapter: what runs where, and for how long."""
-    line = f"{title}: running on {device}; expected run time about {expected_seconds:.0f} s"
+    """The line printed at the top of every chapter: what runs where, and for how long.
+    Also checks the ``device`` parameter ("cpu", "cuda", "auto"), with a clear error if unusable."""
+    from ..utils import get_device
+
+    resolved = get_device(device)
+    line = f"{title}: running on {resolved}; expected run time about {expected_seconds:.0f} s"
     print(line)
     return line
+
+
+PRESETS = ("quick", "full")
+
+
+def check_preset(preset: str) -> str:
+    """Chapters know two presets: "quick" (CPU, the shipped book model) and "full" (a larger
+    model given by ``checkpoint``, usually on a GPU)."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r} "
+                         "(papermill: -p preset quick | -p preset full)")
+    return preset
+
+
+def book_generator(checkpoint: str = "", preset: str = "quick", device: str = "cpu",
+                   allow_random: bool = True):
+    """The generator a chapter works on.
+
+    * ``checkpoint`` given: that file (a stylegan_lib .pt checkpoint or an official .pkl);
+    * else the book's shipped model "book-32";
+    * if that is not available and ``allow_random``: a randomly initialised book-32 generator,
+      with a printed warning (its pictures are noise, not faces).
+    """
+    import torch
+
+    from ..generator import Generator
+    from ..pretrained import is_available, load_pretrained
+    from ..utils import get_device
+
+    check_preset(preset)
+    dev = get_device(device)
+    if checkpoint:
+        return load_pretrained(str(checkpoint), device=dev)
+    if preset == "full":
+        raise ValueError("preset 'full' needs a larger trained model: pass -p checkpoint PATH "
+                         "(a stylegan_lib checkpoint or NVIDIA's official .pkl)")
+    if is_available("book-32"):
+        return load_pretrained("book-32", device=dev)
+    if not allow_random:
+        raise FileNotFoundError("the book's trained model is not shipped in this checkout; "
+                                "train it with `make book-model` or pass -p checkpoint PATH")
+    print("WARNING: the book's trained model is missing: using a randomly initialised book-32 "
+          "generator (its images are not faces).")
+    torch.manual_seed(0)
+    G = Generator("book-32").eval().requires_grad_(False)
+    G.mapping.compute_w_avg(2000, generator=torch.Generator().manual_seed(0))
+    return G.to(dev)

@@ -1,0 +1,77 @@
+"""The book's machinery: chapter pairing, book.toml, the runner's parameters, figure output."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from stylegan_lib import book
+from stylegan_lib.viz.book import FIGURES_ENV, book_generator, chapter_header, check_preset, save_figure
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_chapter_is_paired_in_sync_and_listed():
+    assert book.check_sync(ROOT) == []
+
+
+def test_book_toml_lists_existing_chapters_in_order():
+    data = tomllib.loads((ROOT / "book.toml").read_text())
+    names = [c["name"] for c in data["chapters"]]
+    assert names == sorted(names) and len(names) == len(set(names))
+    assert "quick" in data["presets"] and "full" in data["presets"]
+    for name in names:
+        assert (ROOT / "chapters" / f"{name}.py").is_file()
+
+
+def test_check_sync_detects_a_drifted_pair(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "book.toml").write_text('[[chapters]]\nname = "01_x"\n[[chapters]]\nname = "02_gone"\n')
+    src = "# %%\nprint(1)\n"
+    (tmp_path / "chapters" / "01_x.py").write_text(src)
+    import jupytext
+
+    nb = jupytext.reads("# %%\nprint(2)\n", fmt="py:percent")
+    jupytext.write(nb, tmp_path / "chapters" / "01_x.ipynb")
+    problems = book.check_sync(tmp_path)
+    assert any("differ" in p for p in problems)
+    assert any("02_gone" in p for p in problems)
+
+
+def test_parse_param():
+    assert book.parse_param("seed=3") == ("seed", 3)
+    assert book.parse_param("device=cuda") == ("device", "cuda")
+    assert book.parse_param("psi=0.5") == ("psi", 0.5)
+    with pytest.raises(Exception, match="key=value"):
+        book.parse_param("seed")
+
+
+def test_runner_rejects_unknown_parameters(tmp_path):
+    with pytest.raises(ValueError, match="no parameter"):
+        book.run_chapter("00_tour", {"not_a_parameter": 1}, tmp_path / "out.ipynb")
+
+
+def test_figures_go_to_the_override_folder(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv(FIGURES_ENV, str(tmp_path / "figs"))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    path = save_figure(fig, "probe", "should/not/be/used")
+    assert path == tmp_path / "figs" / "probe.png" and path.stat().st_size > 0
+    with pytest.raises(ValueError, match="bare name"):
+        save_figure(fig, "a/b.png")
+    plt.close(fig)
+
+
+def test_bad_chapter_parameters_give_clear_errors():
+    with pytest.raises(ValueError, match="preset must be one of"):
+        check_preset("fast")
+    with pytest.raises((RuntimeError, ValueError)):
+        chapter_header("x", "tpu", 1)
+    with pytest.raises(ValueError, match="checkpoint"):
+        book_generator("", preset="full")

@@ -1,0 +1,70 @@
+"""Pictures: grids, seeded generation, Figure 1 from the model's structure, the tour widget."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from stylegan_lib import Generator
+from stylegan_lib.latent import z_from_seeds
+from stylegan_lib.viz.architecture import architecture_summary, parameter_table
+from stylegan_lib.viz.grids import generate, image_grid, to_uint8
+from stylegan_lib.viz.widgets import sample_image
+
+
+def test_z_from_seeds_does_not_depend_on_the_batch():
+    a = z_from_seeds([3, 4, 5], 16)
+    b = z_from_seeds([5], 16)
+    assert torch.equal(a[2], b[0]) and not torch.equal(a[0], a[1])
+
+
+def test_to_uint8_and_grid():
+    x = torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 2, 2).expand(3, 3, 2, 2)
+    u = to_uint8(x)
+    assert u.shape == (3, 2, 2, 3) and u.dtype == np.uint8
+    assert u[0, :, :, 0].ravel().tolist() == [0, 128, 255, 255]
+    g = image_grid(x, ncols=2, pad=1)
+    assert g.shape == (2 * 3 + 1, 2 * 3 + 1, 3)
+
+
+def test_generate_is_deterministic_by_seed():
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval()
+    a = generate(G, [1, 2, 3], noise_mode="const", batch_size=2)
+    b = generate(G, [3], noise_mode="const")
+    torch.testing.assert_close(a[2:], b)
+    img = sample_image(G, 3, upscale=2)
+    assert img.shape == (32, 32, 3) and img.dtype == np.uint8
+
+
+def test_architecture_summary_follows_the_model():
+    def labels(preset):
+        s = architecture_summary(Generator(preset))
+        return s, [b.label for _, boxes in s["synthesis"] for b in boxes]
+
+    s, f = labels("tiny-16")
+    assert s["style_based"] and f[0].startswith("Const") and "+ noise · B" in f
+    assert f.count("AdaIN ← A(w)") == 2 * 3 and "PixelNorm" not in f
+    s, b = labels("tiny-16/config-B")
+    assert not s["style_based"] and b[0].startswith("FC") and "AdaIN ← A(w)" not in b and "PixelNorm" in b
+    _, c = labels("tiny-16/config-C")
+    assert c[0].startswith("FC") and "AdaIN ← A(w)" in c and "+ noise · B" not in c
+    _, a = labels("tiny-16/config-A")
+    assert "Blur" not in a and "Blur" in b
+
+
+def test_parameter_table_adds_up():
+    G = Generator("tiny-16")
+    rows = dict(parameter_table(G))
+    assert rows["total"] == sum(v for k, v in rows.items() if k != "total")
+    assert rows["total"] == G.num_parameters()["total"]
+
+
+def test_tour_widget_builds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from stylegan_lib.viz.widgets import seed_psi_widget
+
+    G = Generator("tiny-16").eval()
+    w = seed_psi_widget(G)
+    assert len(w.children) == 2
