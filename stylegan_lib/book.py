@@ -75,8 +75,6 @@ def clean_metadata(nb) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
-        if "execution_count" in cell:
-            cell["execution_count"] = None
 
 
 def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> float:
