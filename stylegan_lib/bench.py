@@ -34,6 +34,10 @@ def machine() -> str:
             f"torch {torch.__version__}")
     if torch.cuda.is_available():
         text += f"; CUDA {torch.cuda.get_device_name()}"
+    try:  # other processes running at the same time slow every figure down: say so
+        text += "; load average before the run {:.1f}".format(__import__("os").getloadavg()[0])
+    except OSError:
+        pass
     return text
 
 
