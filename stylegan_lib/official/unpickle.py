@@ -1,0 +1,285 @@
+"""Reading NVIDIA's StyleGAN v1 release pickles without executing them.
+
+A release file (``karras2019stylegan-ffhq-1024x1024.pkl`` and its siblings) is a Python pickle
+of the tuple ``(G, D, Gs)``. Each element is an object of the TensorFlow-side class
+``dnnlib.tflib.network.Network``, whose state is a plain dict::
+
+    version          2 or 3 (StyleGAN2 / ADA files say 4)
+    name             "G", "D", "Gs", "G_mapping", "G_synthesis", …
+    static_kwargs    the keyword arguments the network was built with
+    components       {"mapping": Network, "synthesis": Network} (empty for D)
+    build_module_src the Python source of the module that built the graph
+    build_func_name  e.g. "G_style"
+    variables        [(name, numpy array), …] in TensorFlow layout
+
+An ordinary ``pickle.load`` would *import* ``dnnlib`` and run whatever the file names: a pickle
+is a program, and a file from the internet could carry any code. :class:`RestrictedUnpickler`
+resolves a global name only from a short allow-list — numpy's array, scalar and dtype
+reconstructors (under both numpy 1 and numpy 2 module paths), the bytes decoder that protocol-2
+pickles use, ``collections.OrderedDict``, and :class:`ReleaseNetwork`, a stand-in for
+``Network`` that only stores its state — and refuses everything else with an error naming the
+refused global. The build module's source text is kept as a string and never compiled.
+"""
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The class path under which the release pickled its networks.
+NETWORK_CLASS = ("dnnlib.tflib.network", "Network")
+#: State versions written by the StyleGAN v1 code (dnnlib of 2018–2019).
+V1_VERSIONS = (2, 3)
+#: Keys every v1 network state carries.
+STATE_KEYS = ("version", "name", "static_kwargs", "components", "build_module_src",
+              "build_func_name", "variables")
+
+
+class OfficialFormatError(ValueError):
+    """A file that is not a readable StyleGAN v1 release pickle (corrupt, truncated, another
+    kind of file, a StyleGAN2 file, or a pickle that asks for something we refuse to load)."""
+
+
+class RefusedGlobalError(OfficialFormatError, pickle.UnpicklingError):
+    """The pickle names a Python global that is not on the allow-list (it may carry code)."""
+
+
+class ReleaseNetwork:
+    """Harmless stand-in for ``dnnlib.tflib.network.Network``: it keeps the pickled state dict
+    and nothing else (no TensorFlow, no graph building, no code from the file is run)."""
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            raise OfficialFormatError(
+                f"a network object's state is a {type(state).__name__}, expected a dict: "
+                "this is not a StyleGAN release pickle")
+        self.state = state
+
+    # Convenient read-only views of the state -------------------------------------------------
+    @property
+    def version(self):
+        return self.state.get("version")
+
+    @property
+    def name(self) -> str:
+        return str(self.state.get("name"))
+
+    @property
+    def static_kwargs(self) -> dict:
+        return dict(self.state.get("static_kwargs") or {})
+
+    @property
+    def components(self) -> dict:
+        return dict(self.state.get("components") or {})
+
+    @property
+    def build_func_name(self) -> str:
+        return str(self.state.get("build_func_name"))
+
+    @property
+    def variables(self) -> dict[str, np.ndarray]:
+        """The network's own variables, name → numpy array (TF layout)."""
+        return {str(k): v for k, v in self.state.get("variables", [])}
+
+    def all_variables(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Own variables plus those of the components, as ``component/name`` (the release's
+        ``Network.vars`` naming)."""
+        out = {prefix + k: v for k, v in self.variables.items()}
+        for cname, comp in self.components.items():
+            if isinstance(comp, ReleaseNetwork):
+                out.update(comp.all_variables(f"{prefix}{cname}/"))
+        return out
+
+    def __repr__(self) -> str:
+        return (f"ReleaseNetwork(name={self.name!r}, func={self.build_func_name!r}, "
+                f"version={self.version!r}, variables={len(self.state.get('variables', []))}, "
+                f"components={sorted(self.components)})")
+
+
+# ------------------------------------------------------------------------------------------
+# The allow-list. Each entry wraps the real numpy function with a check of what it is asked.
+# ------------------------------------------------------------------------------------------
+_NP_RECONSTRUCT = np.zeros(1).__reduce__()[0]      # numpy.(_)core.multiarray._reconstruct
+_NP_SCALAR = np.float32(0).__reduce__()[0]          # numpy.(_)core.multiarray.scalar
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.hasobject:
+        raise OfficialFormatError(
+            f"the pickle asks for a numpy array of Python objects (dtype {dt}); release files hold "
+            "only numeric arrays, and object arrays could smuggle code: refused")
+    return dt
+
+
+def _safe_reconstruct(cls, shape, typecode):
+    """numpy's ``_reconstruct(ndarray, (0,), b'b')``: an empty array later filled by BUILD."""
+    if cls is not np.ndarray:
+        raise OfficialFormatError(f"numpy _reconstruct was asked to build {cls!r}; only plain "
+                                  "numpy.ndarray is allowed")
+    return _NP_RECONSTRUCT(cls, shape, typecode)
+
+
+def _safe_scalar(dtype, data=None):
+    """numpy's ``scalar(dtype, bytes)``: a numpy scalar such as ``np.float32(0)``."""
+    dt = _check_dtype(dtype)
+    if not isinstance(data, (bytes, bytearray)):
+        raise OfficialFormatError("a numpy scalar in the pickle has no raw bytes: refused")
+    return _NP_SCALAR(dt, data)
+
+
+def _safe_dtype(spec, align=False, copy=False):
+    """``numpy.dtype('f4', False, True)`` as pickled (its state is set by BUILD afterwards)."""
+    if not isinstance(spec, str):
+        raise OfficialFormatError(f"numpy dtype spec {spec!r} is not a string: refused")
+    _check_dtype(spec)
+    return np.dtype(spec, align, copy)
+
+
+def _safe_codecs_encode(text, encoding="utf-8"):
+    """Protocol-2 pickles write bytes as ``_codecs.encode(str, 'latin1')``."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "iso-8859-1"):
+        raise OfficialFormatError(f"_codecs.encode called with ({type(text).__name__}, {encoding!r}): refused")
+    return text.encode("latin1")
+
+
+def _safe_frombuffer(buf, dtype, shape, order):
+    """numpy's protocol-5 array reconstructor (files re-saved by newer Pythons)."""
+    dt = _check_dtype(dtype)
+    return np.frombuffer(bytes(buf), dtype=dt).reshape(shape, order=order).copy()
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    NETWORK_CLASS: ReleaseNetwork,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _safe_dtype,
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("_codecs", "encode"): _safe_codecs_encode,
+}
+for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):   # numpy 1 / numpy 2 paths
+    _ALLOWED[(_mod, "_reconstruct")] = _safe_reconstruct
+    _ALLOWED[(_mod, "scalar")] = _safe_scalar
+for _mod in ("numpy.core.numeric", "numpy._core.numeric"):
+    _ALLOWED[(_mod, "_frombuffer")] = _safe_frombuffer
+
+
+def allowed_globals() -> list[str]:
+    """The only ``module.name`` globals a release pickle may mention."""
+    return sorted(f"{m}.{n}" for m, n in _ALLOWED)
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the globals in :func:`allowed_globals` and never imports
+    a module named by the file."""
+
+    def find_class(self, module: str, name: str):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            hint = ""
+            if module.split(".")[0] in ("torch", "torch_utils", "legacy", "training"):
+                hint = (" It looks like a PyTorch pickle of StyleGAN2-ADA / StyleGAN3: not a v1 "
+                        "file, and not readable here.")
+            elif module.startswith("dnnlib"):
+                hint = (" (dnnlib.tflib.network.Network is the only dnnlib class in v1 release "
+                        "files; a StyleGAN2 file may name others: not a v1 file?)")
+            raise RefusedGlobalError(
+                f"refused to load the global {module}.{name} named in the pickle: a StyleGAN v1 "
+                "release file holds only dnnlib.tflib.network.Network objects and numpy arrays, "
+                "so this file is either not a release file or was tampered with. Nothing from it "
+                f"was executed.{hint}") from None
+
+    def persistent_load(self, pid):
+        raise RefusedGlobalError(f"refused the persistent id {pid!r} in the pickle: release files have none")
+
+
+def restricted_loads(data: bytes) -> Any:
+    """Unpickle bytes with :class:`RestrictedUnpickler` (never executes code from the data)."""
+    return RestrictedUnpickler(io.BytesIO(data)).load()
+
+
+def read_release_pickle(path: str | os.PathLike) -> tuple[ReleaseNetwork, ...]:
+    """Read a v1 release file into ``(G, D, Gs)`` stand-ins, checking its structure.
+
+    Raises :class:`OfficialFormatError` with an explanation for a missing, empty, truncated or
+    unrelated file, a refused global, or a StyleGAN2/ADA file ("not a v1 file").
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise OfficialFormatError(f"{str(path)!r} does not exist (or is not a file)")
+    data = path.read_bytes()
+    where = f"{str(path)!r}"
+    if not data:
+        raise OfficialFormatError(f"{where} is empty")
+    if data[:1] != pickle.PROTO and data[:1] not in (b"(", b"c", b"]", b"}"):
+        hint = ""
+        if data[:2] == b"PK":
+            hint = (" It looks like a zip archive, e.g. a PyTorch .pt checkpoint: load those with "
+                    "stylegan_lib.load_generator / load_pretrained.")
+        raise OfficialFormatError(f"{where} is not a Python pickle (it starts with {data[:8]!r}).{hint}")
+    try:
+        obj = restricted_loads(data)
+    except OfficialFormatError as e:
+        raise type(e)(f"{where}: {e}") from None
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError, KeyError,
+            AttributeError, MemoryError, OverflowError, UnicodeDecodeError) as e:
+        truncated = isinstance(e, EOFError) or "truncated" in str(e).lower() or "ran out" in str(e).lower()
+        what = ("is truncated (the pickle ends early; re-download or re-copy it)" if truncated
+                else "is corrupt or not a StyleGAN v1 release pickle")
+        raise OfficialFormatError(f"{where} {what}: {type(e).__name__}: {str(e)[:200]}") from None
+    return check_release_tuple(obj, where)
+
+
+def check_release_tuple(obj: Any, where: str = "the file") -> tuple[ReleaseNetwork, ...]:
+    """Check that an unpickled object is the release's ``(G, D, Gs)`` of v1 networks."""
+    if isinstance(obj, ReleaseNetwork):
+        obj = (obj,)
+    if not isinstance(obj, tuple) or not obj or not all(isinstance(o, ReleaseNetwork) for o in obj):
+        kind = type(obj).__name__
+        if isinstance(obj, dict) and ("G_ema" in obj or "training_set_kwargs" in obj):
+            raise OfficialFormatError(
+                f"{where} is not a v1 file: it is a dict with {sorted(map(str, obj))[:6]}, the layout of "
+                "StyleGAN2-ADA / StyleGAN3 PyTorch pickles. This importer reads StyleGAN v1 "
+                "(karras2019stylegan-*.pkl) release files only.")
+        raise OfficialFormatError(
+            f"{where} holds a {kind}, not the tuple (G, D, Gs) of dnnlib networks of a StyleGAN v1 "
+            "release file")
+    for net in obj:
+        _check_state(net, where)
+    return obj
+
+
+def _check_state(net: ReleaseNetwork, where: str) -> None:
+    state = getattr(net, "state", None)
+    if not isinstance(state, dict):
+        raise OfficialFormatError(f"{where}: a network object carries no state")
+    missing = [k for k in ("version", "name", "static_kwargs", "variables") if k not in state]
+    if missing:
+        raise OfficialFormatError(f"{where}: a network state lacks {missing}; not a release file")
+    version = state["version"]
+    if version not in V1_VERSIONS:
+        later = " (StyleGAN2 / StyleGAN2-ADA TensorFlow releases write version 4)" if version == 4 else ""
+        raise OfficialFormatError(
+            f"{where} is not a v1 file: network {state.get('name')!r} has state version {version!r}"
+            f"{later}; StyleGAN v1 files have version 2 or 3. Use NVIDIA's StyleGAN2 tooling for "
+            "later generations.")
+    variables = state["variables"]
+    if not isinstance(variables, (list, tuple)):
+        raise OfficialFormatError(f"{where}: variables of {state.get('name')!r} are not a list")
+    for item in variables:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)):
+            raise OfficialFormatError(f"{where}: malformed variable entry in {state.get('name')!r}")
+        value = item[1]
+        if not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind not in "fiub":
+            raise OfficialFormatError(
+                f"{where}: variable {item[0]!r} of {state.get('name')!r} is a "
+                f"{type(value).__name__}, expected a numeric numpy array")
+    for cname, comp in (state.get("components") or {}).items():
+        if not isinstance(comp, ReleaseNetwork):
+            raise OfficialFormatError(f"{where}: component {cname!r} is not a network object")
+        _check_state(comp, where)
