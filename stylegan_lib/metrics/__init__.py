@@ -1,0 +1,30 @@
+"""The paper's metrics: FID (and KID), perceptual path length, linear separability.
+
+Offline by default — the book's faces classifier gives "FD"/"KD", an LPIPS-style distance for PPL
+and the attribute labels for LS — and exact with NVIDIA's standard detectors
+(``inception-2015-12-05.pt``, ``vgg16.pt``) when the reader has them: only then are the numbers
+called FID and KID.
+
+    from stylegan_lib.metrics import compute_metrics
+    out = compute_metrics(G, ["fd", "kd", "ppl_wend", "ls"], counts=QUICK_COUNTS)
+"""
+from .classifier import FacesClassifier, attribute_accuracy, classifier_provenance, load_classifier, train_classifier
+from .detectors import (ClassifierDetector, ClassifierLPIPS, DetectorError, InceptionDetector, VGG16LPIPS,
+                        find_detector_file, get_feature_detector, get_perceptual_distance, to_uint8)
+from .evaluate import (FULL_COUNTS, METRICS, QUICK_COUNTS, compute_metrics, dataset_features,
+                       generated_features, real_stats)
+from .frechet import FeatureStats, FrechetResult, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
+from .kernel import kernel_distance, mmd2_unbiased
+from .ppl import PPLResult, crop_face, path_endpoints, perceptual_path_length
+from .separability import conditional_entropy, linear_separability, separability_score
+
+__all__ = [
+    "FacesClassifier", "attribute_accuracy", "classifier_provenance", "load_classifier", "train_classifier",
+    "ClassifierDetector", "ClassifierLPIPS", "DetectorError", "InceptionDetector", "VGG16LPIPS",
+    "find_detector_file", "get_feature_detector", "get_perceptual_distance", "to_uint8",
+    "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "generated_features",
+    "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator", "StatsCache", "frechet_distance",
+    "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased", "PPLResult", "crop_face",
+    "path_endpoints", "perceptual_path_length", "conditional_entropy", "linear_separability",
+    "separability_score",
+]

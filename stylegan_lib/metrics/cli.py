@@ -1,0 +1,113 @@
+"""``python -m stylegan_lib metrics``: FID/KID (or FD/KD), perceptual path length, linear separability.
+
+Examples::
+
+    python -m stylegan_lib metrics --checkpoint book-32 --metrics fd,kd,ppl_wend,ls --quick
+    python -m stylegan_lib metrics --checkpoint ffhq.pkl --metrics fid,ppl_zfull,ppl_wend,ls \\
+        --inception ~/detectors/inception-2015-12-05.pt --vgg16 ~/detectors/vgg16.pt --data ffhq.zip
+    python -m stylegan_lib metrics --train-classifier     # retrain the shipped faces classifier
+
+``--checkpoint`` takes a shipped model name, a ``.pt`` checkpoint, an official ``.pkl``, or
+``random:PRESET`` (a randomly initialised generator, e.g. ``random:tiny-16``, for trying things).
+Results are printed and, with ``--out``, written as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def load_any_generator(spec: str, device="cpu", seed: int = 0):
+    """A generator from a shipped name, a file, or ``random:PRESET``."""
+    if spec.startswith("random:"):
+        import torch
+
+        from ..generator import Generator
+
+        torch.manual_seed(seed)
+        return Generator(spec.split(":", 1)[1]).eval().to(device)
+    from ..pretrained import load_pretrained
+
+    return load_pretrained(spec, device=device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .evaluate import FULL_COUNTS, METRICS, QUICK_COUNTS
+
+    p = argparse.ArgumentParser(prog="python -m stylegan_lib metrics", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", default="book-32",
+                   help="shipped model name, .pt / .pkl path, or random:PRESET (default: book-32)")
+    p.add_argument("--metrics", default="fd,kd,ppl_wend,ls", help=f"comma-separated, of {','.join(METRICS)}")
+    p.add_argument("--num", type=int, default=None, help="sample count for every metric (overrides the defaults)")
+    p.add_argument("--quick", action="store_true", help=f"CPU sample counts {QUICK_COUNTS} instead of the "
+                   f"paper's {FULL_COUNTS}")
+    p.add_argument("--data", default="synthetic", help="real images: 'synthetic' (the book's faces) or a folder/zip")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--inception", default=None, help="path to inception-2015-12-05.pt (or $STYLEGAN_INCEPTION)")
+    p.add_argument("--vgg16", default=None, help="path to vgg16.pt (or $STYLEGAN_VGG16)")
+    p.add_argument("--ppl-distance", default="auto", choices=("auto", "vgg16", "classifier"))
+    p.add_argument("--no-crop", action="store_true", help="PPL without the central face crop")
+    p.add_argument("--cache-dir", default=None, help="folder for real-data statistics "
+                   "(default $STYLEGAN_LIB_CACHE/metrics-stats)")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--out", default=None, help="write the results here as JSON")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--train-classifier", action="store_true",
+                   help="(re)train the book's faces classifier instead (CPU, a few minutes)")
+    p.add_argument("--classifier-out", default=None, help="where --train-classifier writes (default: shipped file)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.train_classifier:
+        from .classifier import SHIPPED_WEIGHTS, train_classifier
+
+        prov = train_classifier(args.classifier_out or SHIPPED_WEIGHTS, seed=args.seed,
+                                progress=not args.no_progress,
+                                command="python -m stylegan_lib metrics " + " ".join(argv))
+        print(json.dumps({"heldout_accuracy": prov["heldout_accuracy"]}, indent=2))
+        return 0
+
+    from ..utils import get_device
+    from .detectors import DetectorError
+    from .evaluate import QUICK_COUNTS, compute_metrics, parse_metrics
+
+    try:
+        names = parse_metrics(args.metrics)
+        device = get_device(args.device)
+        G = load_any_generator(args.checkpoint, device, args.seed)
+        out = compute_metrics(G, names, num=args.num, counts=QUICK_COUNTS if args.quick else None,
+                              data=args.data, device=device, batch_size=args.batch, seed=args.seed,
+                              inception=args.inception, vgg16=args.vgg16, ppl_distance=args.ppl_distance,
+                              ppl_crop=not args.no_crop, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+                              progress=not args.no_progress)
+    except (DetectorError, ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out["checkpoint"] = args.checkpoint
+    out["command"] = "python -m stylegan_lib metrics " + " ".join(argv)
+    for name, r in out["results"].items():
+        if name == "ls":
+            print(f"{name:10s} z {r['z']['value']:.4g}  w {r['w']['value']:.4g}   "
+                  f"({r['num_samples']} images, {len(r['attributes'])} attributes, {r['seconds']} s)")
+        else:
+            n = r.get("num_gen", r.get("num_samples"))
+            extra = f" ± {r['std']:.2g}" if "std" in r else ""
+            print(f"{name:10s} {r['value']:.6g}{extra}   ({n} samples, {r.get('detector', r.get('distance'))}, "
+                  f"{r['seconds']} s)")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(out, indent=2, default=str) + "\n")
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

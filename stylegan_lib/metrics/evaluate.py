@@ -1,0 +1,199 @@
+"""One entry point for every metric: ``compute_metrics(G, ["fd", "kd", "ppl_wend", "ls"], …)``.
+
+Metric names
+------------
+========================  ===========================================================
+``fid`` / ``kid``         Fréchet / kernel distance on NVIDIA's Inception features
+                          (needs ``inception-2015-12-05.pt``; see :mod:`.detectors`)
+``fd`` / ``kd``           the same on the book's faces classifier (offline, always there)
+``ppl_zfull`` …           perceptual path length: ``ppl_{z,w}{full,end}``; the distance is
+                          VGG16 LPIPS when ``vgg16.pt`` is found, else the classifier's
+``ls``                    linear separability in Z and W (the faces classifier labels)
+========================  ===========================================================
+
+Sample counts: the paper's are the defaults (``FULL_COUNTS``: 50 k images for FID, 100 k pairs
+for PPL, 200 k images for LS); ``QUICK_COUNTS`` are what a CPU does in seconds. FID and FD are
+biased upwards at small counts (KID/KD are not), so numbers are only comparable at one count.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from ..utils import get_device
+from .detectors import FeatureDetector, get_feature_detector, get_perceptual_distance, to_uint8
+from .frechet import FeatureStats, StatsAccumulator, StatsCache, frechet_distance_from_stats
+from .kernel import kernel_distance
+
+PPL_METRICS = ("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend")
+METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls")
+FULL_COUNTS = {"fid": 50_000, "kid": 50_000, "fd": 50_000, "kd": 50_000, "ppl": 100_000, "ls": 200_000}
+QUICK_COUNTS = {"fid": 2000, "kid": 2000, "fd": 2000, "kd": 2000, "ppl": 500, "ls": 1000}
+
+
+def _count_key(metric: str) -> str:
+    return "ppl" if metric.startswith("ppl_") else metric
+
+
+def parse_metrics(metrics: str | Iterable[str]) -> list[str]:
+    names = [m.strip().lower() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    unknown = [m for m in names if m not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+    if not names:
+        raise ValueError("no metric asked for")
+    return list(dict.fromkeys(names))
+
+
+# ------------------------------------------------------------------------------------------
+# Features of generated and real images
+# ------------------------------------------------------------------------------------------
+@torch.no_grad()
+def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size: int = 64, seed: int = 0,
+                       truncation_psi: float = 1.0, device=None, progress: bool = True) -> list[FeatureStats]:
+    """Features of ``num`` generated images (ψ = 1 and random noise by default, as for FID),
+    quantised to uint8 as saved images would be, one ``FeatureStats`` per detector."""
+    from tqdm.auto import tqdm
+
+    device = torch.device(device) if device is not None else next(G.parameters()).device
+    gen = torch.Generator().manual_seed(int(seed))
+    accs = [StatsAccumulator() for _ in detectors]
+    bar = tqdm(total=num, desc="generated images → features", unit="img", disable=not progress)
+    done = 0
+    while done < num:
+        n = min(batch_size, num - done)
+        z = torch.randn(n, G.z_dim, generator=gen).to(device)
+        img = to_uint8(G(z, None, truncation_psi=truncation_psi, noise_mode="random").float())
+        for acc, det in zip(accs, detectors):
+            acc.add(det(img))
+        done += n
+        bar.update(n)
+    bar.close()
+    return [a.stats() for a in accs]
+
+
+@torch.no_grad()
+def dataset_features(dataset, detectors: list[FeatureDetector], num: int, batch_size: int = 256,
+                     progress: bool = True) -> list[FeatureStats]:
+    """Features of the first ``num`` images of ``dataset`` (items ``(uint8 [3, R, R], labels)``;
+    a ``SyntheticFaces`` is drawn in batches)."""
+    from tqdm.auto import tqdm
+
+    if num > len(dataset):
+        raise ValueError(f"asked for {num} real images but the data set has only {len(dataset)}")
+    accs = [StatsAccumulator() for _ in detectors]
+    bar = tqdm(total=num, desc="real images → features", unit="img", disable=not progress)
+    for s in range(0, num, batch_size):
+        idx = list(range(s, min(s + batch_size, num)))
+        if hasattr(dataset, "images"):
+            img = dataset.images(idx)
+        else:
+            img = torch.stack([dataset[i][0] for i in idx])
+        for acc, det in zip(accs, detectors):
+            acc.add(det(img))
+        bar.update(len(idx))
+    bar.close()
+    return [a.stats() for a in accs]
+
+
+def real_dataset(data: str | None, resolution: int, num: int):
+    """(dataset, cache name). ``data``: None / "synthetic" for the book's synthetic faces (the
+    training distribution of the book's model: ``FacesConfig()`` at seed 0), or a folder / zip."""
+    from ..data import FacesConfig, ImageFolderDataset, SyntheticFaces
+
+    if data in (None, "", "synthetic"):
+        cfg = FacesConfig(resolution=resolution)
+        name = "synthetic-faces:" + json.dumps(cfg.to_dict(), sort_keys=True) + ":seed=0"
+        return SyntheticFaces(num, resolution, seed=0, config=cfg), name
+    path = Path(data)
+    ds = ImageFolderDataset(path, resolution=resolution, use_labels=False)
+    st = path.stat()
+    return ds, f"folder:{path.resolve()}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def real_stats(data, resolution: int, detectors: list[FeatureDetector], num: int, cache: StatsCache | None,
+               progress: bool = True) -> tuple[list[FeatureStats], list[bool]]:
+    """Statistics of real images per detector, from the cache when there."""
+    ds, name = real_dataset(data, resolution, num)
+    out, hits = [], []
+    for det in detectors:
+        key = {"dataset": name, "detector": det.identity, "resolution": resolution, "num": num}
+        if cache is None:
+            out.append(dataset_features(ds, [det], num, progress=progress)[0])
+            hits.append(False)
+        else:
+            st, hit = cache.get_or_compute(key, lambda: dataset_features(ds, [det], num, progress=progress)[0])
+            out.append(st)
+            hits.append(hit)
+    return out, hits
+
+
+# ------------------------------------------------------------------------------------------
+# All metrics
+# ------------------------------------------------------------------------------------------
+def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "ls"), num: int | None = None,
+                    counts: dict[str, int] | None = None, data: str | None = None, device="auto",
+                    batch_size: int = 64, seed: int = 0, inception: str | None = None,
+                    vgg16: str | None = None, ppl_distance: str = "auto", ppl_crop: bool = True,
+                    cache_dir: str | None = None, use_cache: bool = True, kid_subsets: int = 100,
+                    kid_subset_size: int = 1000, progress: bool = True) -> dict[str, Any]:
+    """Compute ``metrics`` for generator ``G``; returns a JSON-able dict.
+
+    ``num`` overrides every sample count; otherwise ``counts`` (default ``FULL_COUNTS``) gives it
+    per metric ("fd", "kd", "fid", "kid", "ppl", "ls"). Each result records its detector or
+    distance, sample count, seed and time.
+    """
+    names = parse_metrics(metrics)
+    dev = get_device(device)
+    G = G.to(dev).eval()
+    counts = {**FULL_COUNTS, **(counts or {})}
+    n_of = {m: int(num) if num is not None else counts[_count_key(m)] for m in names}
+    cache = StatsCache(cache_dir) if use_cache else None
+    t_all = time.time()
+    results: dict[str, Any] = {}
+
+    # Fréchet / kernel distances, grouped by detector and sample count (one generation pass each).
+    groups: dict[tuple[str, int], list[str]] = {}
+    for m in names:
+        if m in ("fid", "kid", "fd", "kd"):
+            groups.setdefault(("inception" if m in ("fid", "kid") else "classifier", n_of[m]), []).append(m)
+    for (kind, n), ms in groups.items():
+        t0 = time.time()
+        det = get_feature_detector(kind, inception if kind == "inception" else None, dev)
+        (gen_stats,) = generated_features(G, [det], n, batch_size, seed, device=dev, progress=progress)
+        (real,), (hit,) = real_stats(data, G.img_resolution, [det], n, cache, progress)
+        for m in ms:
+            common = {"metric": m, "detector": det.identity, "num_gen": n, "num_real": real.num, "seed": seed,
+                      "real_data": data or "synthetic", "real_stats_cached": hit}
+            if m in ("fid", "fd"):
+                info = frechet_distance_from_stats(real, gen_stats, return_info=True)
+                results[m] = {**common, "value": info.value, "sqrtm_notes": info.notes}
+            else:
+                mean, std = kernel_distance(real.features, gen_stats.features, kid_subsets,
+                                            kid_subset_size, seed, return_std=True)
+                results[m] = {**common, "value": mean, "std": std, "num_subsets": kid_subsets,
+                              "subset_size": min(kid_subset_size, n, real.num)}
+            results[m]["seconds"] = round(time.time() - t0, 2)
+
+    # Perceptual path length.
+    ppl_ms = [m for m in names if m in PPL_METRICS]
+    if ppl_ms:
+        from .ppl import perceptual_path_length
+
+        dist = get_perceptual_distance(ppl_distance, vgg16 if ppl_distance != "classifier" else None, dev)
+        for m in ppl_ms:
+            res = perceptual_path_length(G, dist, n_of[m], space=m[4], sampling=m[5:], crop=ppl_crop,
+                                         batch_size=batch_size, seed=seed, device=dev, progress=progress)
+            results[m] = {**res.to_dict(), "distance": dist.identity}
+
+    if "ls" in names:
+        from .separability import linear_separability
+
+        results["ls"] = linear_separability(G, num_samples=n_of["ls"], batch_size=batch_size, seed=seed,
+                                            device=dev, progress=progress)
+    return {"results": results, "device": str(dev), "seed": seed, "seconds": round(time.time() - t_all, 2),
+            "model": getattr(G, "config", None).to_dict() if hasattr(G, "config") else None}

@@ -1,0 +1,135 @@
+"""Perceptual path length against closed forms for a generator linear in its latent."""
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate
+import torch
+from torch import nn
+
+from stylegan_lib import Generator
+from stylegan_lib.latent import slerp
+from stylegan_lib.metrics.ppl import (box_downsample, crop_face, path_endpoints, percentile_mean,
+                                      perceptual_path_length)
+
+
+class LinearG(nn.Module):
+    """img = A · w reshaped to [3, R, R]; mapping is the identity (no normalisation), so in W the
+    path length with squared L2 is ‖A(w1 − w0)‖² exactly."""
+
+    def __init__(self, dim=8, res=4, seed=0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.z_dim = self.w_dim = dim
+        self.num_ws, self.img_resolution = 1, res
+        self.A = nn.Parameter(torch.randn(3 * res * res, dim, generator=g, dtype=torch.float64) / math.sqrt(dim),
+                              requires_grad=False)
+        outer = self
+
+        class Mapping(nn.Module):
+            def forward(self, z, c=None):
+                return z[:, None, :].double()
+
+        class Synthesis(nn.Module):
+            def forward(self, ws, noise_mode="random", noise=None):
+                return (ws[:, 0] @ outer.A.T).reshape(-1, 3, res, res)
+
+        self.mapping, self.synthesis = Mapping(), Synthesis()
+
+
+def sq_l2(a, b):
+    return (a - b).square().flatten(1).sum(1)
+
+
+def expected_theta_squared(n):
+    """E[θ²] for the angle θ between two random directions in R^n: density ∝ sin^(n−2) θ."""
+    num = scipy.integrate.quad(lambda t: t * t * np.sin(t) ** (n - 2), 0, np.pi)[0]
+    den = scipy.integrate.quad(lambda t: np.sin(t) ** (n - 2), 0, np.pi)[0]
+    return num / den
+
+
+@pytest.mark.parametrize("sampling", ["full", "end"])
+def test_w_lerp_closed_form(sampling):
+    # E‖A(w1 − w0)‖² = 2‖A‖_F² for w ~ N(0, I), whatever t.
+    G = LinearG(dim=8)
+    res = perceptual_path_length(G, sq_l2, num_samples=4000, space="w", sampling=sampling, crop=False,
+                                 batch_size=500, percentile_filter=False, progress=False, epsilon=1e-4)
+    expected = 2 * float(G.A.square().sum())
+    assert res.value == pytest.approx(expected, rel=0.05)
+    assert res.distances.shape == (4000,) and res.name == f"ppl_w{sampling}"
+
+
+def test_w_lerp_exact_per_sample():
+    # Per sample: d/ε² = ‖A(w1 − w0)‖², recomputed from the same seed.
+    G = LinearG(dim=5, seed=3)
+    res = perceptual_path_length(G, sq_l2, num_samples=16, space="w", sampling="full", crop=False,
+                                 batch_size=16, percentile_filter=False, progress=False, seed=7)
+    gen = torch.Generator().manual_seed(7)
+    z = torch.randn(32, 5, generator=gen).double()
+    expected = ((z[16:] - z[:16]) @ G.A.T).square().sum(1).numpy()
+    # float32 latents: the ε-step is resolved to ~1e-3 relative (as in the official float32 code)
+    np.testing.assert_allclose(res.distances, expected, rtol=2e-3)
+
+
+@pytest.mark.parametrize("sampling", ["full", "end"])
+def test_z_slerp_closed_form(sampling):
+    # Along a great circle the tangent has length θ; with a uniformly random tangent direction,
+    # E[d/ε²] = E[θ²] · ‖A‖_F² / n.
+    n = 8
+    G = LinearG(dim=n, seed=1)
+    res = perceptual_path_length(G, sq_l2, num_samples=6000, space="z", sampling=sampling, crop=False,
+                                 batch_size=1000, percentile_filter=False, progress=False)
+    expected = expected_theta_squared(n) * float(G.A.square().sum()) / n
+    assert res.value == pytest.approx(expected, rel=0.05)
+
+
+def test_z_and_w_differ_for_the_same_linear_g():
+    G = LinearG(dim=8)
+    kw = dict(num_samples=500, crop=False, batch_size=500, progress=False)
+    assert perceptual_path_length(G, sq_l2, space="z", **kw).value < \
+        perceptual_path_length(G, sq_l2, space="w", **kw).value
+
+
+def test_slerp_keeps_norms_and_hits_endpoints():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(10, 16, generator=g), torch.randn(10, 16, generator=g)
+    for t in (0.0, 0.3, 0.77, 1.0):
+        out = slerp(a, b, torch.full((10,), t))
+        np.testing.assert_allclose(out.norm(dim=1).numpy(), 1.0, atol=1e-5)
+    torch.testing.assert_close(slerp(a, b, torch.zeros(10)), a / a.norm(dim=1, keepdim=True), atol=1e-5, rtol=0)
+    torch.testing.assert_close(slerp(a, b, torch.ones(10)), b / b.norm(dim=1, keepdim=True), atol=1e-5, rtol=0)
+
+
+def test_endpoints_share_noise_on_a_real_generator():
+    # With ε → 0 the pair of images must be (almost) identical: same noise for both.
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval()
+    res = perceptual_path_length(G, sq_l2, num_samples=8, space="w", sampling="full", crop=True,
+                                 batch_size=8, progress=False, epsilon=1e-4)
+    # independent noise would give an image difference of O(1), i.e. d/ε² ~ 1e8
+    assert res.value < 1e5
+    with torch.no_grad():
+        z = torch.randn(4, G.z_dim)
+        a, b = path_endpoints(G, z, torch.randn(4, G.z_dim), torch.zeros(4), "z", 1e-4)
+    assert a.shape == (4, G.num_ws, G.w_dim) and (a - b).abs().max() > 0
+
+
+def test_crop_downsample_and_filter():
+    img = torch.arange(32 * 32, dtype=torch.float32).reshape(1, 1, 32, 32).repeat(1, 3, 1, 1)
+    c = crop_face(img)
+    assert c.shape == (1, 3, 16, 16) and c[0, 0, 0, 0] == 12 * 32 + 8
+    big = torch.rand(2, 3, 1024, 1024)
+    assert box_downsample(big, 1024).shape == (2, 3, 256, 256)
+    assert box_downsample(big[:, :, :64, :64], 64) is not None
+    torch.testing.assert_close(box_downsample(big, 1024)[0, 0, 0, 0], big[0, 0, :4, :4].mean())
+    vals = np.concatenate([np.ones(996), [1e6, 1e6, -1e6, -1e6]])
+    mean, lo, hi, kept = percentile_mean(vals)
+    assert mean == 1.0 and kept == 996 and lo == hi == 1.0
+
+
+def test_bad_arguments():
+    G = LinearG()
+    with pytest.raises(ValueError, match="space"):
+        perceptual_path_length(G, sq_l2, num_samples=2, space="x", progress=False)
+    with pytest.raises(ValueError, match="sampling"):
+        perceptual_path_length(G, sq_l2, num_samples=2, sampling="middle", progress=False)
