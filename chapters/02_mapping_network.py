@@ -1,0 +1,308 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. The mapping network: from Z to W
+#
+# *Karras et al. 2019, §2 "Style-based generator" and §4 "Disentanglement studies".*
+#
+# A traditional generator feeds the latent z straight into its first layer. z is drawn from a
+# fixed distribution (a Gaussian), so the generator has no choice: every region of Z must turn
+# into *some* image, in proportion to how often the training data shows it. The StyleGAN paper
+# argues that this forces the map from Z to image features to bend: if a combination of
+# features never occurs in the training data, the Gaussian still has mass everywhere, so the
+# generator must squeeze the other combinations around the hole (the paper's Figure 6).
+#
+# StyleGAN first sends z through a **mapping network** f, an 8-layer MLP, and feeds the
+# synthesis network with the **intermediate latent** w = f(z) ∈ W. W has no fixed
+# distribution: f can stretch and fold space so that, in W, the factors of variation lie along
+# straighter lines. The paper calls W *less entangled* than Z and measures it with perceptual
+# path length and linear separability (chapter 9). This chapter looks at f itself, at walking
+# through Z and W, at the paper's Figure 6 on our synthetic faces (whose training set leaves out
+# long-haired men on purpose), and at w̄, the centre of W.
+
+# %% tags=["parameters"]
+preset = "quick"          # "quick": the book's 32×32 model on the CPU; "full": pass a checkpoint
+device = "cpu"            # "cpu", "cuda" or "auto"
+seed = 0
+checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint / official .pkl
+figures_dir = "../figures"
+classifier = ""           # empty: the book's faces classifier (stylegan_lib.metrics); or a path
+interpolation_steps = 8   # images per interpolation strip
+fig6_samples = 256        # generated images used to find the attribute axes of Figure 6
+fig6_grid = 12            # Figure 6 slices: fig6_grid × fig6_grid images each
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import stylegan_lib
+from stylegan_lib.data.faces import FacesConfig
+from stylegan_lib.viz import mapping as M
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+
+check_preset(preset)
+if preset == "full":  # a bigger model on a GPU: denser slices, better-estimated axes
+    fig6_samples, fig6_grid = max(fig6_samples, 2000), max(fig6_grid, 24)
+chapter_header("Chapter 2 – the mapping network", device, expected_seconds=40)
+torch.manual_seed(seed)
+G = book_generator(checkpoint, preset, device)
+print(f"generator: {G.img_resolution}×{G.img_resolution}, z_dim={G.z_dim}, w_dim={G.w_dim}, "
+      f"mapping layers={len(G.mapping.layers)}")
+
+# %% [markdown]
+# ## The network f
+#
+# The paper's f normalises z and applies eight fully connected layers, each followed by a
+# leaky ReLU (slope 0.2):
+#
+# $$ w = f(z) = \phi_8 \circ \dots \circ \phi_1\!\left(\frac{z}{\sqrt{\tfrac{1}{d}\sum_i z_i^2 + \epsilon}}\right),
+# \qquad \phi_k(x) = \operatorname{lrelu}(W_k x + b_k) $$
+#
+# Because of the normalisation only the *direction* of z matters: z lives, in effect, on a
+# sphere. The same w is then handed to every style input of the synthesis network
+# (`num_ws` copies), so style mixing and truncation can later treat the copies separately.
+
+# %%
+print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.forward))
+
+# %% [markdown]
+# Each layer is an equalised-learning-rate dense layer with a learning-rate multiplier λ:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'layer':>5} {'in':>5} {'out':>5} {'λ (lr_mul)':>11} {'weight gain g/√n·λ':>19}")
+for row in M.mapping_layer_table(G):
+    print(f"{row['layer']:>5} {row['in_features']:>5} {row['out_features']:>5} "
+          f"{row['lr_mul']:>11g} {row['weight_gain']:>19.3e}")
+
+# %% [markdown]
+# ## The learning-rate multiplier λ = 0.01
+#
+# The paper's appendix C: the mapping network is trained with a learning rate two orders of
+# magnitude smaller than the rest. With equalised learning rates this is not a separate
+# optimiser setting; it is built into the parametrisation. A layer stores ŵ and uses
+#
+# $$ W = \hat w \cdot \frac{g}{\sqrt{n_\text{in}}} \cdot \lambda,
+# \qquad \hat w \sim \mathcal N(0, 1/\lambda^2) \text{ at initialisation,} $$
+#
+# so the *used* weights start the same as without λ, but Adam — whose step is about lr per
+# stored parameter whatever the gradient's size — moves them λ times more slowly relative to
+# their size. We can watch it: one real Adam step (β₁ = 0, β₂ = 0.99, the paper's settings)
+# on a random gradient, for every layer of f and every convolution of g.
+
+# %%
+print(inspect.getsource(stylegan_lib.layers.EqualizedLinear.forward))
+steps = M.adam_step_sizes(G, lr=1e-3, seed=seed)
+for part, values in steps.items():
+    print(f"{part:9s}: relative change of the used weights after one Adam step (lr = 1e-3): "
+          f"median {np.median(values):.1e}  (per layer: {', '.join(f'{v:.0e}' for v in values)})")
+
+# %% [markdown]
+# At initialisation the ratio is exactly λ = 0.01; after training the stored weights have
+# drifted a little, so expect the mapping network's steps to be within a small factor of
+# 1e-5 and the synthesis network's near 1e-3. The paper found that without this slow-down the
+# 8-layer mapping network trained poorly.
+#
+# ## Walking through Z and through W
+#
+# The paper measures how smoothly images change along paths in latent space (perceptual path
+# length, §4.1, chapter 9). In Z the path is a great circle (z is normalised anyway), in W a
+# straight line:
+#
+# $$ z(t) = \operatorname{slerp}(z_A, z_B; t), \qquad w(t) = \operatorname{lerp}(f(z_A), f(z_B); t) = (1-t)\,f(z_A) + t\,f(z_B). $$
+
+# %%
+print(inspect.getsource(stylegan_lib.latent.slerp))
+
+# %% [markdown]
+# The strips below walk from one seed to another in Z by slerp, in W by lerp, and — for
+# comparison — along a straight line in Z. All three start and end at the same images; the
+# plot on the right shows the size of each step. A path that changes the image evenly has
+# flat step sizes; a path that crosses a region where the generator changes its mind quickly
+# has a peak. With the trained model you should see the W path change the image more evenly,
+# while the Z paths tend to bunch the change into a few steps.
+
+# %%
+strips = M.interpolation_strips(G, seed, seed + 1, steps=interpolation_steps, spaces=("z", "w", "z-lerp"))
+fig = M.draw_interpolation(strips)
+save_figure(fig, "mapping_interpolation", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ### Try it
+#
+# Pick two seeds and move t: the left image follows the slerp path in Z, the right one the
+# lerp path in W. They agree at t = 0 and t = 1 and differ in between. The widget's picture is
+# `stylegan_lib.viz.mapping.interpolate_image`.
+
+# %% tags=["nbval-ignore-output"]
+M.interpolation_widget(G, seed_a=seed, seed_b=seed + 1, t=0.5)
+
+# %%
+pairs = [(seed + 2 * k, seed + 2 * k + 1) for k in range(4)]
+fig, axes = plt.subplots(2, len(pairs), figsize=(2.0 * len(pairs), 4.3))
+for j, (a, b) in enumerate(pairs):
+    for i, space in enumerate(("z", "w")):
+        axes[i, j].imshow(M.interpolate_image(G, a, b, 0.5, space, upscale=1), interpolation="nearest")
+        axes[i, j].set_xticks([])
+        axes[i, j].set_yticks([])
+    axes[0, j].set_title(f"seeds {a} & {b}", fontsize=9)
+axes[0, 0].set_ylabel("midpoint in Z")
+axes[1, 0].set_ylabel("midpoint in W")
+save_figure(fig, "mapping_midpoints", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Figure 6: the missing long-haired men
+#
+# The paper's Figure 6 is a thought experiment with two factors of variation, say masculinity
+# and hair length: (a) the training set lacks one combination (long-haired men); (b) Z is a
+# Gaussian, so the map from Z to features must curve to give the missing combination no mass;
+# (c) the learned map from Z to W can undo much of that warping. Our synthetic faces make the
+# experiment real: the book's training set leaves out exactly that combination
+# (`FacesConfig.exclude = (("male", "long_hair"),)`).
+#
+# **(a)** The training set's two factors: every image on one side of each threshold, and one
+# quadrant empty.
+
+# %%
+factors = M.training_factors(2000, seed=seed)
+print("training images per combination (male, long_hair):", factors["counts"])
+
+# %% [markdown]
+# **(b, c)** How do Z and W arrange what the generator draws? We let the book's faces
+# classifier (chapter 9) read `male` and `long_hair` off generated images and look at them over a
+# 2-D slice of each space:
+#
+# 1. draw `fig6_samples` images, and find in Z and in W the direction along which p(male)
+#    grows fastest and the direction along which p(long_hair) grows fastest (ridge regression,
+#    then made orthonormal) — the axes of the slice;
+# 2. take one latent (`seed`), remove its components along those two axes, and generate a
+#    `fig6_grid` × `fig6_grid` grid of images around it, from −2.5 to +2.5 standard deviations
+#    along each axis — in Z directly, in W around w̄;
+# 3. colour each grid point by the combination of attributes the classifier sees, and draw the
+#    0.5 contour of each attribute (solid: male, dashed: long hair).
+#
+# In a disentangled space each attribute changes along its own axis and the contours are
+# straight lines; in an entangled one they bend. The title of each slice gives the share of grid
+# points that a single straight line classifies correctly for each attribute (100 %: a
+# straight boundary). For the trained model, expect the long-haired-male colour (red) to be
+# rare in both slices, since the generator learned the data without it, and the W slice to
+# have straighter boundaries than the Z slice.
+
+# %%
+clf = M.attribute_classifier(classifier, device=G.device)
+slices = []
+if clf is not None:
+    axes_ = M.latent_directions(G, clf, num_samples=fig6_samples, seed=seed)
+    slices = [M.label_slice(G, clf, axes_, space, grid=fig6_grid, seed=seed) for space in ("z", "w")]
+fig = M.draw_figure6(factors, slices)
+save_figure(fig, "mapping_fig6", figures_dir)
+plt.show()
+
+# %% [markdown]
+# How often does the generator draw the combination it never saw? Compare its
+# `fig6_samples` random images with the training set (none) and with the full distribution of
+# the synthetic faces (about 12 %: half of the faces are men, a quarter of those with long hair).
+
+# %%
+if clf is not None:
+    gen = M.combination_fractions(axes_["probs"])
+    full = M.training_factors(2000, seed=seed, config=FacesConfig(exclude=()))
+    print(f"long-haired men: generated {gen[(1, 1)]:.1%}, training set "
+          f"{factors['counts'][(1, 1)] / 2000:.1%}, full distribution {full['counts'][(1, 1)] / 2000:.1%}")
+    for s in slices:
+        lin = M.straightness(s["probs"], s["coords"])
+        print(f"slice of {s['space'].upper()}: straight-line fit male {lin[0]:.0%}, long hair {lin[1]:.0%}")
+
+# %% [markdown]
+# The images behind the two slices (every second grid point; up = more long hair, right =
+# more male, according to each space's own axes):
+
+# %%
+if slices:
+    fig, axs = plt.subplots(1, 2, figsize=(10, 5.2))
+    for ax, s in zip(axs, slices):
+        ax.imshow(M.slice_thumbnails(s, every=2), interpolation="nearest")
+        ax.set_title(f"slice of {s['space'].upper()}")
+        ax.set_axis_off()
+    save_figure(fig, "mapping_fig6_slices", figures_dir)
+    plt.show()
+
+# %% [markdown]
+# One slice is one picture of a high-dimensional space, and the axes are estimated from a few
+# hundred images: take the numbers as an illustration. The paper's measurements of the same
+# claim over the whole space (path length and linear separability, its Tables 3 and 4) are
+# reproduced in chapter 9.
+#
+# ## w̄, the average face
+#
+# During training the generator keeps a running average of w,
+#
+# $$ \bar w \leftarrow \beta\,\bar w + (1-\beta)\,\overline{f(z)}_\text{batch}, \qquad \beta = 0.995, $$
+#
+# the centre of mass of W. It is the anchor of the truncation trick (chapter 7). Its image
+# g(w̄) is "the average face" — and, unlike the pixel average of many images (a blur), it is
+# a face: averaging happens in W, where the generator still turns the result into a sharp
+# image.
+
+# %%
+print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.update_w_avg))
+
+# %%
+avg = M.average_face(G, images=axes_["images"] if clf is not None else None,
+                     num_samples=fig6_samples, seed=seed)
+fig = M.draw_average_face(avg)
+save_figure(fig, "mapping_average_face", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * f: Z → W is an 8-layer MLP on the normalised z; w is copied to every style input.
+# * The mapping network learns 100× more slowly (λ = 0.01), built into its equalised-lr
+#   parametrisation.
+# * Paths: slerp in Z, lerp in W. W is not tied to a fixed distribution, so f can straighten
+#   what a Gaussian Z has to bend (Figure 6); the synthetic faces make the bent and the
+#   straightened boundaries visible.
+# * w̄, the average of W, generates a sharp "average face", the anchor of truncation.
+#
+# ## Exercises
+#
+# 1. At initialisation, by what factor is the first Adam step of the mapping network's weights
+#    smaller, relative to their size, than the synthesis network's? *(Answer: 100, i.e. 1/λ.)*
+# 2. Why can you scale z by 3 without changing the image? *(Answer: f normalises z first:
+#    f(3z) = f(z).)*
+# 3. How many of 10 000 training faces are long-haired men, and about how many would there be
+#    without the exclusion? *(Answer: 0; about 1 250 — p(male) · p(long hair | male) = 0.5 · 0.25.)*
+#
+# The cell below checks all three.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+fresh = stylegan_lib.Generator("book-32")
+s = M.adam_step_sizes(fresh, lr=1e-3)
+ratio = np.median(s["synthesis"]) / np.median(s["mapping"])
+assert 90 < ratio < 110, ratio
+z = torch.randn(4, fresh.z_dim)
+with torch.no_grad():
+    torch.testing.assert_close(fresh.mapping(3 * z), fresh.mapping(z), rtol=1e-5, atol=1e-5)
+n_excl = M.training_factors(10_000, seed=1)["counts"][(1, 1)]
+n_full = M.training_factors(10_000, seed=1, config=FacesConfig(exclude=()))["counts"][(1, 1)]
+assert n_excl == 0 and 1100 < n_full < 1400, (n_excl, n_full)
+print(f"step ratio ≈ {10 * round(ratio / 10)}; f(3z) = f(z); long-haired men: {n_excl} with the exclusion, "
+      f"about {round(n_full, -2):.0f} without")

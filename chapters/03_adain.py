@@ -1,0 +1,237 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. AdaIN: styles as per-channel statistics
+#
+# *Karras et al. 2019, §2 (Equation 1) and §3 "Properties of the style-based generator".*
+#
+# Chapter 2 turned z into w. How does w steer the synthesis network? Through **styles**: after
+# every convolution, a learned affine map "A" turns w into two numbers per feature map, a
+# scale y_s and a bias y_b, and **adaptive instance normalisation** (AdaIN) imposes them.
+# AdaIN comes from style transfer (Huang and Belongie, 2017), where the scales and biases were
+# the channel statistics of a *style image*; StyleGAN computes them from w instead — hence the
+# name of the architecture.
+#
+# The key property: AdaIN first *normalises* each feature map to zero mean and unit variance,
+# throwing away the statistics the previous layers produced, and then sets new ones. A style
+# therefore acts on one convolution only, until the next AdaIN overrides it, and it acts on
+# *statistics* — the same for every position in the map — never on where things are. Where
+# things are comes from the previous layers and from the noise inputs (chapter 5).
+
+# %% tags=["parameters"]
+preset = "quick"          # "quick": the book's 32×32 model on the CPU; "full": pass a checkpoint
+device = "cpu"            # "cpu", "cuda" or "auto"
+seed = 0
+checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint / official .pkl
+figures_dir = "../figures"
+layer = ""                # the layer to look at, e.g. "b16/layer0"; empty: the first middle layer
+num_channels = 6          # feature maps shown per figure
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import stylegan_lib
+from stylegan_lib.latent import layer_groups
+from stylegan_lib.viz import adain as A
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+
+check_preset(preset)
+chapter_header("Chapter 3 – AdaIN and styles", device, expected_seconds=25)
+torch.manual_seed(seed)
+G = book_generator(checkpoint, preset, device)
+names = A.layer_names(G)
+layer = layer or names[layer_groups(G.num_ws)["middle"].start]
+print(f"generator: {G.img_resolution}×{G.img_resolution}, {len(names)} layers with a style each; "
+      f"looking at layer {layer}")
+
+# %% [markdown]
+# ## The equation and the code
+#
+# The paper's Equation 1, for feature map x_i and style y = (y_s, y_b) = A(w):
+#
+# $$ \operatorname{AdaIN}(x_i, y) = y_{s,i}\,\frac{x_i - \mu(x_i)}{\sigma(x_i)} + y_{b,i} $$
+#
+# μ and σ are the mean and standard deviation of one map of one image over its H × W
+# positions — instance normalisation. The official code writes the scale as (y_s + 1) so that
+# a freshly initialised A (output ≈ 0) starts as the identity; this book does the same.
+# After AdaIN, map i has mean y_b,i and standard deviation |y_s,i + 1|, whatever it had before.
+
+# %%
+print(inspect.getsource(stylegan_lib.layers.instance_norm))
+print(inspect.getsource(stylegan_lib.layers.StyleModulation))
+
+# %% [markdown]
+# In the network, AdaIN is the last step of the "epilogue" that follows every convolution:
+# add the noise, add the bias, leaky ReLU, instance norm, style.
+
+# %%
+print(inspect.getsource(stylegan_lib.synthesis.Epilogue.forward))
+
+# %% [markdown]
+# Every layer has its own A, so one w of `w_dim` numbers becomes many more style numbers:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+epis = G.synthesis.epilogues()
+for name, epi in zip(names, epis):
+    print(f"{name:12s} {epi.channels:4d} channels → {2 * epi.channels:4d} style numbers (y_s, y_b)")
+print(f"total: {sum(2 * e.channels for e in epis)} style numbers per image from w of {G.w_dim}")
+
+# %% [markdown]
+# ## What instance normalisation does to the statistics
+#
+# We run one image through the network and read layer `layer`'s maps at three stages:
+# before the normalisation (after the activation), after it, and after the style. One point per
+# channel: its spatial mean and standard deviation.
+
+# %%
+ws = A.ws_from_seeds(G, [seed])
+feats = A.layer_features(G, ws, layer)
+fig = A.draw_channel_statistics(feats)
+save_figure(fig, "adain_statistics", figures_dir)
+plt.show()
+
+# %% [markdown]
+# Before the norm, each channel has statistics of its own (left). Instance norm puts every
+# channel at mean 0 and standard deviation 1 (middle, all points on top of each other). The
+# style then moves each channel exactly to the point A(w) asked for (right: the measured dots
+# sit inside the crosses). Checked to four decimals, for every channel whose map is not flat
+# (a flat map has no pattern to normalise: it leaves AdaIN as y_b everywhere):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+stats = A.channel_statistics(feats)
+mean, std = stats["style"]
+live = stats["act"][1] > 1e-3
+print("after AdaIN, mean = y_b:       ", bool(np.allclose(mean, feats["y_b"].numpy(), atol=1e-4)))
+print("after AdaIN, std  = |y_s + 1|: ",
+      bool(np.allclose(std[live], (feats["y_s"] + 1).abs().numpy()[live], atol=1e-3)))
+
+# %% [markdown]
+# ## The feature maps before and after
+#
+# The same layer, a few of its channels (the ones whose style changes the image most, see
+# below). Each row shares one colour scale. The normalised maps (middle) have the same
+# *pattern* as before (top) with new contrast; the style (bottom) gives each channel its own
+# contrast and offset — a few channels are turned up, others almost off.
+
+# %%
+influence = A.channel_influence(G, ws, layer, scale=0.0)
+top = [int(c) for c in np.argsort(influence)[::-1][:num_channels]]
+print(f"most influential channels of {layer}: {top}")
+fig = A.draw_feature_maps(feats, top)
+save_figure(fig, "adain_feature_maps", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Styles are spatially invariant; noise is not
+#
+# The paper's §3.2 explains why AdaIN suits the job: in style transfer, *spatially invariant*
+# statistics — the means and variances of the channels, their Gram matrix — capture the style
+# of an image, while *spatially varying* features capture the particular instance. StyleGAN
+# uses both: styles for the first kind, noise inputs for the second.
+#
+# We can test it on one layer. Change it in two ways and compare its output with the original:
+#
+# * a **new style**: this layer's w comes from another seed (all other layers keep theirs);
+# * **new noise**: this layer gets a fresh noise image.
+#
+# The new style can only rescale and shift each normalised map, so every channel's new map is
+# perfectly correlated (or anti-correlated) with the old one. The new noise enters *before* the
+# normalisation and moves things within the map: correlations drop below 1 wherever the learned
+# noise strength is not zero.
+
+# %%
+result = A.style_vs_noise(G, seed, layer, other_seed=seed + 1, noise_seed=seed)
+fig = A.draw_style_vs_noise(result, top[:4])
+save_figure(fig, "adain_style_vs_noise", figures_dir)
+plt.show()
+finite = np.isfinite(result["corr_noise"])
+print(f"new style: |correlation| > 0.9999 for {np.mean(np.abs(result['corr_style']) > 0.9999):.0%} of channels")
+print(f"new noise: median correlation {np.median(result['corr_noise'][finite]):.3f}")
+
+# %% [markdown]
+# The images on the right show the consequence further down: the new style changes this
+# layer's statistics, and the following layers turn that into a change of the whole image's
+# character at this scale; the new noise moves details around. (With the randomly
+# initialised model all noise strengths are zero and the noise row shows no change at all.)
+#
+# ## Try it: scale one style channel
+#
+# The widget multiplies one channel's (y_s + 1) by a factor and adds a shift to its y_b, at any
+# layer — exactly what A(w) could do if w changed — and shows the image and the channel's map.
+# Scale 0 switches the channel's contrast off, negative scales flip it. Its logic is
+# `stylegan_lib.viz.adain.scale_style_channel` (a hook on that layer's A, removed afterwards).
+
+# %% tags=["nbval-ignore-output"]
+A.style_channel_widget(G, seed=seed, layer=layer, channel=top[0])
+
+# %% [markdown]
+# The same function, static: the most influential channel of `layer` at a few scales (top:
+# the image; bottom: the channel's map after AdaIN — its pattern stays, its contrast follows
+# the scale).
+
+# %%
+sweep = A.style_channel_sweep(G, seed, layer, top[0], scales=(-1.0, 0.0, 1.0, 2.0, 4.0))
+fig = A.draw_style_channel_sweep(sweep)
+save_figure(fig, "adain_channel_sweep", figures_dir)
+plt.show()
+
+# %% [markdown]
+# And each of the top channels switched off in turn (first image: unchanged). With the trained
+# model you should see each channel control a different aspect at this scale.
+
+# %%
+fig, ax = plt.subplots(figsize=(1.4 * (num_channels + 1), 1.8))
+ax.imshow(A.influential_channels_grid(G, seed, layer, top, scale=0.0), interpolation="nearest")
+ax.set_title(f"{layer}: original, then channels {top} switched off one at a time", fontsize=9)
+ax.set_axis_off()
+save_figure(fig, "adain_channels_off", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * A(w) gives each layer a scale y_s and a bias y_b per channel; AdaIN normalises every map
+#   and then imposes them: mean y_b, standard deviation |y_s + 1| (Equation 1, release form).
+# * Normalising first makes each style local to one convolution: the next AdaIN overrides it.
+# * Styles act on statistics that are the same at every position; spatial detail comes from
+#   the previous layers and the noise.
+#
+# ## Exercises
+#
+# 1. A channel goes through AdaIN with y_s = 0.5 and y_b = −1. What are its mean and standard
+#    deviation afterwards? *(Answer: −1 and 1.5.)*
+# 2. What does AdaIN output for a feature map that is the same at every position?
+#    *(Answer: y_b everywhere — the normalised map is 0.)*
+# 3. How many style numbers does the 1024² paper model compute from its 512-d w?
+#    *(Answer: 10 176 — 5 088 feature maps over its 18 layers, two numbers each.)*
+#
+# The cell below checks all three.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+x = torch.randn(1, 1, 8, 8) * 3 + 2
+y = stylegan_lib.layers.adain(x, torch.tensor([[0.5]]), torch.tensor([[-1.0]]))
+assert abs(float(y.mean()) + 1) < 1e-5 and abs(float(y.std(unbiased=False)) - 1.5) < 1e-4
+flat = stylegan_lib.layers.adain(torch.full((1, 1, 4, 4), 7.0), torch.tensor([[0.3]]), torch.tensor([[0.2]]))
+assert torch.allclose(flat, torch.full_like(flat, 0.2))
+big = stylegan_lib.Generator("paper-1024")
+n_styles = sum(2 * e.channels for e in big.synthesis.epilogues())
+assert n_styles == 10176, n_styles
+print(f"mean −1, std 1.5; flat map → y_b; paper-1024: {n_styles} style numbers from w of {big.w_dim}")

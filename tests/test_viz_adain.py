@@ -1,0 +1,96 @@
+"""Chapter 3's figures: AdaIN's statistics, style vs noise, the style-channel widget."""
+import numpy as np
+import pytest
+import torch
+
+from stylegan_lib import Generator
+from stylegan_lib.layers import adain
+from stylegan_lib.viz import adain as A
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval().requires_grad_(False)
+    # Random biases, noise strengths and constant, as a trained model has (all start at 0 / 1).
+    for p in G.synthesis.parameters():
+        if p.ndim == 1:
+            p.normal_(0, 0.3)
+    G.synthesis.blocks.b4.const.normal_()
+    return G
+
+
+def test_layer_names_follow_the_style_inputs(G):
+    names = A.layer_names(G)
+    assert names == ["b4/layer0", "b4/layer1", "b8/layer0", "b8/layer1", "b16/layer0", "b16/layer1"]
+    assert A.layer_index(G, "b8/layer1") == 3
+    with pytest.raises(ValueError, match="unknown layer"):
+        A.layer_index(G, "b32/layer0")
+    with pytest.raises(ValueError, match="layer must be"):
+        A.layer_index(G, 6)
+
+
+def test_adain_sets_each_channels_statistics(G):
+    f = A.layer_features(G, A.ws_from_seeds(G, [1, 2]), "b8/layer0")
+    stats = A.channel_statistics(f)
+    mean, std = stats["norm"]
+    assert np.allclose(mean, 0, atol=1e-5) and np.allclose(std, 1, atol=1e-3)
+    mean, std = stats["style"]
+    np.testing.assert_allclose(mean, f["y_b"].numpy(), atol=1e-4)
+    np.testing.assert_allclose(std, (f["y_s"] + 1).abs().numpy(), rtol=1e-3, atol=1e-4)
+    # Before the norm, channels have their own statistics.
+    assert stats["act"][1].std() > 0.01
+    # The library's adain() gives the same output as the layer.
+    torch.testing.assert_close(adain(f["act"], f["y_s"], f["y_b"]), f["style"], atol=1e-4, rtol=1e-4)
+
+
+def test_style_changes_are_affine_noise_changes_are_not(G):
+    r = A.style_vs_noise(G, seed=3, layer="b8/layer0")
+    assert np.all(np.abs(r["corr_style"]) > 0.9999)
+    assert np.nanmin(r["corr_noise"]) < 0.99
+    # Same layer input for the style change: the normalised maps are identical.
+    torch.testing.assert_close(r["base"]["norm"], r["style"]["norm"])
+    assert not torch.allclose(r["base"]["norm"], r["noise"]["norm"])
+    # Without noise strength the noise changes nothing at all.
+    G0 = Generator("tiny-16").eval().requires_grad_(False)
+    G0.synthesis.blocks.b4.const.normal_()
+    r0 = A.style_vs_noise(G0, seed=3, layer="b8/layer0")
+    torch.testing.assert_close(r0["base"]["style"], r0["noise"]["style"])
+
+
+def test_scaling_one_channel_changes_only_that_channels_statistics(G):
+    ws = A.ws_from_seeds(G, [5])
+    layer, ch = "b8/layer1", 3
+    ref = A.layer_features(G, ws, layer)
+    mod = A.scale_style_channel(G, ws, layer, ch, scale=2.5, shift=0.75)
+    others = [c for c in range(ref["style"].shape[1]) if c != ch]
+    torch.testing.assert_close(mod["style"][:, others], ref["style"][:, others])
+    torch.testing.assert_close(mod["norm"], ref["norm"])
+    s_ref, s_mod = A.channel_statistics(ref)["style"], A.channel_statistics(mod)["style"]
+    assert s_mod[1][0, ch] == pytest.approx(2.5 * s_ref[1][0, ch], rel=1e-4)
+    assert s_mod[0][0, ch] == pytest.approx(s_ref[0][0, ch] + 0.75, abs=1e-4)
+    assert not torch.allclose(mod["image"], ref["image"])
+    # scale 1, shift 0 is the identity, and the hook is gone afterwards.
+    same = A.scale_style_channel(G, ws, layer, ch, scale=1.0)
+    torch.testing.assert_close(same["image"], ref["image"])
+    torch.testing.assert_close(A.layer_features(G, ws, layer)["image"], ref["image"])
+    with pytest.raises(ValueError, match="channel must be"):
+        A.scale_style_channel(G, ws, layer, 999)
+    assert len(G.synthesis.epilogues()[3].style.affine._forward_hooks) == 0
+
+
+def test_channel_influence_matches_one_by_one(G):
+    ws = A.ws_from_seeds(G, [7])
+    infl = A.channel_influence(G, ws, "b4/layer1", scale=0.0, batch_size=5)
+    c = G.synthesis.epilogues()[1].channels
+    assert infl.shape == (c,) and (infl >= 0).all()
+    top = int(np.argmax(infl))
+    ref = A.layer_features(G, ws, 1)["image"]
+    one = A.scale_style_channel(G, ws, 1, top, 0.0)["image"]
+    assert (one - ref).abs().mean().item() == pytest.approx(infl[top], rel=1e-4)
+    img = A.style_channel_image(G, 7, 1, top, 0.0, upscale=2)
+    assert img.shape == (32, 32, 3) and img.dtype == np.uint8
+    sweep = A.style_channel_sweep(G, 7, 1, top, scales=(0.0, 1.0))
+    torch.testing.assert_close(sweep["images"][1:], ref)
+    assert sweep["maps"].shape == (2, 4, 4) and sweep["maps"][0].abs().max() == pytest.approx(
+        abs(float(A.layer_features(G, ws, 1)["y_b"][0, top])), abs=1e-5)

@@ -1,0 +1,137 @@
+"""Chapter 2's figures: learning-rate multiplier, Z/W interpolation, Figure 6, w̄."""
+import numpy as np
+import pytest
+import torch
+
+from stylegan_lib import Generator
+from stylegan_lib.latent import z_from_seeds
+from stylegan_lib.viz import mapping as M
+from stylegan_lib.viz.grids import to_uint8
+
+
+@pytest.fixture(scope="module")
+def G():
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval().requires_grad_(False)
+    # A trained model's biases are not zero and its constant is not flat: make the random one
+    # less degenerate so images differ between seeds.
+    for p in G.synthesis.parameters():
+        if p.ndim == 1:
+            p.normal_(0, 0.2)
+    G.synthesis.blocks.b4.const.normal_()
+    G.mapping.compute_w_avg(500, generator=torch.Generator().manual_seed(0))
+    return G
+
+
+class BrightnessClassifier:
+    """A stand-in for the faces classifier with a known rule: "male" = the left half is
+    brighter than the right, "long_hair" = the top half is brighter than the bottom."""
+
+    attributes = ("smiling", "male", "long_hair")
+
+    def predict_proba(self, images):
+        x = images.float().mean(1)
+        h = x.shape[-1] // 2
+        male = torch.sigmoid(20 * (x[..., :h].mean((1, 2)) - x[..., h:].mean((1, 2))))
+        hair = torch.sigmoid(20 * (x[:, :h].mean((1, 2)) - x[:, h:].mean((1, 2))))
+        return torch.stack([torch.zeros_like(male), male, hair], 1)
+
+
+def test_lr_multiplier_table_and_adam_steps(G):
+    rows = M.mapping_layer_table(G)
+    assert len(rows) == G.config.mapping_layers
+    assert all(r["lr_mul"] == pytest.approx(0.01) for r in rows)
+    # Stored weights are drawn with std 1/λ = 100 at initialisation.
+    fresh = Generator("tiny-16")
+    assert M.mapping_layer_table(fresh)[0]["stored_std"] == pytest.approx(100, rel=0.1)
+    steps = M.adam_step_sizes(fresh, lr=1e-3)
+    # One Adam step moves ŵ by ≈ lr per entry: relative change lr·λ for f, lr for g (fresh init).
+    assert np.allclose(steps["mapping"], 1e-5, rtol=0.1)
+    assert np.allclose(steps["synthesis"], 1e-3, rtol=0.1)
+    assert len(steps["synthesis"]) == 2 * len(fresh.synthesis.resolutions) - 1
+
+
+def test_interpolation_strips_hit_their_endpoints(G):
+    strips = M.interpolation_strips(G, 3, 7, steps=5, spaces=("z", "w", "z-lerp"))
+    ends = G(z_from_seeds([3, 7], G.z_dim), noise_mode="const")
+    for space in ("z", "w", "z-lerp"):
+        assert strips[space].shape == (5, 3, 16, 16)
+        torch.testing.assert_close(strips[space][0], ends[0], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(strips[space][-1], ends[1], atol=1e-4, rtol=1e-4)
+    # The paths differ in between: slerp in Z is not lerp in W.
+    assert (strips["z"][2] - strips["w"][2]).abs().max() > 1e-3
+    d = M.step_distances(strips["w"])
+    assert d.shape == (4,) and (d > 0).all()
+    img = M.interpolate_image(G, 3, 7, 1.0, "z", upscale=2)
+    assert img.shape == (32, 32, 3) and img.dtype == np.uint8
+    assert np.array_equal(img[::2, ::2], to_uint8(strips["z"][-1:])[0])
+    with pytest.raises(ValueError, match="space"):
+        M.interpolation_ws(G, 0, 1, [0.5], "x")
+
+
+def test_w_path_is_a_straight_line_in_w(G):
+    ws = M.interpolation_ws(G, 1, 2, torch.linspace(0, 1, 5), "w")
+    w = ws[:, 0]
+    torch.testing.assert_close(w[2], (w[0] + w[4]) / 2, atol=1e-5, rtol=1e-5)
+    assert torch.equal(ws[:, 0], ws[:, -1])
+
+
+def test_training_factors_leave_out_long_haired_men():
+    from stylegan_lib.data.faces import FacesConfig
+
+    f = M.training_factors(1000, seed=1)
+    assert f["counts"][(1, 1)] == 0 and f["counts"][(1, 0)] > 100 and f["counts"][(0, 1)] > 100
+    assert f["factors"] == ("masculinity", "hair_length")
+    full = M.training_factors(1000, seed=1, config=FacesConfig(exclude=()))
+    assert full["counts"][(1, 1)] > 50
+
+
+def test_directions_and_slices(G):
+    clf = BrightnessClassifier()
+    d = M.latent_directions(G, clf, num_samples=64, seed=0, progress=False)
+    for space in ("z", "w"):
+        gram = d[space] @ d[space].T
+        assert np.allclose(gram, np.eye(2), atol=1e-9)
+    assert d["probs"].shape == (64, 2) and (d["w_scale"] > 0).all()
+    # The slice's points sit exactly at the grid coordinates along its axes.
+    pts, coords = M.slice_points(G, d, "z", grid=5, extent=2.0)
+    ab = pts @ d["z"].T
+    assert np.allclose(ab[:, 0], np.tile(coords, 5)) and np.allclose(ab[:, 1], np.repeat(coords, 5))
+    pts_w, _ = M.slice_points(G, d, "w", grid=5, extent=2.0)
+    ab_w = (pts_w - pts_w[12]) @ d["w"].T / d["w_scale"]  # point 12 is the centre (0, 0)
+    assert np.allclose(ab_w[:, 0], np.tile(coords, 5))
+    s = M.label_slice(G, clf, d, "w", grid=4, progress=False)
+    assert s["probs"].shape == (4, 4, 2) and s["images"].shape == (16, 3, 16, 16)
+    # The labels are those of the slice's own images.
+    assert np.allclose(s["probs"].reshape(16, 2), M.attribute_probabilities(clf, s["images"]), atol=1e-6)
+    assert M.slice_thumbnails(s, every=2).shape == (2 * 17 + 1, 2 * 17 + 1, 3)
+    fig = M.draw_figure6(M.training_factors(200), [s, s])
+    assert len(fig.axes) == 3
+
+
+def test_straightness_tells_straight_from_bent_boundaries():
+    coords = np.linspace(-2, 2, 15)
+    b, a = np.meshgrid(coords, coords, indexing="ij")
+    straight = np.stack([a + 0.5 * b > 0.3, b < -0.2], -1).astype(float)
+    bent = np.stack([a**2 + b**2 < 1.5, (a * b) > 0], -1).astype(float)
+    assert M.straightness(straight, coords) == [1.0, 1.0]
+    s = M.straightness(bent, coords)
+    assert s[0] < 0.9 and s[1] < 0.8
+    assert M.straightness(np.zeros((15, 15, 2)), coords) == [1.0, 1.0]
+    fr = M.combination_fractions(straight)
+    assert sum(fr.values()) == pytest.approx(1.0)
+
+
+def test_average_face(G):
+    avg = M.average_face(G, num_samples=32)
+    expected = G.synthesis(G.mapping.w_avg[None, None].expand(1, G.num_ws, -1), noise_mode="const")
+    torch.testing.assert_close(avg["w_avg"], expected)
+    imgs = torch.randn(10, 3, 16, 16)
+    torch.testing.assert_close(M.average_face(G, images=imgs)["pixel_mean"], imgs.mean(0, keepdim=True))
+    with pytest.raises(ValueError, match="w̄"):
+        M.average_face(Generator("tiny-16"), num_samples=4)
+
+
+def test_attribute_probabilities_checks_names():
+    with pytest.raises(ValueError, match="does not know"):
+        M.attribute_probabilities(BrightnessClassifier(), torch.zeros(1, 3, 8, 8), ("bald",))
