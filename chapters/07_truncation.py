@@ -1,0 +1,223 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7. The truncation trick in W
+#
+# *Karras, Laine and Aila, "A Style-Based Generator Architecture for Generative Adversarial
+# Networks", CVPR 2019, §3.3 and Appendix B.*
+#
+# A generator is trained on a finite data set, so the rare corners of the data — unusual poses,
+# odd combinations of features — are seen rarely, and the generator draws them badly. Sampling
+# latents from a **shrunk** distribution avoids those corners: the images get better on average
+# and less varied. BigGAN (Brock et al. 2018) and Marchesi (2017) did this in Z. StyleGAN does it
+# in the intermediate latent space W, where it works better because W is not forced to follow a
+# fixed distribution: every w is pulled towards the centre of mass w̄ of W by a factor ψ.
+#
+# This chapter shows the equation and the code, the "average face" w̄, the paper's Figure 8
+# (ψ from 1 through 0 to −1), a widget for ψ and for the layers it is applied to, and then
+# **measures** the trade-off: distance to the real faces, precision and recall, and diversity,
+# as functions of ψ.
+
+# %% tags=["parameters"]
+preset = "quick"          # "quick": the book's 32×32 model on the CPU; "full": pass a checkpoint
+device = "cpu"            # "cpu", "cuda" or "auto"
+seed = 0
+checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint / official .pkl
+figures_dir = "../figures"
+num_images = 128          # generated images per ψ for the trade-off measurement (full: 1000+)
+num_real = 1000           # synthetic faces for the reference statistics
+tradeoff_psis = [1.0, 0.8, 0.6, 0.4, 0.2, 0.0]
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import torch
+
+from stylegan_lib.latent import layer_groups
+from stylegan_lib.mapping import MappingNetwork
+from stylegan_lib.viz import truncation as trunc
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.grids import to_uint8
+from stylegan_lib.viz.noise import layers_label
+
+check_preset(preset)
+chapter_header("Chapter 7 – the truncation trick", device, expected_seconds=40)
+torch.manual_seed(seed)
+G = book_generator(checkpoint, preset, device)
+groups = layer_groups(G.num_ws)
+print(f"generator: {G.img_resolution}×{G.img_resolution}, {G.num_ws} style inputs; "
+      f"w̄ tracked over {int(G.mapping.w_avg_updates)} updates")
+
+# %% [markdown]
+# ## The equation and the code
+#
+# During training the generator keeps a running average of the w it produces, the centre of mass
+# of W:
+#
+# $$\bar w = \mathbb E_{z \sim P(z)}\,[f(z)], \qquad
+#   \bar w \leftarrow \bar w_{\text{batch}} + \beta\,(\bar w - \bar w_{\text{batch}}),\ \beta = 0.995.$$
+#
+# At generation time each style input is moved towards it:
+#
+# $$w' = \bar w + \psi\,(w - \bar w).$$
+#
+# ψ = 1 changes nothing, ψ = 0 puts every image at w̄, and ψ < 0 goes *past* w̄ to the opposite
+# side. The paper applies it to the low-resolution styles only (the first 8 of 18 style inputs,
+# 4²–32², with ψ = 0.7 for its uncurated figures), which leaves the fine details untouched;
+# `truncation_cutoff` is that number of style inputs. Metrics like FID are always computed
+# *without* truncation.
+
+# %%
+print(inspect.getsource(MappingNetwork.truncate))
+print(inspect.getsource(MappingNetwork.update_w_avg))
+
+# %% [markdown]
+# ## The average face
+#
+# w̄ is itself a point of W and has an image: the paper calls it the "mean" face of FFHQ. For the
+# book's model you should see a plain, centred, symmetric face with the most common attributes of
+# the synthetic faces, and no glasses (a minority attribute).
+
+# %%
+avg = trunc.average_image(G)
+fig, ax = plt.subplots(figsize=(2.4, 2.4))
+ax.imshow(to_uint8(avg)[0], interpolation="nearest")
+ax.set_title("w̄: the average face", fontsize=10)
+ax.set_axis_off()
+save_figure(fig, "truncation_average_face", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Figure 8: ψ from 1 to −1
+#
+# The paper's Figure 8 shows two seeds at ψ = 1, 0.7, 0.5, 0, −0.5, −1, truncating all style
+# inputs. As ψ goes to 0 all faces converge to the average face; the negative values give the
+# "anti-face": the paper notes that viewpoint, glasses, age, colouring and hair length flip, and
+# often the gender. The stored noise images are used, so only ψ changes along a row.
+
+# %%
+grid = trunc.truncation_figure(G, [seed, seed + 1, seed + 2], psis=trunc.FIGURE8_PSIS)
+fig = trunc.draw_truncation_figure(grid)
+fig.suptitle("Figure 8: truncation w' = w̄ + ψ(w − w̄) in every style input", fontsize=10)
+save_figure(fig, "truncation_fig8", figures_dir)
+plt.show()
+
+# %% [markdown]
+# At ψ = 0 every row shows the same image, w̄'s:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+col = grid.psis.index(0.0)
+spread = float((grid.images[:, col] - grid.images[:1, col]).abs().max())
+print(f"largest difference between seeds at ψ = 0: {spread:.3f}")
+print(f"same as the average face: {torch.allclose(grid.images[0, col], avg[0], atol=1e-3)}")
+
+# %% [markdown]
+# ## Try it
+#
+# Move ψ, and the **cutoff**: how many style inputs, from the coarsest, are truncated. With the
+# cutoff at the end of the coarse group only pose, face shape and the like are pulled towards the
+# average; the colours and fine detail of the seed stay. The logic is
+# `stylegan_lib.viz.truncation.truncated_image`.
+
+# %% tags=["nbval-ignore-output"]
+trunc.truncation_widget(G, seed=seed, truncation_psi=0.5, truncation_cutoff=groups["middle"].stop)
+
+# %% [markdown]
+# The same function, without a kernel: one seed at ψ = 0 with the cutoff moved from 0 (no
+# truncation) to all style inputs. Left of the cutoff the styles are w̄'s, right of it the seed's:
+# the picture goes from the seed's image to the average face one group of features at a time.
+
+# %%
+cutoffs = list(range(0, G.num_ws + 1, 2))
+fig, axes = plt.subplots(1, len(cutoffs), figsize=(1.7 * len(cutoffs), 2.1))
+for ax, k in zip(axes, cutoffs):
+    ax.imshow(trunc.truncated_image(G, seed, 0.0, k))
+    ax.set_title(layers_label(G, range(k)), fontsize=9)
+    ax.set_axis_off()
+fig.suptitle(f"seed {seed}, ψ = 0 applied to the styles of the named resolutions", fontsize=10)
+save_figure(fig, "truncation_cutoff", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## The trade-off, measured
+#
+# Truncation buys quality with diversity. To see both, we generate the same `num_images` seeds at
+# each ψ and compare them with synthetic faces from the training distribution, in the feature
+# space of the book's offline faces classifier (chapter 9; the numbers are **FD** and **KD**,
+# not FID/KID, because the features are not Inception's):
+#
+# * **FD** (Fréchet distance) and **KD** (kernel distance): how far the generated distribution is
+#   from the real one — both quality and diversity count;
+# * **precision** (Kynkäänniemi et al. 2019): the fraction of generated images that fall inside
+#   the real images' manifold (each real feature vector with a ball out to its 3rd nearest
+#   neighbour) — quality;
+# * **recall**: the fraction of real images inside the generated manifold — coverage;
+# * **diversity**: the mean distance between two generated images, relative to that between two
+#   real ones.
+#
+# You should see precision rise and recall and diversity fall as ψ goes to 0, and FD improve at
+# first and then grow steeply when the images become too alike. (With a few hundred images the
+# FD is biased upwards; compare values within one plot only.)
+
+# %%
+detector = trunc.feature_detector(device)
+real = trunc.real_features(detector, num_real)
+result = trunc.truncation_tradeoff(G, tradeoff_psis, num_images=num_images, detector=detector, real=real,
+                                   seed=seed + 1000, progress=True)
+print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces")
+print(result.table())
+fig = trunc.draw_tradeoff(result)
+save_figure(fig, "truncation_tradeoff", figures_dir)
+plt.show()
+
+# %% [markdown]
+# The paper (Appendix B) uses ψ = 0.7 on the coarse and middle styles for its uncurated figures:
+# a point that keeps most of the recall while removing the worst samples. The official FFHQ
+# model's FID of 4.40 is measured at ψ = 1.
+#
+# ## Summary
+#
+# * w̄ is a running average of w kept during training (β = 0.995); its image is the average face.
+# * Truncation: w' = w̄ + ψ(w − w̄), on the first `truncation_cutoff` style inputs.
+#   ψ = 1: no change; ψ = 0: w̄; ψ < 0: the "anti-face" on the other side of w̄.
+# * Smaller ψ: higher precision (fewer bad samples), lower recall and diversity. FD/KD tell
+#   when the loss of diversity outweighs the gain in quality.
+#
+# ## Exercises
+#
+# 1. By which factor does truncation change the distance of w to w̄? *(Answer: |ψ|:
+#    ‖w' − w̄‖ = |ψ|·‖w − w̄‖.)*
+# 2. Which ψ mirrors w through w̄? *(Answer: ψ = −1, w' = 2w̄ − w.)*
+# 3. The paper truncates the first 8 of the 18 style inputs of the 1024² model. Which
+#    resolutions are they? *(Answer: 4², 8², 16² and 32², two layers each.)*
+#
+# The cell below checks the three answers.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from stylegan_lib import get_config
+from stylegan_lib.latent import z_from_seeds
+
+ws = G.mapping(z_from_seeds([seed], G.z_dim, next(G.parameters()).device))
+w_bar = G.mapping.w_avg
+for psi in (0.7, -0.5):
+    ratio = (G.mapping.truncate(ws, psi) - w_bar).norm() / (ws - w_bar).norm()
+    assert abs(float(ratio) - abs(psi)) < 1e-4
+torch.testing.assert_close(G.mapping.truncate(ws, -1.0), 2 * w_bar - ws)
+cfg = get_config("paper-1024")
+first8 = [r for r in cfg.resolutions for _ in range(2)][:8]
+assert sorted(set(first8)) == [4, 8, 16, 32]
+print("all three answers check out")
