@@ -40,8 +40,8 @@ FORMAT = "stylegan_lib/faces-classifier/1"
 class FacesClassifier(nn.Module):
     """32×32 RGB → one logit per binary attribute of the synthetic faces.
 
-    Four stages at 32², 16², 8², 4² (two 3×3 convolutions + ReLU each, 2×2 average pooling in
-    between), then a dense layer to ``feature_dim`` features (ReLU) and a linear head.
+    Four stages at 32², 16², 8², 4² (two 3×3 convolutions + batch norm + ReLU each, 2×2 average
+    pooling in between), then a dense layer to ``feature_dim`` features (ReLU) and a linear head.
     Inputs of any size are resized to ``resolution`` first (area for larger, bilinear for smaller
     images), so 16² crops and 64² images work too. Inputs are floats in [-1, 1] (the generator's
     range) or uint8 in [0, 255] (the detectors' convention).
@@ -56,8 +56,8 @@ class FacesClassifier(nn.Module):
         stages = []
         c_in = 3
         for w in self.widths:
-            stages.append(nn.Sequential(nn.Conv2d(c_in, w, 3, padding=1), nn.ReLU(),
-                                        nn.Conv2d(w, w, 3, padding=1), nn.ReLU()))
+            stages.append(nn.Sequential(nn.Conv2d(c_in, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
+                                        nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU()))
             c_in = w
         self.stages = nn.ModuleList(stages)
         last = self.resolution // 2 ** (len(self.widths) - 1)
@@ -149,7 +149,7 @@ def load_classifier(path: str | os.PathLike | None = None, device="cpu") -> Face
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise ValueError(f"{path} is not a faces classifier file (no format={FORMAT!r} entry)")
     net = FacesClassifier(**obj["config"])
-    net.load_state_dict({k: v.float() for k, v in obj["state"].items()})
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state"].items()})
     return net.eval().requires_grad_(False).to(device)
 
 
@@ -187,7 +187,7 @@ def evaluate_classifier(net: FacesClassifier, images: torch.Tensor, labels: torc
 
 
 def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train: int = 20000,
-                     num_test: int = 4000, epochs: int = 5, batch_size: int = 128, lr: float = 2e-3,
+                     num_test: int = 4000, epochs: int = 8, batch_size: int = 128, lr: float = 2e-3,
                      seed: int = 0, progress: bool = True, command: str | None = None) -> dict:
     """Train the faces classifier on CPU with a fixed seed and write ``out`` (fp16 weights) and
     ``out.json`` (provenance). Returns the provenance dict.
@@ -271,7 +271,7 @@ def save_classifier(net: FacesClassifier, path: str | os.PathLike, provenance: d
     from ..checkpoint import atomic_save
 
     path = Path(path)
-    state = {k: v.detach().half() for k, v in net.state_dict().items()}
+    state = {k: v.detach().half() if v.is_floating_point() else v.detach() for k, v in net.state_dict().items()}
     atomic_save({"format": FORMAT, "config": net.config(), "state": state}, path)
     if provenance is not None:
         path.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="train the book's faces classifier (CPU)")
     p.add_argument("--out", default=str(SHIPPED_WEIGHTS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--num-train", type=int, default=20000)
     a = p.parse_args(argv)
     cmd = "python -m stylegan_lib.metrics.classifier " + " ".join(argv if argv is not None else sys.argv[1:])
