@@ -67,7 +67,7 @@ def test_golden_pixels():
     assert digest == GOLDEN_SHA256, digest
 
 
-GOLDEN_SHA256 = "e5860480ed40e6ca44481e08f6b7bdb52ca98cbc60244866c6215c73dda97e1c"
+GOLDEN_SHA256 = "9eef9e2af8f1276f6b977437ced94a2028dfdf3afd4f436934e3d98d0a8ec4f9"
 
 
 def test_row_bands_change_nothing(monkeypatch):
@@ -337,3 +337,66 @@ def test_bench_faces_reports_a_rate():
     rate = bench_faces(16, 32)
     assert rate > 0
     assert torch.get_num_threads() == threads
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's picture and widget helpers (stylegan_lib.viz.faces)
+# --------------------------------------------------------------------------------------------
+
+def test_factor_sweep_changes_one_factor_per_row():
+    from stylegan_lib.viz.faces import factor_sweep
+
+    sweep = factor_sweep(names=["glasses", "background_warmth"], steps=3, resolution=16)
+    assert sweep.shape == (2, 3, 3, 16, 16) and sweep.dtype == np.uint8
+    assert not np.array_equal(sweep[0, 0], sweep[0, 2])          # glasses appear
+    centre = slice(6, 10)                                         # the face does not change
+    np.testing.assert_array_equal(sweep[1, 0][:, centre, centre], sweep[1, 2][:, centre, centre])
+    with pytest.raises(KeyError, match="unknown factors"):
+        factor_sweep(names=["nose_size"])
+
+
+def test_face_from_sliders_and_labels_text():
+    from stylegan_lib.viz.faces import face_from_sliders, labels_text, slider_specs
+
+    specs = slider_specs()
+    assert [s["name"] for s in specs] == list(FACTORS)
+    assert all(s["min"] <= s["value"] <= s["max"] for s in specs)
+    img = face_from_sliders({"glasses": 1.0}, resolution=32, upscale=2)
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+    same = render(dict(NEUTRAL_FACTORS, glasses=1.0), 32)[0].transpose(1, 2, 0)
+    np.testing.assert_array_equal(img[::2, ::2], same)
+    assert "glasses" in labels_text({"glasses": 1.0}) and "glasses" not in labels_text({})
+    with pytest.raises(KeyError, match="unknown factors"):
+        face_from_sliders({"nose": 1.0})
+
+
+def test_widget_redraws_when_a_slider_moves():
+    pytest.importorskip("ipywidgets")
+    from stylegan_lib.viz.faces import face_widget
+
+    w = face_widget(resolution=16, size=32)
+    assert set(w.sliders) == set(FACTORS)
+    before = w.image.value
+    w.sliders["glasses"].value = 1.0
+    assert w.image.value != before
+    before = w.image.value
+    w.detail.value = 5
+    assert w.image.value != before
+
+
+def test_plots_and_quadrant_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from stylegan_lib.viz.faces import (factor_sweep, plot_factor_sweep, plot_fig6a, plot_samples,
+                                        quadrant_counts)
+
+    f = sample_factors(300, seed=0)
+    counts = quadrant_counts(f)
+    assert counts[(1, 1)] == 0 and sum(counts.values()) == 300
+    fig = plot_fig6a({"book": f, "full": sample_factors(300, seed=0, config=FacesConfig(exclude=()))})
+    assert "none: left out" in [t.get_text().split("\n")[-1] for t in fig.axes[0].texts]
+    plt.close(fig)
+    plt.close(plot_samples(render({k: v[:8] for k, v in f.items()}, 16), ncols=4, title="t"))
+    plt.close(plot_factor_sweep(factor_sweep(names=["yaw"], steps=2, resolution=16), ["yaw"]))

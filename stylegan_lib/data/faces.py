@@ -117,10 +117,10 @@ ATTRIBUTES: tuple[str, ...] = tuple(ATTRIBUTE_RULES)
 #: A neutral face: every factor in the middle of its range, except a few set to typical values.
 NEUTRAL_FACTORS: dict[str, float] = {
     **{n: (lo + hi) / 2 for n, (lo, hi) in FACTOR_RANGES.items()},
-    "masculinity": 0.2, "glasses": 0.0, "hair_length": 0.8, "hair_style": 0.4, "eyes_open": 1.0,
-    "smile": 0.7, "beard": 0.0, "skin_tone": 0.7, "hair_darkness": 0.8, "hair_hue": 0.3,
-    "background_warmth": 0.15, "background_lightness": 0.6, "light_direction": 0.0,
-    "brightness": 0.6, "shirt_hue": 0.6,
+    "yaw": 0.0, "masculinity": 0.3, "glasses": 0.0, "hair_length": 0.45, "hair_style": 0.3,
+    "eyes_open": 1.0, "smile": 0.6, "eyebrow_raise": 0.4, "beard": 0.0, "skin_tone": 0.65,
+    "hair_darkness": 0.3, "hair_hue": 0.45, "background_warmth": 0.2,
+    "background_lightness": 0.7, "light_direction": 0.0, "brightness": 0.7, "shirt_hue": 0.6,
 }
 
 _FACTOR_STREAM = 0       # SeedSequence([seed, index, stream]) for the factors …
@@ -188,8 +188,8 @@ class FacesConfig:
     p_smiling: float = 0.5
     p_eyes_open: float = 0.8
     p_pale_skin: float = 0.5
-    p_dark_hair_given_pale: float = 0.35
-    p_dark_hair_given_not_pale: float = 0.85
+    p_dark_hair_given_pale: float = 0.3
+    p_dark_hair_given_not_pale: float = 0.7
     p_warm_background: float = 0.5
     p_looking_left: float = 0.5
     label_margin: float = 0.2
@@ -378,9 +378,9 @@ def layout(factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     g: dict[str, np.ndarray] = {}
     g["head_cx"] = 0.05 * yaw
     g["head_cy"] = np.full_like(yaw, -0.02)
-    g["head_a"] = 0.41 + 0.10 * width + 0.06 * masc          # half width
+    g["head_a"] = 0.40 + 0.10 * width + 0.08 * masc          # half width
     g["head_b"] = 0.60 + 0.03 * masc                          # half height
-    g["jaw_power"] = 2.0 + 2.0 * masc                         # 2 = round chin, 4 = square jaw
+    g["jaw_power"] = 2.0 + 2.5 * masc                         # 2 = round chin, 4.5 = square jaw
     # features slide sideways with the yaw; the far side is foreshortened
     g["feature_cx"] = g["head_cx"] + 0.22 * yaw
     g["eye_y"] = g["head_cy"] - 0.02
@@ -392,7 +392,7 @@ def layout(factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         g[f"ear_{name}_x"] = g["head_cx"] + side * (g["head_a"] - 0.01) - 0.1 * yaw
     g["eye_a"] = np.full_like(yaw, 0.085)
     g["eye_b"] = 0.066 * np.clip((f["eyes_open"] - 0.45) / 0.3, 0.0, 1.0)   # 0 = shut
-    g["brow_y"] = g["eye_y"] - 0.13 - 0.055 * f["eyebrow_raise"]
+    g["brow_y"] = g["eye_y"] - 0.12 - 0.07 * f["eyebrow_raise"]
     g["rim_a"] = np.full_like(yaw, 0.13)
     g["rim_b"] = np.full_like(yaw, 0.105)
     g["nose_x"] = g["head_cx"] + 0.30 * yaw
@@ -729,7 +729,7 @@ def _render_chunk(f, R, seed, indices, texture):
         # eyebrow: a tilted bar, thicker for masculine faces, higher when raised
         tilt = sign * (0.02 - 0.03 * _col(c["eyebrow_raise"]))
         brow = _segment_sd(X, Ye, ex - 0.08 * sq, g["brow_y"] - tilt, ex + 0.08 * sq,
-                           g["brow_y"] + tilt, 0.014 + 0.014 * _col(c["masculinity"]))
+                           g["brow_y"] + tilt, 0.012 + 0.02 * _col(c["masculinity"]))
         _paint(img_e, _coverage(brow, px) * head_e, hair * 0.75)
 
     # ---- glasses: two rims, a bridge and the arms; the lenses tint a little -------------------
@@ -767,8 +767,10 @@ def _render_chunk(f, R, seed, indices, texture):
     _paint(img_m, _coverage(open_sd, px) * is_open, flat((0.40, 0.08, 0.10)))
     teeth = _coverage(np.maximum(open_sd, Ym - centre_y - 0.45 * opening), px) * is_open
     _paint(img_m, teeth, flat((0.93, 0.93, 0.93)))
-    line_sd = np.maximum((np.abs(Ym - centre_y) - 0.014) / slope, ends)
-    _paint(img_m, _coverage(line_sd, px), flat((0.45, 0.14, 0.14)))
+    masc = _col(c["masculinity"])
+    line_sd = np.maximum((np.abs(Ym - centre_y) - (0.021 - 0.008 * masc)) / slope, ends)
+    lips = _palette(c["masculinity"], [(0.0, (0.70, 0.15, 0.22)), (1.0, (0.45, 0.16, 0.15))])
+    _paint(img_m, _coverage(line_sd, px), lips)
 
     # ---- front hair: the cap above the hairline, swept to one side or cut in a fringe ---------
     cap_sd = _ellipse_sd(X, Y, g["head_cx"] - 0.01 * yaw, g["head_cy"] - 0.04,

@@ -38,7 +38,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 LABELS_FILE = "dataset.json"
@@ -133,7 +133,7 @@ def _to_rgb8(img: Image.Image) -> tuple[np.ndarray, str | None]:
     """
     mode = img.mode
     if mode == "RGB":
-        return np.asarray(img, dtype=np.uint8), None
+        return np.array(img, dtype=np.uint8), None
     note = f"mode {mode} ({_MODE_NOTES.get(mode, 'unusual mode')})"
     if mode.startswith("I") or mode == "F":
         a = np.asarray(img).astype(np.float64)
@@ -150,8 +150,8 @@ def _to_rgb8(img: Image.Image) -> tuple[np.ndarray, str | None]:
     if mode in ("LA", "PA", "RGBA", "RGBa"):
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8), note
-    return np.asarray(img.convert("RGB"), dtype=np.uint8), note
+        return np.array(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8), note
+    return np.array(img.convert("RGB"), dtype=np.uint8), note
 
 
 def decode_image(data: bytes, name: str = "<bytes>", where: str = "") -> tuple[np.ndarray, str | None]:
@@ -169,9 +169,13 @@ def decode_image(data: bytes, name: str = "<bytes>", where: str = "") -> tuple[n
     except DatasetError:
         raise
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, … for bad files
-        raise DatasetError(f"cannot decode image {name!r}{where}: {type(e).__name__}: {e}. The file "
-                           f"is corrupt, truncated or not an image; replace or delete it, or "
-                           f"{PREPARE_HINT} (prepare skips unreadable files and lists them)") from e
+        reason = ("not a recognisable image (unknown format or corrupt header)"
+                  if isinstance(e, UnidentifiedImageError) else f"{type(e).__name__}: {e}")
+        err = DatasetError(f"cannot decode image {name!r}{where}: {reason}. The file is corrupt, "
+                           f"truncated or not an image; replace or delete it, or {PREPARE_HINT} "
+                           f"(prepare skips unreadable files and lists them)")
+        err.reason = reason
+        raise err from e
 
 
 def _header(source: _Source, name: str) -> tuple[tuple[int, int], str]:
