@@ -334,9 +334,10 @@ def test_clear_errors():
 
 def test_bench_faces_reports_a_rate():
     threads = torch.get_num_threads()
-    rate = bench_faces(16, 32)
-    assert rate > 0
+    assert bench_faces(16, 32) > 0 and bench_faces(16, 32, clock="cpu") > 0
     assert torch.get_num_threads() == threads
+    with pytest.raises(ValueError, match="clock"):
+        bench_faces(16, 8, clock="gpu")
 
 
 # --------------------------------------------------------------------------------------------

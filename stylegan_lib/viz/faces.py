@@ -60,7 +60,7 @@ def factor_sweep(base: Mapping[str, float] | None = None, names: Sequence[str] =
     return np.stack(rows)
 
 
-def plot_factor_sweep(sweep: np.ndarray, names: Sequence[str] = FACTORS, scale: float = 0.42,
+def plot_factor_sweep(sweep: np.ndarray, names: Sequence[str] = FACTORS, scale: float = 0.62,
                       title: str | None = None):
     """Draw a :func:`factor_sweep` as a labelled grid (rows: factor and its scale)."""
     import matplotlib.pyplot as plt
