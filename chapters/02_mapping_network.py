@@ -194,13 +194,14 @@ print("training images per combination (male, long_hair):", factors["counts"])
 # 2. take one latent (`seed`), remove its components along those two axes, and generate a
 #    `fig6_grid` × `fig6_grid` grid of images around it, from −2.5 to +2.5 standard deviations
 #    along each axis — in Z directly, in W around w̄;
-# 3. colour each grid point by the combination of attributes the classifier sees, and draw the
-#    0.5 contour of each attribute (solid: male, dashed: long hair).
+# 3. colour each grid point by the combination of attributes the classifier sees (unsure points
+#    get a blend of the colours, weighted by the classifier's probabilities), and draw the 0.5
+#    contour of each attribute (solid: male, dashed: long hair).
 #
 # In a disentangled space each attribute changes along its own axis and the contours are
 # straight lines; in an entangled one they bend. The title of each slice gives the share of grid
 # points that a single straight line classifies correctly for each attribute (100 %: a
-# straight boundary). For the trained model, expect the long-haired-male colour (red) to be
+# straight boundary; "–": the attribute does not change within the slice). For the trained model, expect the long-haired-male colour (red) to be
 # rare in both slices, since the generator learned the data without it, and the W slice to
 # have straighter boundaries than the Z slice.
 
@@ -227,7 +228,7 @@ if clf is not None:
           f"{factors['counts'][(1, 1)] / 2000:.1%}, full distribution {full['counts'][(1, 1)] / 2000:.1%}")
     for s in slices:
         lin = M.straightness(s["probs"], s["coords"])
-        print(f"slice of {s['space'].upper()}: straight-line fit male {lin[0]:.0%}, long hair {lin[1]:.0%}")
+        print(f"slice of {s['space'].upper()}: straight-line fit male {M.percent_or_dash(lin[0])}, long hair {M.percent_or_dash(lin[1])}")
 
 # %% [markdown]
 # The images behind the two slices (every second grid point; up = more long hair, right =

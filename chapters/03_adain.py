@@ -231,7 +231,8 @@ y = stylegan_lib.layers.adain(x, torch.tensor([[0.5]]), torch.tensor([[-1.0]]))
 assert abs(float(y.mean()) + 1) < 1e-5 and abs(float(y.std(unbiased=False)) - 1.5) < 1e-4
 flat = stylegan_lib.layers.adain(torch.full((1, 1, 4, 4), 7.0), torch.tensor([[0.3]]), torch.tensor([[0.2]]))
 assert torch.allclose(flat, torch.full_like(flat, 0.2))
-big = stylegan_lib.Generator("paper-1024")
+with torch.device("meta"):  # the architecture only: no memory, no random numbers
+    big = stylegan_lib.Generator("paper-1024")
 n_styles = sum(2 * e.channels for e in big.synthesis.epilogues())
 assert n_styles == 10176, n_styles
 print(f"mean −1, std 1.5; flat map → y_b; paper-1024: {n_styles} style numbers from w of {big.w_dim}")

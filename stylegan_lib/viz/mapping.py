@@ -370,7 +370,7 @@ def straightness(probs: np.ndarray, coords: np.ndarray) -> list[float]:
     for k in range(probs.shape[-1]):
         y = (probs[..., k].reshape(g * g) > 0.5).astype(int)
         if y.min() == y.max():
-            out.append(1.0)
+            out.append(float("nan"))
             continue
         clf = LogisticRegression(C=1e4, max_iter=2000).fit(xy, y)
         out.append(float((clf.predict(xy) == y).mean()))
@@ -388,11 +388,19 @@ _COMBO_COLOURS = {(0, 0): (0.55, 0.75, 0.95), (0, 1): (0.98, 0.75, 0.45),
 
 
 def _combo_image(probs: np.ndarray) -> np.ndarray:
-    lab = probs > 0.5
+    """Each point's colour: the combinations' colours weighted by their probabilities
+    p(a = i) · p(b = j), so confident points have a pure colour and unsure ones a blend."""
     img = np.zeros(probs.shape[:2] + (3,))
     for (i, j), c in _COMBO_COLOURS.items():
-        img[(lab[..., 0] == i) & (lab[..., 1] == j)] = c
+        pa = probs[..., 0] if i else 1 - probs[..., 0]
+        pb = probs[..., 1] if j else 1 - probs[..., 1]
+        img += (pa * pb)[..., None] * np.asarray(c)
     return img
+
+
+def percent_or_dash(v: float) -> str:
+    """0.87 → "87%"; NaN → "–"."""
+    return "–" if np.isnan(v) else f"{v:.0%}"
 
 
 def draw_figure6(factors: dict, slices: Sequence[dict] = ()):
@@ -428,14 +436,14 @@ def draw_figure6(factors: dict, slices: Sequence[dict] = ()):
             if p.min() < 0.5 < p.max():
                 ax.contour(c, c, p, levels=[0.5], colors=col, linestyles=ls, linewidths=1.2)
         lin = straightness(s["probs"], c)
-        ax.set_title(f"({letter}) slice of {s['space'].upper()}\nstraight-line fit {lin[0]:.0%} / {lin[1]:.0%}",
+        ax.set_title(f"({letter}) slice of {s['space'].upper()}\nstraight-line fit {percent_or_dash(lin[0])} / {percent_or_dash(lin[1])}",
                      fontsize=10)
         ax.set_xlabel(f"along the {a0} axis (σ)")
         ax.set_ylabel(f"along the {a1} axis (σ)")
     handles = [Patch(color=_COMBO_COLOURS[(i, j)],
                      label=f"{'' if i else 'not '}{a0}, {'' if j else 'not '}{a1}".replace("_", " "))
                for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False,
+    fig.legend(handles=handles, loc="lower center", ncol=4 if n > 1 else 2, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, -0.04))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
