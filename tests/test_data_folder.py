@@ -238,3 +238,11 @@ def test_not_a_zip(tmp_path):
     (tmp_path / "x.zip").write_bytes(b"nope")
     with pytest.raises(DatasetError, match="not a zip"):
         ImageFolderDataset(tmp_path / "x.zip")
+
+
+def test_zip_dataset_works_in_dataloader_workers(archive):
+    ds = ImageFolderDataset(archive)
+    ds[0]                                                     # opens the zip in this process
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=2, shuffle=False)
+    images = torch.cat([x for x, _ in loader])
+    assert torch.equal(images, ds.load_all(progress=False)[0])
