@@ -1,0 +1,329 @@
+"""The paper's figures 2, 3, 4, 5 and 8, rendered from an imported release generator with the
+seeds NVIDIA published for them.
+
+The release draws each latent as ``numpy.random.RandomState(seed).randn(512)`` (Figure 2: one
+RandomState(5) for all 81 latents): :func:`release_z` does the same, so with the real FFHQ file
+the same seeds give the same people as the paper. Every function returns tensors (on the CPU);
+``draw_*`` functions lay them out with matplotlib.
+
+Seeds and settings (from the release's figure script, as published facts):
+
+========  ==============================================================================
+Fig. 2    seed 5; a mosaic of columns at level of detail 0, 1, 2, 2, 3, 3 (3 rows at full
+          size, 6 at half, …: 81 images); the release's default truncation ψ = 0.7 on the
+          first 8 style inputs (4²–32²); fresh noise.
+Fig. 3    top row seeds 639, 701, 687, 615, 2268; left column 888, 829, 1898, 1733, 1614,
+          845; rows copy style inputs 0–3 (×3 rows), 4–7 (×2) and 8–17 (×1) from the top-row
+          image into the left-column image; stored noise; no truncation.
+Fig. 4    seeds 1157, 1012; 100 noise realisations; no truncation.
+Fig. 5    seeds 1967, 1555; stored noise in layers 0–17 / none / 8–17 / 0–7.
+Fig. 8    seeds 91, 388; ψ = 1, 0.7, 0.5, 0, −0.5, −1 on all style inputs; stored noise.
+========  ==============================================================================
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..latent import layer_groups
+
+FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
+FIGURE3 = dict(top_seeds=(639, 701, 687, 615, 2268), left_seeds=(888, 829, 1898, 1733, 1614, 845),
+               groups=("coarse", "coarse", "coarse", "middle", "middle", "fine"))
+FIGURE4 = dict(seeds=(1157, 1012), num_realisations=100)
+FIGURE5 = dict(seeds=(1967, 1555), panels=("all", "none", "fine", "coarse"))
+FIGURE8 = dict(seeds=(91, 388), psis=(1.0, 0.7, 0.5, 0.0, -0.5, -1.0))
+
+
+def _device(G) -> torch.device:
+    return G.mapping.w_avg.device
+
+
+def release_z(seeds: Sequence[int], z_dim: int = 512) -> torch.Tensor:
+    """z_s = ``RandomState(s).randn(z_dim)`` for each seed, as the release draws them: [S, z_dim]."""
+    return torch.from_numpy(np.stack([np.random.RandomState(int(s)).randn(z_dim) for s in seeds])).float()
+
+
+def _ws(G, z: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return G.mapping(z.to(_device(G)))
+
+
+def _progress(iterable, desc: str, total: int | None = None):
+    """A tqdm bar when there is more than a couple of steps (rendering at 1024² takes a while)."""
+    from tqdm.auto import tqdm
+
+    total = total if total is not None else len(iterable)
+    return tqdm(iterable, desc=desc, total=total, leave=False, disable=total <= 2)
+
+
+def _synth(G, ws, batch_size: int = 8, desc: str = "rendering", **kw) -> torch.Tensor:
+    with torch.no_grad():
+        starts = range(0, len(ws), batch_size)
+        return torch.cat([G.synthesis(ws[i:i + batch_size], **kw).cpu() for i in _progress(starts, desc)])
+
+
+# ------------------------------------------------------------------------------------------
+# Figure 2: uncurated samples.
+# ------------------------------------------------------------------------------------------
+def figure2_images(G, seed: int = FIGURE2["seed"], rows: int = FIGURE2["rows"],
+                   lods: Sequence[int] = FIGURE2["lods"], truncation_psi: float = 0.7,
+                   truncation_cutoff: int | None = 8, noise_seed: int = 0) -> list[torch.Tensor]:
+    """Figure 2's columns: column k holds rows·2^lods[k] images shrunk by 2^lods[k] (box filter).
+
+    Latents: one ``RandomState(seed).randn(81, 512)`` in column order; w′ = w̄ + ψ(w − w̄) on the
+    style inputs below ``truncation_cutoff`` (clipped to the generator's count); fresh noise from
+    a torch generator seeded with ``noise_seed``."""
+    counts = [rows * 2 ** lod for lod in lods]
+    z = torch.from_numpy(np.random.RandomState(int(seed)).randn(sum(counts), G.z_dim)).float()
+    cutoff = None if truncation_cutoff is None else min(int(truncation_cutoff), G.num_ws)
+    with torch.no_grad():
+        ws = G.mapping(z.to(_device(G)), truncation_psi=truncation_psi, truncation_cutoff=cutoff)
+    gen = torch.Generator().manual_seed(int(noise_seed))
+    noise_batches = []
+    for i in range(0, len(ws), 8):
+        n = len(ws[i:i + 8])
+        noise_batches.append([torch.randn(n, 1, r, r, generator=gen).to(ws.device)
+                              for r in G.synthesis.layer_resolutions()])
+    with torch.no_grad():
+        images = torch.cat([G.synthesis(ws[i * 8:(i + 1) * 8], noise=nb).cpu()
+                            for i, nb in _progress(list(enumerate(noise_batches)), "Figure 2")])
+    out, start = [], 0
+    for lod, count in zip(lods, counts):
+        imgs = images[start:start + count]
+        out.append(F.avg_pool2d(imgs, 2 ** lod) if lod else imgs)
+        start += count
+    return out
+
+
+def figure2_mosaic(columns: list[torch.Tensor]) -> torch.Tensor:
+    """Stack each column's images vertically and the columns side by side: [3, H, W]."""
+    return torch.cat([torch.cat(list(col), dim=1) for col in columns], dim=2)
+
+
+# ------------------------------------------------------------------------------------------
+# Figure 3: style mixing.
+# ------------------------------------------------------------------------------------------
+def style_ranges(G, groups: Sequence[str]) -> list[range]:
+    """The style inputs of each named group ("coarse", "middle", "fine"; ``latent.layer_groups``)."""
+    table = layer_groups(G.num_ws)
+    return [table[g] for g in groups]
+
+
+def figure3_images(G, top_seeds: Sequence[int] = FIGURE3["top_seeds"],
+                   left_seeds: Sequence[int] = FIGURE3["left_seeds"],
+                   groups: Sequence[str] = FIGURE3["groups"], noise_mode: str = "const") -> dict:
+    """Figure 3: ``grid[r, c]`` = the left-column image r with its style inputs in
+    ``groups[r]`` replaced by those of the top-row image c. No truncation, stored noise."""
+    if len(groups) != len(left_seeds):
+        raise ValueError(f"one group per left-column seed: got {len(groups)} groups for {len(left_seeds)} seeds")
+    ws_top, ws_left = _ws(G, release_z(top_seeds, G.z_dim)), _ws(G, release_z(left_seeds, G.z_dim))
+    ranges = style_ranges(G, groups)
+    rows = []
+    for r, rng in enumerate(ranges):
+        mixed = ws_left[r:r + 1].repeat(len(top_seeds), 1, 1)
+        mixed[:, list(rng)] = ws_top[:, list(rng)]
+        rows.append(_synth(G, mixed, noise_mode=noise_mode))
+    return {"top": _synth(G, ws_top, noise_mode=noise_mode), "left": _synth(G, ws_left, noise_mode=noise_mode),
+            "grid": torch.stack(rows), "ranges": ranges, "groups": list(groups),
+            "top_seeds": list(top_seeds), "left_seeds": list(left_seeds)}
+
+
+def style_mixing_image(G, left_seed: int, top_seed: int, group: str = "coarse",
+                       noise_mode: str = "const") -> torch.Tensor:
+    """One cell of Figure 3 (the widget's picture): [1, 3, R, R]."""
+    return figure3_images(G, [top_seed], [left_seed], [group], noise_mode)["grid"][0]
+
+
+# ------------------------------------------------------------------------------------------
+# Figure 4: stochastic variation; Figure 5: noise in some layers only.
+# ------------------------------------------------------------------------------------------
+def figure4_images(G, seeds: Sequence[int] = FIGURE4["seeds"],
+                   num_realisations: int = FIGURE4["num_realisations"], noise_seed: int = 0,
+                   num_shown: int = 3, batch_size: int = 10) -> dict:
+    """Figure 4: each seed's w with ``num_realisations`` fresh noise draws. Returns the first
+    ``num_shown`` realisations [S, K, 3, R, R] and the per-pixel standard deviation over all of
+    them of the grey value (mean over RGB) [S, R, R]."""
+    if num_realisations < 2:
+        raise ValueError("the standard deviation needs at least 2 noise realisations")
+    ws = _ws(G, release_z(seeds, G.z_dim))
+    gen = torch.Generator().manual_seed(int(noise_seed))
+    shown, stds = [], []
+    for s in range(len(seeds)):
+        imgs = []
+        for k in _progress(range(0, num_realisations, batch_size), f"Figure 4, seed {seeds[s]}"):
+            n = min(batch_size, num_realisations - k)
+            noise = [torch.randn(n, 1, r, r, generator=gen).to(ws.device) for r in G.synthesis.layer_resolutions()]
+            with torch.no_grad():
+                imgs.append(G.synthesis(ws[s:s + 1].expand(n, -1, -1), noise=noise).cpu())
+        imgs = torch.cat(imgs)
+        shown.append(imgs[:num_shown])
+        stds.append(imgs.double().mean(1).std(0, unbiased=False).float())
+    return {"seeds": list(seeds), "images": torch.stack(shown), "std": torch.stack(stds),
+            "num_realisations": num_realisations}
+
+
+def figure5_layers(G) -> dict[str, list[int]]:
+    """The four panels: noise in all layers, none, the fine layers (64² and up), the coarse ones."""
+    fine = list(layer_groups(G.num_ws)["fine"])
+    return {"all": list(range(G.num_ws)), "none": [], "fine": fine,
+            "coarse": [i for i in range(G.num_ws) if i not in fine]}
+
+
+def figure5_images(G, seeds: Sequence[int] = FIGURE5["seeds"], panels: Sequence[str] = FIGURE5["panels"]) -> dict:
+    """Figure 5: the stored noise maps switched on in the panel's layers only (zero elsewhere)."""
+    ws = _ws(G, release_z(seeds, G.z_dim))
+    layers = figure5_layers(G)
+    consts = [epi.noise_const for epi in G.synthesis.epilogues()]
+    images = []
+    for p in panels:
+        on = set(layers[p])
+        noise = [c if i in on else torch.zeros_like(c) for i, c in enumerate(consts)]
+        images.append(_synth(G, ws, noise=noise))
+    return {"seeds": list(seeds), "panels": list(panels), "layers": [layers[p] for p in panels],
+            "images": torch.stack(images, 1)}
+
+
+# ------------------------------------------------------------------------------------------
+# Figure 8: truncation.
+# ------------------------------------------------------------------------------------------
+def figure8_images(G, seeds: Sequence[int] = FIGURE8["seeds"], psis: Sequence[float] = FIGURE8["psis"]) -> dict:
+    """Figure 8: w′ = w̄ + ψ(w − w̄) on every style input, stored noise: images [S, P, 3, R, R]."""
+    ws = _ws(G, release_z(seeds, G.z_dim))
+    cols = [_synth(G, G.mapping.truncate(ws, float(p)) if p != 1 else ws, noise_mode="const") for p in psis]
+    return {"seeds": list(seeds), "psis": [float(p) for p in psis], "images": torch.stack(cols, 1)}
+
+
+# ------------------------------------------------------------------------------------------
+# Drawing.
+# ------------------------------------------------------------------------------------------
+def as_image(x: torch.Tensor) -> np.ndarray:
+    """One image [3, H, W] (or [1, 3, H, W]) in [-1, 1] → uint8 [H, W, 3] for ``imshow``."""
+    from ..viz.grids import to_uint8
+
+    return to_uint8(x[None] if x.ndim == 3 else x)[0]
+
+
+def _axes(fig, rows, cols):
+    axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=dict(wspace=0.03, hspace=0.03))
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+    return axes
+
+
+def draw_figure2(columns: list[torch.Tensor], title: str = ""):
+    import matplotlib.pyplot as plt
+
+    mosaic = figure2_mosaic(columns)
+    h, w = mosaic.shape[1:]
+    fig, ax = plt.subplots(figsize=(9, 9 * h / w + 0.4))
+    ax.imshow(as_image(mosaic), interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title or "Figure 2: uncurated samples (ψ = 0.7 on 4²–32²)", fontsize=10)
+    return fig
+
+
+def draw_figure3(result: dict, title: str = ""):
+    import matplotlib.pyplot as plt
+
+    R, C = result["grid"].shape[:2]
+    fig = plt.figure(figsize=(1.5 * (C + 1), 1.45 * (R + 1) + 0.3))
+    axes = _axes(fig, R + 1, C + 1)
+    axes[0, 0].set_axis_off()
+    for c in range(C):
+        axes[0, c + 1].imshow(as_image(result["top"][c]))
+        axes[0, c + 1].set_title(f"seed {result['top_seeds'][c]}", fontsize=8)
+    for r in range(R):
+        axes[r + 1, 0].imshow(as_image(result["left"][r]))
+        rng = result["ranges"][r]
+        axes[r + 1, 0].set_ylabel(f"{result['groups'][r]}\nw{rng.start}–{rng.stop - 1}", fontsize=8)
+        for c in range(C):
+            axes[r + 1, c + 1].imshow(as_image(result["grid"][r, c]))
+    fig.suptitle(title or "Figure 3: style mixing (row image with the top image's styles in the row's range)",
+                 fontsize=10)
+    return fig
+
+
+def draw_figure4(result: dict, title: str = ""):
+    import matplotlib.pyplot as plt
+
+    S, K = result["images"].shape[:2]
+    fig = plt.figure(figsize=(1.8 * (K + 1), 1.9 * S + 0.4))
+    axes = _axes(fig, S, K + 1)
+    vmax = max(float(result["std"].max()), 1e-6)
+    for s in range(S):
+        for k in range(K):
+            axes[s, k].imshow(as_image(result["images"][s, k]))
+            if s == 0:
+                axes[s, k].set_title(f"noise draw {k + 1}", fontsize=8)
+        axes[s, K].imshow(result["std"][s].numpy(), cmap="gray", vmin=0, vmax=vmax)
+        if s == 0:
+            axes[s, K].set_title(f"std over {result['num_realisations']}", fontsize=8)
+        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    fig.suptitle(title or "Figure 4: stochastic variation", fontsize=10)
+    return fig
+
+
+def draw_figure5(result: dict, G=None, title: str = ""):
+    import matplotlib.pyplot as plt
+
+    S, P = result["images"].shape[:2]
+    fig = plt.figure(figsize=(1.9 * P, 1.9 * S + 0.5))
+    axes = _axes(fig, S, P)
+    for s in range(S):
+        for p in range(P):
+            axes[s, p].imshow(as_image(result["images"][s, p]))
+            if s == 0:
+                layers = result["layers"][p]
+                span = f" ({min(layers)}–{max(layers)})" if layers and result["panels"][p] != "all" else ""
+                axes[s, p].set_title(f"{result['panels'][p]}{span}", fontsize=8)
+        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    fig.suptitle(title or "Figure 5: noise in all / no / fine / coarse layers", fontsize=10)
+    return fig
+
+
+def draw_figure8(result: dict, title: str = ""):
+    import matplotlib.pyplot as plt
+
+    S, P = result["images"].shape[:2]
+    fig = plt.figure(figsize=(1.6 * P, 1.7 * S + 0.4))
+    axes = _axes(fig, S, P)
+    for s in range(S):
+        for p in range(P):
+            axes[s, p].imshow(as_image(result["images"][s, p]))
+            if s == 0:
+                axes[s, p].set_title(f"ψ = {result['psis'][p]:g}", fontsize=9)
+        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    fig.suptitle(title or "Figure 8: the truncation trick", fontsize=10)
+    return fig
+
+
+def style_mixing_widget(G, left_seed: int = FIGURE3["left_seeds"][0], top_seed: int = FIGURE3["top_seeds"][0],
+                        group: str = "coarse"):
+    """Pick two release seeds and a group of styles: shows :func:`style_mixing_image` between
+    the two source images."""
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+
+    out = W.Output()
+    left_w = W.IntText(value=left_seed, description="left seed")
+    top_w = W.IntText(value=top_seed, description="top seed")
+    group_w = W.Dropdown(options=["coarse", "middle", "fine"], value=group, description="styles")
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            res = figure3_images(G, [top_w.value], [left_w.value], [group_w.value])
+            fig, axes = plt.subplots(1, 3, figsize=(7, 2.5))
+            for ax, img, t in zip(axes, (res["left"][0], res["grid"][0, 0], res["top"][0]),
+                                  ("left (receives)", f"mixed: {group_w.value}", "top (gives)")):
+                ax.imshow(as_image(img)), ax.set_axis_off(), ax.set_title(t, fontsize=9)
+            plt.show()
+
+    for w in (left_w, top_w, group_w):
+        w.observe(redraw, "value")
+    redraw()
+    return W.VBox([W.HBox([left_w, top_w, group_w]), out])
