@@ -109,17 +109,18 @@ def plot_sample_count(study: dict, reference: dict | None = None, axes=None, nam
     for a in axes:
         a.set_xscale("log")
         a.set_xlabel("samples per side N")
-        a.axhline(0, color="gray", lw=0.8)
         a.legend(fontsize=8)
-    axes[0].set_ylabel(name)
+    axes[1].axhline(0, color="gray", lw=0.8)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel(f"{name} (log scale)")
     axes[1].set_ylabel(kname)
     axes[0].figure.tight_layout()
     return axes[0].figure
 
 
-def sample_count_view(real, gen, n: int, seed: int = 0) -> tuple[object, dict]:
+def sample_count_view(real, gen, n: int, seed: int = 0, ax=None, names=("FD", "KD")) -> tuple[object, dict]:
     """The widget's picture: n real and n generated features (2-D projection) with their FD and
-    KD at that n. Returns (figure, {"n", "fd", "kd"})."""
+    KD at that n. Returns (figure, {"n", "fd", "kd"}); ``names`` label the two distances."""
     import matplotlib.pyplot as plt
 
     r, g = _np(real), _np(gen)
@@ -128,9 +129,10 @@ def sample_count_view(real, gen, n: int, seed: int = 0) -> tuple[object, dict]:
     fd = frechet_distance_from_stats(FeatureStats.from_features(a, False), FeatureStats.from_features(b, False),
                                      method="eigh")
     kd = kernel_distance(a, b, num_subsets=20, max_subset_size=min(n, 1000), seed=seed)
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    plot_feature_scatter(a, b, ax=ax, title=f"N = {n}: FD = {fd:.3g}, KD = {kd:.3g}")
-    return fig, {"n": int(n), "fd": fd, "kd": kd}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    plot_feature_scatter(a, b, ax=ax, title=f"N = {n}: {names[0]} = {fd:.3g}, {names[1]} = {kd:.3g}")
+    return ax.figure, {"n": int(n), "fd": fd, "kd": kd}
 
 
 # ------------------------------------------------------------------------------------------

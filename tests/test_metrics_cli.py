@@ -1,0 +1,74 @@
+"""``python -m stylegan_lib metrics`` and compute_metrics, on a tiny random generator."""
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylegan_lib.metrics import compute_metrics
+from stylegan_lib.metrics.cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_detectors(tmp_path, monkeypatch):
+    for var in ("STYLEGAN_INCEPTION", "STYLEGAN_VGG16", "STYLEGAN_DETECTORS_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("STYLEGAN_LIB_CACHE", str(tmp_path / "cache"))
+
+
+def test_cli_json_and_cache(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    args = ["--checkpoint", "random:tiny-16", "--metrics", "fd,kd,ppl_wend,ls", "--num", "48", "--batch", "24",
+            "--no-progress", "--out", str(out), "--device", "cpu"]
+    assert main(args) == 0
+    res = json.loads(out.read_text())
+    r = res["results"]
+    assert set(r) == {"fd", "kd", "ppl_wend", "ls"}
+    assert r["fd"]["detector"].startswith("faces-classifier:") and r["fd"]["num_gen"] == 48
+    assert r["fd"]["value"] > 0 and r["fd"]["real_stats_cached"] is False
+    assert r["ppl_wend"]["distance"] == "faces-classifier-lpips" and r["ppl_wend"]["num_samples"] == 48
+    assert r["ls"]["num_samples"] == 48 and r["ls"]["z"]["value"] >= 1
+    for m in r.values():
+        assert m["seed"] == 0 and m["seconds"] >= 0
+    assert res["device"] == "cpu" and "metrics" in res["command"]
+    printed = capsys.readouterr().out
+    assert "fd" in printed and "FID" not in printed
+    # the real statistics come from the cache the second time
+    assert main(args[:3] + ["fd", "--num", "48", "--batch", "24", "--no-progress", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["results"]["fd"]["real_stats_cached"] is True
+
+
+def test_fid_needs_the_inception_file(capsys):
+    assert main(["--checkpoint", "random:tiny-16", "--metrics", "fid", "--num", "8", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "inception-2015-12-05.pt" in err and "STYLEGAN_INCEPTION" in err
+    assert main(["--checkpoint", "random:tiny-16", "--metrics", "fdi", "--num", "8"]) == 2
+    assert "unknown metrics" in capsys.readouterr().err
+
+
+class StandInInception(nn.Module):
+    def forward(self, img: torch.Tensor, return_features: bool = False) -> torch.Tensor:
+        x = F.adaptive_avg_pool2d(img.float() / 255, 4).flatten(1)
+        return torch.cat([x, x.square()], 1)
+
+
+def test_fid_and_kid_with_a_stand_in_detector(tmp_path, monkeypatch):
+    path = tmp_path / "inception.pt"
+    torch.jit.script(StandInInception()).save(str(path))
+    monkeypatch.setenv("STYLEGAN_INCEPTION", str(path))
+    torch.manual_seed(0)
+    from stylegan_lib import Generator
+
+    G = Generator("tiny-16").eval()
+    out = compute_metrics(G, "fid,kid", num=40, batch_size=20, device="cpu", progress=False)
+    r = out["results"]
+    assert r["fid"]["detector"].startswith("inception-2015-12-05:") and r["fid"]["value"] > 0
+    assert r["kid"]["subset_size"] == 40 and "std" in r["kid"]
+
+
+def test_dispatch_through_the_package_cli(tmp_path):
+    from stylegan_lib.__main__ import main as pkg_main
+
+    assert pkg_main(["metrics", "--checkpoint", "random:tiny-16", "--metrics", "ppl_zfull", "--num", "8",
+                     "--no-progress", "--no-cache"]) == 0
