@@ -200,6 +200,13 @@ def test_truncated_file(tmp_path, small_file):
             load_official(path, device="cpu")
 
 
+def test_trailing_data_is_refused(tmp_path, small_file):
+    path = tmp_path / "two.pkl"
+    path.write_bytes(small_file[0].read_bytes() + b"extra bytes")
+    with pytest.raises(OfficialFormatError, match="data after the end"):
+        read_release_pickle(path)
+
+
 @pytest.mark.parametrize("kind", ["missing", "empty", "text", "zip", "dict", "random"])
 def test_unrelated_files(tmp_path, kind):
     path = tmp_path / f"{kind}.pkl"
@@ -297,10 +304,11 @@ def test_import_official_cli(tmp_path, small_file, capsys):
     z = torch.randn(3, 16, generator=torch.Generator().manual_seed(0))
     assert torch.equal(G_ck(z, truncation_psi=0.7, noise_mode="const"),
                        G_of(z, truncation_psi=0.7, noise_mode="const"))
-    # Gs only, and the dispatcher.
+    # Gs only, through the `python -m stylegan_lib` dispatcher.
+    from stylegan_lib.__main__ import main as dispatch
+
     small = tmp_path / "gs.pt"
-    assert subprocess.run([sys.executable, "-m", "stylegan_lib", "import-official", str(src), str(small),
-                           "--gs-only"], capture_output=True, text=True).returncode == 0
+    assert dispatch(["import-official", str(src), str(small), "--gs-only"]) == 0
     assert set(read_checkpoint(small)) & {"G", "G_ema", "D"} == {"G_ema"}
 
 

@@ -10,7 +10,7 @@ import torch
 
 from ..checkpoint import load_generator, read_checkpoint, save_models
 from .convert import provenance, read_official
-from .unpickle import OfficialFormatError
+from .unpickle import OfficialFormatError, read_release_pickle
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
     try:
-        Gs, D, info = read_official(args.src, which="Gs", discriminator=not args.gs_only)
-        G = None if args.gs_only else read_official(args.src, which="G", with_hash=False)[0]
+        nets = read_release_pickle(args.src)
+        Gs, D, info = read_official(args.src, which="Gs", discriminator=not args.gs_only, networks=nets)
+        G = None if args.gs_only else read_official(args.src, which="G", with_hash=False, networks=nets)[0]
     except OfficialFormatError as e:
         print(f"import-official: {e}", file=sys.stderr)
         return 1

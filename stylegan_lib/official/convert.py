@@ -393,7 +393,7 @@ def convert_generator(G: ReleaseNetwork, config: ModelConfig | None = None,
 
 def convert_discriminator(D: ReleaseNetwork, config: ModelConfig, where: str = "the file") -> Discriminator:
     """A book ``Discriminator`` holding the weights of a release ``D_basic`` network."""
-    if D.build_func_name not in ("D_basic", "None") and "D" not in D.name:
+    if not D.build_func_name.endswith("D_basic"):
         raise OfficialFormatError(f"{where}: network {D.name!r} is not a discriminator")
     _check_v1_names(D, where)
     if int(_kwargs(D).get("label_size", 0)):
@@ -463,15 +463,16 @@ def _release_defaults(kw: dict, resolution: int) -> dict:
 
 
 def read_official(path: str | os.PathLike, which: str = "Gs", discriminator: bool = False,
-                  with_hash: bool = True):
+                  with_hash: bool = True, networks: tuple[ReleaseNetwork, ...] | None = None):
     """Read a release file into book models on the CPU.
 
     Returns ``(G, D_or_None, info)`` where ``G`` is the network named ``which`` ("Gs", the
     smoothed generator the paper's images come from, or "G", the training generator).
+    ``networks``: the file's ``(G, D, Gs)`` if already read with :func:`read_release_pickle`.
     """
     path = Path(path)
     where = repr(str(path))
-    nets = read_release_pickle(path)
+    nets = networks if networks is not None else read_release_pickle(path)
     if len(nets) != 3:
         raise OfficialFormatError(
             f"{where} holds {len(nets)} network(s); a StyleGAN v1 release file holds the tuple (G, D, Gs)")
@@ -479,7 +480,7 @@ def read_official(path: str | os.PathLike, which: str = "Gs", discriminator: boo
     if which not in ("Gs", "G"):
         raise ValueError(f"which must be 'Gs' (the smoothed generator) or 'G', got {which!r}")
     gen = Gs_rel if which == "Gs" else G_rel
-    if gen.build_func_name not in ("G_style",):
+    if not gen.build_func_name.endswith("G_style"):
         raise OfficialFormatError(
             f"{where}: network {gen.name!r} was built by {gen.build_func_name!r}; StyleGAN v1 "
             "generators are built by G_style")

@@ -186,8 +186,8 @@ class RestrictedUnpickler(pickle.Unpickler):
                 hint = (" It looks like a PyTorch pickle of StyleGAN2-ADA / StyleGAN3: not a v1 "
                         "file, and not readable here.")
             elif module.startswith("dnnlib"):
-                hint = (" (dnnlib.tflib.network.Network is the only dnnlib class in v1 release "
-                        "files; a StyleGAN2 file may name others: not a v1 file?)")
+                hint = (" dnnlib.tflib.network.Network is the only dnnlib class the released v1 "
+                        "files use; if this is an unmodified NVIDIA release file, please report it.")
             raise RefusedGlobalError(
                 f"refused to load the global {module}.{name} named in the pickle: a StyleGAN v1 "
                 "release file holds only dnnlib.tflib.network.Network objects and numpy arrays, "
@@ -212,26 +212,32 @@ def read_release_pickle(path: str | os.PathLike) -> tuple[ReleaseNetwork, ...]:
     path = Path(path)
     if not path.is_file():
         raise OfficialFormatError(f"{str(path)!r} does not exist (or is not a file)")
-    data = path.read_bytes()
     where = f"{str(path)!r}"
-    if not data:
-        raise OfficialFormatError(f"{where} is empty")
-    if data[:1] != pickle.PROTO and data[:1] not in (b"(", b"c", b"]", b"}"):
-        hint = ""
-        if data[:2] == b"PK":
-            hint = (" It looks like a zip archive, e.g. a PyTorch .pt checkpoint: load those with "
-                    "stylegan_lib.load_generator / load_pretrained.")
-        raise OfficialFormatError(f"{where} is not a Python pickle (it starts with {data[:8]!r}).{hint}")
-    try:
-        obj = restricted_loads(data)
-    except OfficialFormatError as e:
-        raise type(e)(f"{where}: {e}") from None
-    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, MemoryError, OverflowError, UnicodeDecodeError) as e:
-        truncated = isinstance(e, EOFError) or "truncated" in str(e).lower() or "ran out" in str(e).lower()
-        what = ("is truncated (the pickle ends early; re-download or re-copy it)" if truncated
-                else "is corrupt or not a StyleGAN v1 release pickle")
-        raise OfficialFormatError(f"{where} {what}: {type(e).__name__}: {str(e)[:200]}") from None
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if not head:
+            raise OfficialFormatError(f"{where} is empty")
+        if head[:1] != pickle.PROTO and head[:1] not in (b"(", b"c", b"]", b"}"):
+            hint = ""
+            if head[:2] == b"PK":
+                hint = (" It looks like a zip archive, e.g. a PyTorch .pt checkpoint: load those with "
+                        "stylegan_lib.load_generator / load_pretrained.")
+            raise OfficialFormatError(f"{where} is not a Python pickle (it starts with {head!r}).{hint}")
+        f.seek(0)
+        try:
+            obj = RestrictedUnpickler(f).load()
+            trailing = f.read(1)
+        except OfficialFormatError as e:
+            raise type(e)(f"{where}: {e}") from None
+        except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError, KeyError,
+                AttributeError, MemoryError, OverflowError, UnicodeDecodeError) as e:
+            truncated = isinstance(e, EOFError) or "truncated" in str(e).lower() or "ran out" in str(e).lower()
+            what = ("is truncated (the pickle ends early; re-download or re-copy it)" if truncated
+                    else "is corrupt or not a StyleGAN v1 release pickle")
+            raise OfficialFormatError(f"{where} {what}: {type(e).__name__}: {str(e)[:200]}") from None
+    if trailing:
+        raise OfficialFormatError(f"{where} has data after the end of its pickle: not a release file "
+                                  "(or two files were concatenated)")
     return check_release_tuple(obj, where)
 
 
