@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 from stylegan_lib.metrics import compute_metrics
 from stylegan_lib.metrics.cli import main
 
@@ -72,3 +74,15 @@ def test_dispatch_through_the_package_cli(tmp_path):
 
     assert pkg_main(["metrics", "--checkpoint", "random:tiny-16", "--metrics", "ppl_zfull", "--num", "8",
                      "--no-progress", "--no-cache"]) == 0
+
+
+def test_bench_rows(monkeypatch):
+    from stylegan_lib import Generator
+    from stylegan_lib.metrics import bench, evaluate
+
+    monkeypatch.setattr(evaluate, "QUICK_COUNTS", {"fd": 16, "kd": 16, "fid": 16, "kid": 16, "ppl": 8, "ls": 32})
+    monkeypatch.setattr(bench, "_model", lambda device: (Generator("tiny-16").eval(), "tiny-16"))
+    rows = bench.run()
+    assert all({"what", "value", "unit", "device"} <= set(r) for r in rows)
+    assert any("fd+kd at 16" in r["what"] for r in rows) and any("estimated" in r["what"] for r in rows)
+    assert all(r["value"] >= 0 for r in rows)

@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 from stylegan_lib.metrics import detectors as det
 from stylegan_lib.metrics.classifier import FacesClassifier, load_classifier
 

@@ -30,6 +30,14 @@ def _time(fn) -> float:
     return time.perf_counter() - t
 
 
+def _time_both(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads): on a shared machine the CPU
+    time says what the work costs, the wall time what it took."""
+    t, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t, time.process_time() - c
+
+
 def run(device: str = "cpu", full: bool = False, progress: bool = False) -> list[dict]:
     """Rows {"what", "value", "unit", "device"} for benchmarks/."""
     from .evaluate import FULL_COUNTS, QUICK_COUNTS, compute_metrics
@@ -44,13 +52,17 @@ def run(device: str = "cpu", full: bool = False, progress: bool = False) -> list
             ("ppl_wend", ["ppl_wend"], counts["ppl"], "pairs"),
             ("ls", ["ls"], counts["ls"], "images")]
     for what, metrics, n, unit in jobs:
-        sec = _time(lambda: compute_metrics(G, metrics, num=n, device=dev, use_cache=False, progress=progress,
-                                            ppl_distance="classifier", batch_size=128 if dev.type == "cpu" else 512))
-        rows.append({"what": f"metrics {what} at {n} {unit} ({label}, {name})", "value": sec, "unit": "s",
+        sec, cpu = _time_both(lambda: compute_metrics(
+            G, metrics, num=n, device=dev, use_cache=False, progress=progress, ppl_distance="classifier",
+            batch_size=128 if dev.type == "cpu" else 512))
+        rows.append({"what": f"metrics {what} at {n} {unit} ({label}, {name}), wall", "value": sec, "unit": "s",
                      "device": dev.type})
+        if dev.type == "cpu":
+            rows.append({"what": f"metrics {what} at {n} {unit} ({label}, {name}), CPU time", "value": cpu,
+                         "unit": "s", "device": dev.type})
         if not full:
             big = FULL_COUNTS["fd" if what == "fd+kd" else "ppl" if what.startswith("ppl") else "ls"]
-            rows.append({"what": f"metrics {what} at {big} {unit} (estimated from the quick rate)",
+            rows.append({"what": f"metrics {what} at {big} {unit} (estimated: quick wall time x {big // n})",
                          "value": sec * big / n, "unit": "s", "device": dev.type})
     if dev.type == "cuda":
         from .detectors import get_feature_detector, get_perceptual_distance
@@ -69,3 +81,49 @@ def run(device: str = "cpu", full: bool = False, progress: bool = False) -> list
                                                    progress=False))
         rows.append({"what": f"ppl_wend at 100000 pairs ({dist.name})", "value": sec, "unit": "s", "device": "cuda"})
     return rows
+
+
+def write_markdown(rows: list[dict], path, command: str) -> None:
+    """benchmarks/metrics.md: the command, the machine's load and every row."""
+    import os
+    import platform
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    lines = ["# Metrics: timings", "",
+             f"- command: `{command}`",
+             f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+             f"{torch.get_num_threads()} threads; load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}",
+             "- 'estimated' rows scale the quick wall time linearly to the paper's sample counts "
+             "(50 k images for FD/KD, 100 k pairs for PPL, 200 k images for LS); they are not measurements.",
+             "", "| what | device | value | unit |", "|---|---|---:|---|"]
+    lines += [f"| {r['what']} | {r['device']} | {r['value']:.4g} | {r['unit']} |" for r in rows]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stylegan_lib.metrics.bench [--full] [--device cpu] [--out benchmarks/metrics.md]``."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(description="time every metric on the book's model")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--full", action="store_true", help="measure the paper's sample counts (long)")
+    p.add_argument("--out", default="benchmarks/metrics.md")
+    a = p.parse_args(argv)
+    rows = run(a.device, a.full, progress=True)
+    for r in rows:
+        print(f"  {r['what']:80s} {r['value']:>10.4g} {r['unit']}")
+    cmd = "python -m stylegan_lib.metrics.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    write_markdown(rows, a.out, cmd.strip())
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -85,7 +86,10 @@ def _file_digest(path: Path) -> str:
 
 def _load_torchscript(kind: str, path: Path, device) -> torch.jit.ScriptModule:
     try:
-        model = torch.jit.load(str(path), map_location=device)
+        with warnings.catch_warnings():
+            # TorchScript is deprecated in recent PyTorch, but it is the format NVIDIA ships.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = torch.jit.load(str(path), map_location=device)
     except Exception as e:
         raise DetectorError(
             f"{path} is not a TorchScript archive ({type(e).__name__}: {str(e).splitlines()[0][:160]}); "
