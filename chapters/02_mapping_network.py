@@ -39,8 +39,8 @@ checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint /
 figures_dir = "../figures"
 classifier = ""           # empty: the book's faces classifier (stylegan_lib.metrics); or a path
 interpolation_steps = 8   # images per interpolation strip
-fig6_samples = 256        # generated images used to find the attribute axes of Figure 6
-fig6_grid = 12            # Figure 6 slices: fig6_grid × fig6_grid images each
+fig6_samples = 0          # images that find Figure 6's attribute axes; 0: 256 (quick) or 2000 (full)
+fig6_grid = 0             # Figure 6 slices have fig6_grid² images; 0: 12 (quick) or 24 (full)
 
 # %%
 import inspect
@@ -55,8 +55,8 @@ from stylegan_lib.viz import mapping as M
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
 check_preset(preset)
-if preset == "full":  # a bigger model on a GPU: denser slices, better-estimated axes
-    fig6_samples, fig6_grid = max(fig6_samples, 2000), max(fig6_grid, 24)
+fig6_samples = fig6_samples or (2000 if preset == "full" else 256)
+fig6_grid = fig6_grid or (24 if preset == "full" else 12)
 chapter_header("Chapter 2 – the mapping network", device, expected_seconds=40)
 torch.manual_seed(seed)
 G = book_generator(checkpoint, preset, device)
@@ -114,8 +114,9 @@ for part, values in steps.items():
 # %% [markdown]
 # At initialisation the ratio is exactly λ = 0.01; after training the stored weights have
 # drifted a little, so expect the mapping network's steps to be within a small factor of
-# 1e-5 and the synthesis network's near 1e-3. The paper found that without this slow-down the
-# 8-layer mapping network trained poorly.
+# 1e-5 and the synthesis network's near 1e-3. A deep MLP whose every layer moves as fast as a
+# convolution would shift all of W under the synthesis network's feet at each step; the slow
+# mapping network keeps W a stable coordinate system while g learns to use it.
 #
 # ## Walking through Z and through W
 #

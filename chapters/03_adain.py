@@ -141,10 +141,11 @@ plt.show()
 # %% [markdown]
 # ## Styles are spatially invariant; noise is not
 #
-# The paper's §3.2 explains why AdaIN suits the job: in style transfer, *spatially invariant*
-# statistics — the means and variances of the channels, their Gram matrix — capture the style
-# of an image, while *spatially varying* features capture the particular instance. StyleGAN
-# uses both: styles for the first kind, noise inputs for the second.
+# The paper's §3.3 ("Separation of global effects from stochasticity") explains why AdaIN
+# suits the job: in style transfer, *spatially invariant* statistics — the means and variances
+# of the channels, their Gram matrix — capture the style of an image, while *spatially varying*
+# features capture the particular instance. StyleGAN uses both: styles for the first kind,
+# noise inputs for the second.
 #
 # We can test it on one layer. Change it in two ways and compare its output with the original:
 #

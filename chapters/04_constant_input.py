@@ -150,9 +150,10 @@ print("  ".join(f"{k}: {v:.2f}" for k, v in agree.items()))
 #   input could add is a per-image 4×4 pattern inside each channel — and the figure above shows
 #   that the trained network gets its per-image layout from the styles of the next layers
 #   instead.
-# * **Position comes from the constant.** Convolutions are (nearly) translation-invariant; to
-#   draw eyes above a mouth the network needs to know where it is. A learned constant is a fixed
-#   coordinate frame, the same for every image, which is exactly what is needed.
+# * **Position comes from the constant.** A convolution computes the same function at every
+#   position (only the zero padding at the border tells it where it is); to draw eyes above a
+#   mouth the network needs to know where it is. A learned constant is a fixed coordinate frame,
+#   the same for every image, which is exactly what is needed.
 # * **It is simpler.** The dense layer is the largest single layer of the traditional
 #   generator (4.2 M parameters at 1024², above), and a second route for the latent that the
 #   styles have to agree with.

@@ -258,7 +258,7 @@ def scale_style_channel(G, ws: torch.Tensor, layer: int | str, channel: int, sca
 
 @torch.no_grad()
 def channel_influence(G, ws: torch.Tensor, layer: int | str, scale: float = 0.0,
-                      batch_size: int = 64) -> np.ndarray:
+                      batch_size: int = 32) -> np.ndarray:
     """For every channel c of ``layer``: the mean absolute change of the image of ``ws`` (one
     image) when c's (y_s + 1) is multiplied by ``scale`` (0: the channel's contrast switched
     off). [C]. The most influential channels are a good start for the widget."""
