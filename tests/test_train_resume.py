@@ -1,0 +1,124 @@
+"""Checkpoints: a resumed run is bit-identical to an uninterrupted one (CPU, fixed seed); corrupt
+or wrong files give clear errors; NaN stops the run and keeps the last good checkpoint."""
+import json
+
+import pytest
+import torch
+
+from stylegan_lib.checkpoint import CheckpointError, load_generator, save_models
+from stylegan_lib.config import get_config
+from stylegan_lib.train import Trainer, TrainingDivergedError, recipe_options
+from stylegan_lib.train.checkpoint import load_training_checkpoint
+
+
+def images(n=64, r=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 3, r, r), dtype=torch.uint8, generator=g)
+
+
+def options(**kw):
+    base = dict(preset="tiny-16", device="cpu", kimg=0.192, tick_kimg=0.032, snapshot_kimg=0.064,
+                sample_kimg=0.096, ema_half_life_kimg=0.05, grid_size=(2, 2),
+                schedule=dict(start_res=8, lod_training_kimg=0.032, lod_transition_kimg=0.032,
+                              minibatch={}, minibatch_default=8, lr={}, lr_default=0.002))
+    base.update(kw)
+    return recipe_options("quick", **base)
+
+
+def all_state(tr):
+    out = {}
+    for name in ("G", "G_ema", "D"):
+        for k, v in getattr(tr, name).state_dict().items():
+            out[f"{name}.{k}"] = v
+    for name in ("opt_G", "opt_D"):
+        for pid, st in getattr(tr, name).state_dict()["state"].items():
+            for k, v in st.items():
+                out[f"{name}.{pid}.{k}"] = v
+    return out
+
+
+def test_resume_is_bit_identical(tmp_path):
+    data = images()
+    torch.manual_seed(123)
+    full = Trainer(options(), data, run_dir=tmp_path / "full", progress=False)
+    full.train()
+    # the same run, killed after 0.096 kimg (inside the 16² fade-in) and resumed in a new Trainer
+    part = Trainer(options(), data, run_dir=tmp_path / "part", progress=False)
+    part.train(stop_after_kimg=0.096)
+    assert part.cur_nimg == 96
+    torch.manual_seed(999)  # the global RNG is restored from the checkpoint
+    resumed = Trainer.resume(tmp_path / "part" / "checkpoint.pt", data, run_dir=tmp_path / "part",
+                             progress=False)
+    assert resumed.cur_nimg == 96 and resumed.lod_key == part.lod_key
+    resumed.train()
+    a, b = all_state(full), all_state(resumed)
+    assert a.keys() == b.keys()
+    diff = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not diff, f"resumed run differs in {diff[:5]}"
+    # both logs hold the same ticks (the resumed one without duplicates)
+    la = [json.loads(x) for x in (tmp_path / "full" / "log.jsonl").read_text().splitlines()]
+    lb = [json.loads(x) for x in (tmp_path / "part" / "log.jsonl").read_text().splitlines()]
+    assert [e["kimg"] for e in la] == [e["kimg"] for e in lb]
+    assert [e["loss_G"] for e in la] == [e["loss_G"] for e in lb]
+    # the training checkpoint loads with weights_only=True and as a generator
+    obj = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+    assert obj["kind"] == "training" and obj["progress"]["cur_nimg"] == 192
+    G = load_generator(tmp_path / "full" / "checkpoint.pt", device="cpu")
+    assert torch.equal(G.synthesis.blocks.b16.conv1.weight, full.G_ema.synthesis.blocks.b16.conv1.weight)
+
+
+def test_corrupt_and_wrong_checkpoints_give_clear_errors(tmp_path):
+    data = images()
+    tr = Trainer(options(kimg=0.016, tick_kimg=0.016), data, run_dir=tmp_path, progress=False)
+    tr.train()
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    bad = tmp_path / "truncated.pt"
+    bad.write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        Trainer.resume(bad, data, progress=False)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_training_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_training_checkpoint(tmp_path / "missing.pt")
+    model_only = save_models(tmp_path / "model.pt", get_config("tiny-16"), G_ema=tr.G_ema)
+    with pytest.raises(CheckpointError, match="not a training checkpoint"):
+        Trainer.resume(model_only, data, progress=False)
+    with pytest.raises(CheckpointError, match="training images"):
+        Trainer.resume(tmp_path / "checkpoint.pt", images(n=32), progress=False)
+
+
+def test_atomic_write_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    data = images()
+    tr = Trainer(options(kimg=0.016, tick_kimg=0.016), data, run_dir=tmp_path, progress=False)
+    tr.train()
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+
+    real_save = torch.save
+
+    def dying_save(obj, f, *a, **k):  # write half a file, then "get killed"
+        real_save(obj, f, *a, **k)
+        f.truncate(100)
+        raise KeyboardInterrupt("killed during the write")
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        tr.save_checkpoint()
+    monkeypatch.undo()
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    load_training_checkpoint(tmp_path / "checkpoint.pt")
+
+
+def test_nan_stops_with_a_clear_message_and_keeps_checkpoint(tmp_path):
+    data = images()
+    tr = Trainer(options(kimg=0.064, tick_kimg=0.016, snapshot_kimg=0.016), data, run_dir=tmp_path,
+                 progress=False)
+    tr.train(stop_after_kimg=0.032)
+    before = (tmp_path / "checkpoint.pt").read_bytes()
+    with torch.no_grad():
+        tr.D.blocks.b4.out.weight.fill_(float("nan"))
+    with pytest.raises(TrainingDivergedError, match=r"loss_D became nan.*last good checkpoint is .*checkpoint\.pt"):
+        tr.train()
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+    assert load_training_checkpoint(tmp_path / "checkpoint.pt")["progress"]["cur_nimg"] == 32
