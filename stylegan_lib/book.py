@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -88,23 +89,22 @@ def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> f
     if not src.is_file():
         raise FileNotFoundError(f"chapter {src} does not exist (book.toml lists it)")
     nb = jupytext.read(src)  # the .py is the reviewed source; the .ipynb is regenerated from it
-    tmp_in = out_path.with_suffix(".input.ipynb")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, tmp_in)
-    known = papermill.inspect_notebook(str(tmp_in))
-    unknown = sorted(set(params or {}) - set(known))
-    if unknown:
-        tmp_in.unlink(missing_ok=True)
-        raise ValueError(f"chapter {name} has no parameter(s) {unknown}; its parameters are "
-                         f"{sorted(known)}")
-    t0 = time.perf_counter()
-    try:
-        papermill.execute_notebook(str(tmp_in), str(out_path), parameters=params or None,
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_in = Path(tmp) / f"{name}.ipynb"
+        nbformat.write(nb, tmp_in)
+        known = papermill.inspect_notebook(str(tmp_in))
+        unknown = sorted(set(params or {}) - set(known))
+        if unknown:
+            raise ValueError(f"chapter {name} has no parameter(s) {unknown}; its parameters are "
+                             f"{sorted(known)}")
+        t0 = time.perf_counter()
+        # Write to a temporary file first: a failed run leaves the chapter's notebook untouched.
+        tmp_out = Path(tmp) / f"{name}.out.ipynb"
+        papermill.execute_notebook(str(tmp_in), str(tmp_out), parameters=params or None,
                                    cwd=str(chapters), kernel_name="python3", progress_bar=False)
-    finally:
-        tmp_in.unlink(missing_ok=True)
-    seconds = time.perf_counter() - t0
-    executed = nbformat.read(out_path, as_version=4)
+        seconds = time.perf_counter() - t0
+        executed = nbformat.read(tmp_out, as_version=4)
     clean_metadata(executed)
     nbformat.write(executed, out_path)
     return seconds
