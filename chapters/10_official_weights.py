@@ -333,7 +333,8 @@ if detectors and using_release:
     if metric_samples:
         counts = {"fid": int(metric_samples), "ppl": int(metric_samples)}
     out = compute_metrics(G, wanted, counts=counts, data=real_data or None, device=device,
-                          inception=str(det / "inception-2015-12-05.pt"), vgg16=str(det / "vgg16.pt"))
+                          inception=str(det / "inception-2015-12-05.pt"), vgg16=str(det / "vgg16.pt"),
+                          ppl_distance="vgg16")   # NVIDIA's LPIPS, never the book's fallback
     print(f"{'metric':10s} {'this book':>12s} {'release':>10s}  samples")
     for m in wanted:
         r = out["results"][m]

@@ -53,11 +53,14 @@ def _ws(G, z: torch.Tensor) -> torch.Tensor:
 
 
 def _progress(iterable, desc: str, total: int | None = None):
-    """A tqdm bar when there is more than a couple of steps (rendering at 1024² takes a while)."""
-    from tqdm.auto import tqdm
+    """A text tqdm bar (on stderr) when there are more than a couple of steps: rendering at 1024²
+    takes a while. Text, not a notebook widget, so it never competes with the chapter's widgets."""
+    from tqdm import tqdm
 
     total = total if total is not None else len(iterable)
-    return tqdm(iterable, desc=desc, total=total, leave=False, disable=total <= 2)
+    if total <= 2:
+        return iterable
+    return tqdm(iterable, desc=desc, total=total, leave=False)
 
 
 def _synth(G, ws, batch_size: int = 8, desc: str = "rendering", **kw) -> torch.Tensor:
@@ -207,7 +210,15 @@ def as_image(x: torch.Tensor) -> np.ndarray:
     return to_uint8(x[None] if x.ndim == 3 else x)[0]
 
 
+def _show(ax, x: torch.Tensor) -> None:
+    """imshow one image: crisp pixels for small images, antialiased down-scaling for large ones."""
+    img = as_image(x)
+    ax.imshow(img, interpolation="nearest" if img.shape[0] <= 256 else "antialiased")
+
+
 def _axes(fig, rows, cols):
+    # Leave about 0.7 inch at the top for the title and the column titles.
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.01, top=1 - 0.7 / fig.get_figheight())
     axes = fig.subplots(rows, cols, squeeze=False, gridspec_kw=dict(wspace=0.03, hspace=0.03))
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
@@ -220,7 +231,7 @@ def draw_figure2(columns: list[torch.Tensor], title: str = ""):
     mosaic = figure2_mosaic(columns)
     h, w = mosaic.shape[1:]
     fig, ax = plt.subplots(figsize=(9, 9 * h / w + 0.4))
-    ax.imshow(as_image(mosaic), interpolation="nearest")
+    ax.imshow(as_image(mosaic), interpolation="nearest" if mosaic.shape[1] <= 768 else "antialiased")
     ax.set_axis_off()
     ax.set_title(title or "Figure 2: uncurated samples (ψ = 0.7 on 4²–32²)", fontsize=10)
     return fig
@@ -234,14 +245,14 @@ def draw_figure3(result: dict, title: str = ""):
     axes = _axes(fig, R + 1, C + 1)
     axes[0, 0].set_axis_off()
     for c in range(C):
-        axes[0, c + 1].imshow(as_image(result["top"][c]))
+        _show(axes[0, c + 1], result["top"][c])
         axes[0, c + 1].set_title(f"seed {result['top_seeds'][c]}", fontsize=8)
     for r in range(R):
-        axes[r + 1, 0].imshow(as_image(result["left"][r]))
+        _show(axes[r + 1, 0], result["left"][r])
         rng = result["ranges"][r]
         axes[r + 1, 0].set_ylabel(f"{result['groups'][r]}\nw{rng.start}–{rng.stop - 1}", fontsize=8)
         for c in range(C):
-            axes[r + 1, c + 1].imshow(as_image(result["grid"][r, c]))
+            _show(axes[r + 1, c + 1], result["grid"][r, c])
     fig.suptitle(title or "Figure 3: style mixing (row image with the top image's styles in the row's range)",
                  fontsize=10)
     return fig
@@ -256,7 +267,7 @@ def draw_figure4(result: dict, title: str = ""):
     vmax = max(float(result["std"].max()), 1e-6)
     for s in range(S):
         for k in range(K):
-            axes[s, k].imshow(as_image(result["images"][s, k]))
+            _show(axes[s, k], result["images"][s, k])
             if s == 0:
                 axes[s, k].set_title(f"noise draw {k + 1}", fontsize=8)
         axes[s, K].imshow(result["std"][s].numpy(), cmap="gray", vmin=0, vmax=vmax)
@@ -275,7 +286,7 @@ def draw_figure5(result: dict, G=None, title: str = ""):
     axes = _axes(fig, S, P)
     for s in range(S):
         for p in range(P):
-            axes[s, p].imshow(as_image(result["images"][s, p]))
+            _show(axes[s, p], result["images"][s, p])
             if s == 0:
                 layers = result["layers"][p]
                 span = f" ({min(layers)}–{max(layers)})" if layers and result["panels"][p] != "all" else ""
@@ -293,7 +304,7 @@ def draw_figure8(result: dict, title: str = ""):
     axes = _axes(fig, S, P)
     for s in range(S):
         for p in range(P):
-            axes[s, p].imshow(as_image(result["images"][s, p]))
+            _show(axes[s, p], result["images"][s, p])
             if s == 0:
                 axes[s, p].set_title(f"ψ = {result['psis'][p]:g}", fontsize=9)
         axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
