@@ -9,9 +9,12 @@ from .checkpoint import load_discriminator, load_generator, save_models
 from .config import ModelConfig, get_config, preset_names
 from .discriminator import Discriminator
 from .generator import Generator
+from .official import load_official
+from .pretrained import load_pretrained
 from .utils import get_device
 
 __version__ = "0.1.0"
 
 __all__ = ["Generator", "Discriminator", "ModelConfig", "get_config", "preset_names",
-           "load_generator", "load_discriminator", "save_models", "get_device"]
+           "load_generator", "load_discriminator", "save_models", "get_device", "load_official",
+           "load_pretrained"]

@@ -88,9 +88,10 @@ class MappingNetwork(nn.Module):
                 "truncation_psi != 1 needs the running average of w (w̄), but this generator has "
                 "none (it was never trained, or its w̄ was not saved). Train it, load a trained "
                 "checkpoint, call G.mapping.compute_w_avg(), or use truncation_psi=1.")
-        cutoff = self.num_ws if truncation_cutoff is None else int(truncation_cutoff)
-        if not 0 <= cutoff <= self.num_ws:
-            raise ValueError(f"truncation_cutoff must be in [0, {self.num_ws}], got {truncation_cutoff}")
+        # As in the release, a cutoff beyond the last style input truncates all of them.
+        cutoff = self.num_ws if truncation_cutoff is None else min(int(truncation_cutoff), self.num_ws)
+        if cutoff < 0:
+            raise ValueError(f"truncation_cutoff must be >= 0 (or None for all), got {truncation_cutoff}")
         ws = ws.clone()
         ws[:, :cutoff] = lerp(self.w_avg.to(ws.dtype), ws[:, :cutoff], truncation_psi)
         return ws

@@ -199,6 +199,9 @@ def test_truncation_formula_and_cutoff(G):
         t = G.mapping(z, truncation_psi=psi, truncation_cutoff=2)
         torch.testing.assert_close(t[:, :2], w_avg + psi * (ws[:, :2] - w_avg))
         torch.testing.assert_close(t[:, 2:], ws[:, 2:])
+    # A cutoff past the last style input truncates all of them (as in the release).
+    torch.testing.assert_close(G.mapping(z, truncation_psi=0.5, truncation_cutoff=99),
+                               G.mapping(z, truncation_psi=0.5))
     full = G.mapping(z, truncation_psi=0.0)
     torch.testing.assert_close(full, w_avg.expand_as(full))
 
