@@ -564,8 +564,7 @@ class Trainer:
 
         bar = tqdm(total=int(total), initial=int(self.cur_nimg), unit="kimg", unit_scale=0.001,
                    disable=not self.progress, dynamic_ncols=True,
-                   mininterval=0.5 if sys.stderr.isatty() else 30.0,
-                   bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f} kimg [{elapsed}<{remaining}{postfix}]")
+                   mininterval=0.5 if sys.stderr.isatty() else 30.0)
         entries = []
         tick_start, tick_nimg = time.time(), self.cur_nimg
         next_tick = (math.floor(self.cur_nimg / (self.opts.tick_kimg * 1000)) + 1) * self.opts.tick_kimg * 1000

@@ -1,0 +1,325 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8. Training: losses, progressive growing and the book's model
+#
+# *Karras, Laine and Aila, "A Style-Based Generator Architecture for Generative Adversarial
+# Networks", CVPR 2019, §2 and Appendix C; Karras et al., "Progressive Growing of GANs", ICLR 2018.*
+#
+# Every figure so far came from a trained generator. This chapter is about how it got trained.
+# The paper changes the *generator* and keeps the training of its baseline, Progressive GAN,
+# almost as it was: "our training is otherwise identical" apart from a few tuned choices. For
+# FFHQ that means the **non-saturating logistic loss with R1 regularisation** (γ = 10),
+# **Adam** with β1 = 0 and β2 = 0.99, the mapping network at a 100× lower learning rate,
+# **progressive growing** from 8×8 upward, a running average of the generator's weights used for
+# every image ("G smoothing"), mirror augmentation, and the paper's one new regulariser,
+# **style mixing** on 90 % of the images (chapter 6).
+#
+# We write each of these down as an equation, show the code that implements it, watch a tiny
+# model train live, and then read the full training log of the model the book ships.
+
+# %% tags=["parameters"]
+preset = "quick"          # "quick": a tiny live run (seconds); "full": retrain the book's model (~1 h on 2 cores)
+device = "cpu"            # "cpu", "cuda" or "auto"
+seed = 0
+checkpoint = ""           # empty: the shipped book model "book-32"; or a .pt checkpoint
+figures_dir = "../figures"
+live_kimg = 1.0           # thousands of images of the quick live run
+live_images = 2000        # synthetic faces rendered for the live run
+run_dir = "../runs/chapter08"  # where the full preset writes its run
+
+# %%
+import inspect
+import json
+import time
+
+import matplotlib.pyplot as plt
+import torch
+
+from stylegan_lib.pretrained import load_pretrained, provenance, shipped_path
+from stylegan_lib.train import ema as ema_mod
+from stylegan_lib.train import loss as loss_mod
+from stylegan_lib.train import loop as loop_mod
+from stylegan_lib.train.schedule import Schedule
+from stylegan_lib.viz import training as tviz
+from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
+
+check_preset(preset)
+chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else 4000)
+torch.manual_seed(seed)
+
+# %% [markdown]
+# ## The losses
+#
+# The discriminator D outputs a logit, a real number that is high for images it takes to be
+# real. With σ the logistic function and softplus(t) = log(1 + eᵗ) (so −log σ(t) =
+# softplus(−t)), the generator minimises the **non-saturating** loss of Goodfellow et al.
+#
+# $$L_G = \mathbb E_z\big[\operatorname{softplus}(-D(G(z)))\big],$$
+#
+# which still gives G a strong gradient when D confidently rejects its images (the original
+# minimax form log(1 − σ(D(G(z)))) flattens out exactly then). The discriminator minimises the
+# **logistic** loss plus the **R1** penalty of Mescheder et al., which punishes a steep D on
+# real images:
+#
+# $$L_D = \mathbb E_z\big[\operatorname{softplus}(D(G(z)))\big] + \mathbb E_x\big[\operatorname{softplus}(-D(x))\big]
+#       + \frac{\gamma}{2}\,\mathbb E_x\big[\lVert\nabla_x D(x)\rVert^2\big].$$
+#
+# In the package each is a few lines, with the equation right above the line that computes it:
+
+# %%
+for fn in (loss_mod.g_nonsaturating, loss_mod.d_logistic, loss_mod.r1_penalty):
+    print(inspect.getsource(fn))
+
+# %% [markdown]
+# A check by hand: when D cannot tell at all (every logit 0), both terms are log 2 per image, so
+# L_G = log 2 ≈ 0.693 and L_D = 2 log 2 ≈ 1.386: the value the curves below hover around when
+# G and D are balanced.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+zero = torch.zeros(8, 1)
+print(f"L_G = {loss_mod.g_nonsaturating(zero).item():.3f}, L_D = {loss_mod.d_logistic(zero, zero).item():.3f}")
+
+# %% [markdown]
+# **Lazy R1.** The penalty needs the gradient of D with respect to its input and then the
+# gradient of that (a double backward), which makes a D step about half as expensive again.
+# Computing it only every k-th step and multiplying it by k keeps its average strength and
+# saves most of that cost (the trick of StyleGAN2; the book's model uses k = 4). The paper also
+# offers **WGAN-GP** (used for CelebA-HQ): `stylegan_lib.train.loss.d_wgan_gp`.
+#
+# **How strong should γ be?** The penalty sums squared gradients over every pixel, so the same γ
+# is much stronger on a 32² image than on a 1024² one. During the paper's own progressive
+# growing the low-resolution images are upsampled to 1024² before D sees them, which weakens
+# the penalty on them by the upsampling factor squared. The book's 32² model therefore trains
+# with γ = 1 instead of 10 (see the model's provenance below).
+#
+# ## G smoothing: the EMA generator
+#
+# The images of the paper are not made by the generator being trained but by a running average
+# of its weights, updated after every step. With minibatch B and a half-life of h images:
+#
+# $$\beta = 0.5^{B/h}, \qquad \theta_\text{ema} \leftarrow \theta + \beta\,(\theta_\text{ema} - \theta).$$
+
+# %%
+print(inspect.getsource(ema_mod.ema_beta))
+print(inspect.getsource(ema_mod.update_ema))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+b = ema_mod.ema_beta(32, 10_000)
+print(f"batch 32, half-life 10k images: beta = {b:.6f}; weight of the old average after 10k images: "
+      f"{b ** (10_000 / 32):.3f}")
+
+# %% [markdown]
+# The book's model keeps the paper's half-life of 10 k images: at its minibatch of 32 that is
+# β ≈ 0.9978 per step (the paper's minibatch at 32² was 64: same half-life, fewer steps).
+#
+# ## Progressive growing
+#
+# Training starts with the 8×8 part of both networks. Each resolution gets a **stable** phase,
+# then the next resolution **fades in**: its new layers' output is blended with the upsampled
+# output of the previous resolution, with a weight α going from 0 to 1. The position is one
+# number, the level of detail (lod): lod = log₂(R/R_start) at the start, 0 at full resolution,
+# fractional during a fade-in:
+#
+# $$\text{lod} = \log_2\frac{R}{R_\text{start}} - p - \frac{\max(k - T_\text{stable}, 0)}{T_\text{fade}},
+#   \quad p = \Big\lfloor\frac{\text{kimg}}{T_\text{stable}+T_\text{fade}}\Big\rfloor,
+#   \quad k = \text{kimg} - p\,(T_\text{stable}+T_\text{fade}),
+#   \qquad \alpha = 1 - (\text{lod} - \lfloor\text{lod}\rfloor).$$
+#
+# The paper spends 600 k images on each stable phase and 600 k on each fade-in, with a
+# minibatch that shrinks as the resolution grows; the book's 32² model uses 30 k + 30 k. The
+# optimiser state is reset whenever a fade-in starts or ends.
+
+# %%
+print(inspect.getsource(Schedule.lod_at))
+print(inspect.getsource(loop_mod.reals_at_lod))
+
+# %%
+paper = Schedule(resolution=1024)
+book = loop_mod.recipe_options("book").make_schedule()
+fig, axes = plt.subplots(2, 1, figsize=(8, 5.2))
+tviz.plot_timeline(paper, 12_000, ax=axes[0])
+axes[0].set_title("the paper: FFHQ 1024² (8² → 1024², 600 k + 600 k images per resolution)", fontsize=9)
+tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], ax=axes[1])
+axes[1].set_title("the book's 32² model (8² → 32², 30 k + 30 k)", fontsize=9)
+fig.tight_layout()
+save_figure(fig, "training_timeline", figures_dir)
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for k in (0, 45, 100, 300):
+    print(tviz.schedule_summary(book, k))
+
+# %% [markdown]
+# ### Widget: where is training at a given kimg?
+#
+# Drag the slider along the book's schedule; the line under the plot is
+# `stylegan_lib.viz.training.schedule_summary`. The static figure below shows 45 kimg, half-way
+# through the 16² fade-in.
+
+# %% tags=["nbval-ignore-output"]
+try:
+    import ipywidgets as widgets
+
+    def show(kimg):
+        f = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=kimg)
+        plt.show()
+        plt.close(f)
+        print(tviz.schedule_summary(book, kimg))
+
+    widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=360, step=5,
+                                                    continuous_update=False))
+except ImportError:
+    print("ipywidgets is not installed: the static figure below shows the same")
+
+# %%
+fig = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=45)
+save_figure(fig, "training_widget_timeline", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## One training step
+#
+# Everything comes together in `Trainer.step`: a D step on one minibatch of real and generated
+# images (with lazy R1), a G step with style mixing (a second latent takes over the styles from
+# a random layer on, for 90 % of the images) and w̄ tracking, then the EMA update. All random
+# numbers are drawn from seeded generators for the whole minibatch, which is what makes a
+# resumed run bit-identical to an uninterrupted one and lets `torchrun` split a minibatch over
+# processes without changing the result.
+
+# %%
+print(inspect.getsource(loop_mod.Trainer.step))
+
+# %% [markdown]
+# ## A live run
+#
+# The quick preset trains the tiny 16² network (`tiny-16`) on freshly rendered synthetic faces
+# for a few hundred steps: long enough to see the losses move and blobs of face colour appear,
+# far too short for faces. The full preset retrains the book's model instead, exactly as it was
+# trained (about an hour on two CPU cores); its samples and log land in `run_dir`.
+
+# %%
+from stylegan_lib.data import SyntheticFaces
+from stylegan_lib.train import Trainer, recipe_options
+
+if preset == "quick":
+    opts = recipe_options("quick", preset="tiny-16", kimg=live_kimg, seed=seed, device=device)
+    faces = SyntheticFaces(live_images, resolution=16, seed=seed).render_all()
+    live_dir = None
+else:
+    opts = recipe_options("book", preset="book-32", seed=seed, device=device)
+    faces = SyntheticFaces(100_000, resolution=32, seed=0).render_all(progress=True)
+    live_dir = run_dir
+t0 = time.time()
+trainer = Trainer(opts, faces, run_dir=live_dir, progress=True)
+live_log = trainer.train()
+print(f"{trainer.cur_nimg} images shown in {time.time() - t0:.0f} s")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw=dict(width_ratios=[3, 2]))
+tviz.plot_losses(live_log, window=1, ax=axes[0], title="live run: losses")
+grid = trainer.sample_grid()
+axes[1].imshow(grid.numpy(), interpolation="nearest")
+axes[1].set_title(f"G_ema samples after {trainer.cur_nimg / 1000:g} kimg")
+axes[1].axis("off")
+fig.tight_layout()
+save_figure(fig, "training_live_run", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## The book's model: its whole training
+#
+# The model every chapter loads with `load_pretrained("book-32")` was trained with the `book`
+# recipe on 100 000 synthetic faces. Its provenance and its training log ship with it:
+
+# %%
+prov = provenance("book-32")
+print(json.dumps({k: prov[k] for k in ("command", "kimg", "wall_time_min", "device", "cpu", "torch_threads",
+                                       "seed", "git_commit", "date") if k in prov}, indent=1))
+log = loop_mod.read_log(shipped_path("book-32").with_name("book-32-log.jsonl"))
+print(f"{len(log)} log ticks, {log[-1]['kimg']:g} kimg")
+
+# %%
+fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+tviz.plot_losses(log, keys=("loss_G", "loss_D", "r1"), ax=axes[0], title="book-32: losses")
+tviz.plot_losses(log, keys=("real_score", "fake_score"), ax=axes[1])
+axes[1].set_ylabel("mean D logit")
+fig.tight_layout()
+save_figure(fig, "training_book_losses", figures_dir)
+plt.show()
+
+# %% [markdown]
+# The sample progression below shows the same eight latents (G_ema, stored noise) at increasing
+# kimg: blurry 8² blobs, then 16² faces, then the 32² detail fading in. Note how pose, hair
+# colour and background are fixed early (at low resolution) and survive the growth.
+
+# %%
+from PIL import Image
+import numpy as np
+
+strip = torch.from_numpy(np.array(Image.open(shipped_path("book-32").with_name("book-32-progress.png"))))
+fig = tviz.show_progression(strip, prov["progress_kimg"], cell=32)
+save_figure(fig, "training_book_progression", figures_dir)
+plt.show()
+
+# %%
+G = load_pretrained(checkpoint or "book-32", device=device)
+with torch.no_grad():
+    z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    imgs = G(z.to(G.device), noise_mode="const")
+fig, ax = plt.subplots(figsize=(8, 4))
+ax.imshow(tviz.image_grid(imgs, 8).numpy(), interpolation="nearest")
+ax.set_title("book-32 (G_ema), uncurated, ψ = 1")
+ax.axis("off")
+save_figure(fig, "training_book_samples", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * G minimises softplus(−D(G(z))), D minimises softplus(D(G(z))) + softplus(−D(x)) plus
+#   R1 = γ/2 ‖∇ₓD(x)‖² on real images (lazily, every k steps, multiplied by k).
+# * Adam with β1 = 0, β2 = 0.99; the mapping network's 100× lower learning rate lives in its
+#   equalised-learning-rate layers (chapter 2).
+# * Progressive growing is one number, the lod; during a fade-in α = 1 − frac(lod) blends the new
+#   resolution in; the optimiser state is reset at each fade-in's start and end.
+# * Samples and metrics use the EMA of G's weights, β = 0.5^{B/h}.
+# * `python -m stylegan_lib train` writes a JSON-lines log, sample grids and atomic, exactly
+#   resumable checkpoints; `torchrun` splits each minibatch over processes.
+#
+# ## Exercises
+#
+# 1. With the paper's half-life of 10 k images, what is β at minibatch 64, and after how many
+#    steps has the old average's weight halved? *(Answer: 0.5^{64/10000} ≈ 0.99557; after
+#    10000/64 = 156.25 steps.)*
+# 2. In the paper's FFHQ schedule (start 8², 600 k + 600 k per resolution), at which kimg is
+#    1024² fully faded in? *(Answer: 7 resolution steps × 1200 kimg = 8400 kimg.)*
+# 3. If D outputs the logit log 3 on a real image, what does that image add to L_D (without
+#    R1)? *(Answer: softplus(−log 3) = log(4/3) ≈ 0.288.)*
+#
+# The cell below checks the three answers.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import math
+
+assert abs(ema_mod.ema_beta(64, 10_000) - 0.99557) < 1e-5 and 10_000 / 64 == 156.25
+assert Schedule(resolution=1024).growth_kimg() == 8400
+assert Schedule(resolution=1024).at(8400).lod == 0 and Schedule(resolution=1024).at(8399).lod > 0
+assert abs(loss_mod.d_logistic(torch.tensor([[math.log(3)]]), torch.full((1, 1), -1e4)).item()
+           - math.log(4 / 3)) < 1e-6
+print("all three answers check out")
