@@ -63,8 +63,10 @@ def test_linear_separability_end_to_end():
     G = Generator("tiny-16").eval()
     with pytest.warns(RuntimeWarning, match="green"):
         res = linear_separability(G, MeanColourClassifier(), num_samples=200, batch_size=100,
-                                  accuracy={"red": 0.95, "green": 0.5}, progress=False)
+                                  accuracy={"red": 0.95, "green": 0.5}, progress=False, return_data=True)
     assert res["attributes"] == ["red"] and res["dropped_attributes"] == ["green"]
+    assert res["data"]["z"].shape == (200, G.z_dim) and res["data"]["w"].shape == (200, G.w_dim)
+    assert res["data"]["probs"].shape == (200, 2) and res["data"]["attributes"] == ["red", "green"]
     for space in ("z", "w"):
         assert 1.0 <= res[space]["value"] <= 2.0 + 1e-6
         assert set(res[space]["entropies"]) == {"red"}

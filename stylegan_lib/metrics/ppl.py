@@ -1,8 +1,8 @@
-"""Perceptual path length (paper §4.2): how much the image changes, perceptually, when the latent
+"""Perceptual path length (paper §4.1): how much the image changes, perceptually, when the latent
 moves a tiny step along an interpolation path.
 
-"Interpolation of latent-space vectors may yield surprisingly non-linear changes in the image."
-The paper subdivides an interpolation path into small segments of length ε and sums the
+In an entangled latent space a straight walk between two latents can make features appear that
+neither endpoint has. The paper subdivides an interpolation path into small segments of length ε and sums the
 perceptual distance (LPIPS) between the images at their ends; in expectation over random paths
 and positions t:
 

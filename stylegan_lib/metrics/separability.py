@@ -138,12 +138,14 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
 def linear_separability(G, classifier=None, num_samples: int = 200_000, spaces=("z", "w"),
                         attributes=None, accuracy: dict[str, float] | None = None,
                         min_accuracy: float = MIN_ACCURACY, keep_fraction: float = 0.5,
-                        batch_size: int = 128, seed: int = 0, device=None, progress: bool = True) -> dict:
+                        batch_size: int = 128, seed: int = 0, device=None, progress: bool = True,
+                        return_data: bool = False) -> dict:
     """The paper's linear separability of ``G`` in Z and W.
 
     ``classifier``: a module images [-1, 1] → attribute logits with ``.attributes`` (default: the
     shipped faces classifier, whose held-out accuracies come from its provenance). Attributes
-    whose ``accuracy`` is below ``min_accuracy`` are left out with a warning.
+    whose ``accuracy`` is below ``min_accuracy`` are left out with a warning. ``return_data=True``
+    adds the samples (``out["data"]``: z, w, probs and the classifier's attribute names).
     """
     from .classifier import attribute_accuracy, load_classifier
 
@@ -176,4 +178,6 @@ def linear_separability(G, classifier=None, num_samples: int = 200_000, spaces=(
             raise ValueError(f"spaces must be 'z' and/or 'w', got {space!r}")
         out[space] = separability_score(data[space], data["probs"][:, cols], chosen, keep_fraction, seed=seed)
     out["seconds"] = round(time.time() - t0, 2)
+    if return_data:
+        out["data"] = {**data, "attributes": names}
     return out
