@@ -39,8 +39,8 @@ checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint /
 figures_dir = "../figures"
 classifier = ""           # empty: the book's faces classifier (stylegan_lib.metrics); or a path
 interpolation_steps = 8   # images per interpolation strip
-fig6_samples = 0          # images that find Figure 6's attribute axes; 0: 256 (quick) or 2000 (full)
-fig6_grid = 0             # Figure 6 slices have fig6_grid² images; 0: 12 (quick) or 24 (full)
+fig6_samples = 0          # images to pick Figure 6's three faces from; 0: 256 (quick) or 1000 (full)
+fig6_grid = 0             # Figure 6 planes have fig6_grid² images; 0: 13 (quick) or 25 (full)
 
 # %%
 import inspect
@@ -55,9 +55,9 @@ from stylegan_lib.viz import mapping as M
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
 check_preset(preset)
-fig6_samples = fig6_samples or (2000 if preset == "full" else 256)
-fig6_grid = fig6_grid or (24 if preset == "full" else 12)
-chapter_header("Chapter 2 – the mapping network", device, expected_seconds=40)
+fig6_samples = fig6_samples or (1000 if preset == "full" else 256)
+fig6_grid = fig6_grid or (25 if preset == "full" else 13)
+chapter_header("Chapter 2 – the mapping network", device, expected_seconds=25)
 torch.manual_seed(seed)
 G = book_generator(checkpoint, preset, device)
 print(f"generator: {G.img_resolution}×{G.img_resolution}, z_dim={G.z_dim}, w_dim={G.w_dim}, "
@@ -70,7 +70,7 @@ print(f"generator: {G.img_resolution}×{G.img_resolution}, z_dim={G.z_dim}, w_di
 # leaky ReLU (slope 0.2):
 #
 # $$ w = f(z) = \phi_8 \circ \dots \circ \phi_1\!\left(\frac{z}{\sqrt{\tfrac{1}{d}\sum_i z_i^2 + \epsilon}}\right),
-# \qquad \phi_k(x) = \operatorname{lrelu}(W_k x + b_k) $$
+# \qquad \phi_k(x) = \operatorname{lrelu}(\Theta_k x + b_k) $$
 #
 # Because of the normalisation only the *direction* of z matters: z lives, in effect, on a
 # sphere. The same w is then handed to every style input of the synthesis network
@@ -94,9 +94,10 @@ for row in M.mapping_layer_table(G):
 #
 # The paper's appendix C: the mapping network is trained with a learning rate two orders of
 # magnitude smaller than the rest. With equalised learning rates this is not a separate
-# optimiser setting; it is built into the parametrisation. A layer stores ŵ and uses
+# optimiser setting; it is built into the parametrisation. A layer stores the weights ŵ and
+# multiplies them at run time:
 #
-# $$ W = \hat w \cdot \frac{g}{\sqrt{n_\text{in}}} \cdot \lambda,
+# $$ \Theta = \hat w \cdot \frac{g}{\sqrt{n_\text{in}}} \cdot \lambda,
 # \qquad \hat w \sim \mathcal N(0, 1/\lambda^2) \text{ at initialisation,} $$
 #
 # so the *used* weights start the same as without λ, but Adam — whose step is about lr per
@@ -112,7 +113,7 @@ for part, values in steps.items():
           f"median {np.median(values):.1e}  (per layer: {', '.join(f'{v:.0e}' for v in values)})")
 
 # %% [markdown]
-# At initialisation the ratio is exactly λ = 0.01; after training the stored weights have
+# At initialisation the ratio is λ = 0.01 (up to the spread of the random weights); after training the stored weights have
 # drifted a little, so expect the mapping network's steps to be within a small factor of
 # 1e-5 and the synthesis network's near 1e-3. A deep MLP whose every layer moves as fast as a
 # convolution would shift all of W under the synthesis network's feet at each step; the slow
@@ -134,8 +135,9 @@ print(inspect.getsource(stylegan_lib.latent.slerp))
 # comparison — along a straight line in Z. All three start and end at the same images; the
 # plot on the right shows the size of each step. A path that changes the image evenly has
 # flat step sizes; a path that crosses a region where the generator changes its mind quickly
-# has a peak. With the trained model you should see the W path change the image more evenly,
-# while the Z paths tend to bunch the change into a few steps.
+# has a peak. The paper found paths in W perceptually shorter than paths in Z on average
+# (its Table 3, reproduced in chapter 9); one pair of seeds proves nothing either way, but the
+# plot shows where along each path the image changes most.
 
 # %%
 strips = M.interpolation_strips(G, seed, seed + 1, steps=interpolation_steps, spaces=("z", "w", "z-lerp"))
@@ -187,69 +189,82 @@ print("training images per combination (male, long_hair):", factors["counts"])
 # %% [markdown]
 # **(b, c)** How do Z and W arrange what the generator draws? We let the book's faces
 # classifier (chapter 9) read `male` and `long_hair` off generated images and look at them over a
-# 2-D slice of each space:
+# plane in each space:
 #
-# 1. draw `fig6_samples` images, and find in Z and in W the direction along which p(male)
-#    grows fastest and the direction along which p(long_hair) grows fastest (ridge regression,
-#    then made orthonormal) — the axes of the slice;
-# 2. take one latent (`seed`), remove its components along those two axes, and generate a
-#    `fig6_grid` × `fig6_grid` grid of images around it, from −2.5 to +2.5 standard deviations
-#    along each axis — in Z directly, in W around w̄;
+# 1. draw `fig6_samples` images and pick three that the classifier is surest about: **C**, a
+#    woman with short hair; **B**, a man with short hair; **A**, a woman with long hair;
+# 2. span the plane x(u, v) = x_C + u (x_B − x_C) + v (x_A − x_C) through their latents, once
+#    in Z (x = z) and once in W (x = w = f(z)), and generate a `fig6_grid` × `fig6_grid` grid
+#    of images on it, from −0.25 to 1.25 in u and v. The corners are C (0, 0), B (1, 0),
+#    A (0, 1) — the same three images in both spaces — and, at (1, 1), **A + B − C**: by vector
+#    arithmetic, a man with long hair, the combination the training set leaves out;
 # 3. colour each grid point by the combination of attributes the classifier sees (unsure points
 #    get a blend of the colours, weighted by the classifier's probabilities), and draw the 0.5
 #    contour of each attribute (solid: male, dashed: long hair).
 #
-# In a disentangled space each attribute changes along its own axis and the contours are
-# straight lines; in an entangled one they bend. The title of each slice gives the share of grid
-# points that a single straight line classifies correctly for each attribute (100 %: a
-# straight boundary; "–": the attribute does not change within the slice). For the trained model, expect the long-haired-male colour (red) to be
-# rare in both slices, since the generator learned the data without it, and the W slice to
-# have straighter boundaries than the Z slice.
+# If the plane's directions carry the two attributes independently, the contours are straight
+# lines, male changing with u only and long hair with v only; in an entangled space they bend.
+# The title of each plane gives the share of grid points that one straight line classifies
+# correctly for each attribute (100 %: a straight boundary; "–": the attribute does not change
+# on the plane). Expect the long-haired-male colour (red) to be rare, since the generator
+# learned the data without it; the paper's argument predicts straighter boundaries in W,
+# whose map from Z can undo the warping the missing combination forces on Z.
 
 # %%
 clf = M.attribute_classifier(classifier, device=G.device)
-slices = []
+planes = []
 if clf is not None:
-    axes_ = M.latent_directions(G, clf, num_samples=fig6_samples, seed=seed)
-    slices = [M.label_slice(G, clf, axes_, space, grid=fig6_grid, seed=seed) for space in ("z", "w")]
-fig = M.draw_figure6(factors, slices)
+    anchors = M.fig6_anchors(G, clf, num_samples=fig6_samples, seed=seed)
+    planes = [M.label_plane(G, clf, anchors, space, grid=fig6_grid) for space in ("z", "w")]
+fig = M.draw_figure6(factors, planes)
 save_figure(fig, "mapping_fig6", figures_dir)
 plt.show()
 
 # %% [markdown]
 # How often does the generator draw the combination it never saw? Compare its
 # `fig6_samples` random images with the training set (none) and with the full distribution of
-# the synthetic faces (about 12 %: half of the faces are men, a quarter of those with long hair).
+# the synthetic faces (about 12 %: half of the faces are men, a quarter of those with long hair),
+# and look at what the classifier makes of A + B − C in each plane.
 
 # %%
 if clf is not None:
-    gen = M.combination_fractions(axes_["probs"])
+    gen = M.combination_fractions(anchors["probs"])
     full = M.training_factors(2000, seed=seed, config=FacesConfig(exclude=()))
     print(f"long-haired men: generated {gen[(1, 1)]:.1%}, training set "
           f"{factors['counts'][(1, 1)] / 2000:.1%}, full distribution {full['counts'][(1, 1)] / 2000:.1%}")
-    for s in slices:
+    for s in planes:
         lin = M.straightness(s["probs"], s["coords"])
-        print(f"slice of {s['space'].upper()}: straight-line fit male {M.percent_or_dash(lin[0])}, long hair {M.percent_or_dash(lin[1])}")
+        p_male, p_long = M.corner_probabilities(s)
+        print(f"plane in {s['space'].upper()}: straight-line fit male {M.percent_or_dash(lin[0])}, "
+              f"long hair {M.percent_or_dash(lin[1])}; at A + B − C p(male) = {p_male:.2f}, "
+              f"p(long hair) = {p_long:.2f}")
 
 # %% [markdown]
-# The images behind the two slices (every second grid point; up = more long hair, right =
-# more male, according to each space's own axes):
+# The images behind the two planes (every second grid point; C bottom left, B bottom right,
+# A top left, A + B − C top right):
 
 # %%
-if slices:
+if planes:
     fig, axs = plt.subplots(1, 2, figsize=(10, 5.2))
-    for ax, s in zip(axs, slices):
-        ax.imshow(M.slice_thumbnails(s, every=2), interpolation="nearest")
-        ax.set_title(f"slice of {s['space'].upper()}")
+    for ax, s in zip(axs, planes):
+        ax.imshow(M.plane_thumbnails(s, every=max(1, (fig6_grid - 1) // 6)), interpolation="nearest")
+        ax.set_title(f"plane in {s['space'].upper()}")
         ax.set_axis_off()
-    save_figure(fig, "mapping_fig6_slices", figures_dir)
+    save_figure(fig, "mapping_fig6_planes", figures_dir)
     plt.show()
 
 # %% [markdown]
-# One slice is one picture of a high-dimensional space, and the axes are estimated from a few
-# hundred images: take the numbers as an illustration. The paper's measurements of the same
-# claim over the whole space (path length and linear separability, its Tables 3 and 4) are
-# reproduced in chapter 9.
+# With the book's model you should see the two spaces part ways at the corner A + B − C. In Z
+# the plane bends around the missing combination: the long-hair region stops where "male"
+# begins, and the corner is a man with short hair. In W, vector arithmetic heads for the
+# left-out combination: around the corner lies a region the classifier reads as long-haired men
+# (red) — drawn poorly, since the generator never saw one, but there. That is the spirit of the
+# paper's Figure 6c: the learned mapping undoes some of the warping instead of inheriting it.
+#
+# One plane is one picture of a high-dimensional space, spanned by three images out of a few
+# hundred: take the numbers as an illustration (the straight-line scores in particular can go
+# either way for one plane). The paper's measurements of the same claim over the whole space
+# (path length and linear separability, its Tables 3 and 4) are reproduced in chapter 9.
 #
 # ## w̄, the average face
 #
@@ -266,7 +281,7 @@ if slices:
 print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.update_w_avg))
 
 # %%
-avg = M.average_face(G, images=axes_["images"] if clf is not None else None,
+avg = M.average_face(G, images=anchors["images"] if clf is not None else None,
                      num_samples=fig6_samples, seed=seed)
 fig = M.draw_average_face(avg)
 save_figure(fig, "mapping_average_face", figures_dir)
@@ -279,8 +294,8 @@ plt.show()
 # * The mapping network learns 100× more slowly (λ = 0.01), built into its equalised-lr
 #   parametrisation.
 # * Paths: slerp in Z, lerp in W. W is not tied to a fixed distribution, so f can straighten
-#   what a Gaussian Z has to bend (Figure 6); the synthetic faces make the bent and the
-#   straightened boundaries visible.
+#   what a Gaussian Z has to bend (Figure 6); on the synthetic faces, whose training set has no
+#   long-haired men, we can look at how each space arranges the attributes around the hole.
 # * w̄, the average of W, generates a sharp "average face", the anchor of truncation.
 #
 # ## Exercises

@@ -49,7 +49,7 @@ from stylegan_lib.viz import constant as K
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
 check_preset(preset)
-chapter_header("Chapter 4 – the constant input", device, expected_seconds=15)
+chapter_header("Chapter 4 – the constant input", device, expected_seconds=20)
 torch.manual_seed(seed)
 G = book_generator(checkpoint, preset, device)
 seeds = list(range(seed, seed + num_seeds))
@@ -85,9 +85,9 @@ for scale in ("book-32", "paper-1024"):
 # ones); training gives them structure. Left: the most structured channels (each minus its own
 # mean, since instance norm removes the mean anyway); middle: the constant's three principal
 # components (over channels) as colours — each of the 16 positions gets its own "feature
-# vector"; right: how structured each channel is. For the trained model you should see
-# channels that mark out rows, columns, corners or the centre: a coordinate system from
-# which the next layers can place a face.
+# vector"; right: how structured each channel is. For the book's model you should see every
+# position get a colour of its own: the constant is a *positional code*, sixteen different
+# feature vectors from which the next layers can tell where they are and place a face.
 
 # %%
 summary = K.constant_summary(G)
@@ -115,27 +115,34 @@ save_figure(fig, "constant_layers_pca", figures_dir)
 plt.show()
 
 # %% [markdown]
-# The same number for every layer, as a curve. At layer 0 it is exactly 1 for any trained
-# configuration D–F (the maps are the constant plus the same noise). With the traditional input
-# of configuration C the seeds differ from the first layer on — shown here for an *untrained*
-# config-C network of the same size, since only the architecture matters for that point. (With
-# the randomly initialised book model every channel of the constant is still flat, so layer 0
-# has no pattern at all and its agreement is undefined.)
+# The same number for every layer, as a curve. At layer 0 it is exactly 1 for any model of
+# configurations D–F: the maps are the constant plus the same stored noise. The only thing that
+# can make layer 0 differ between images is the noise, so the second curve gives every image
+# its own random noise (`noise_mode="random"`). In configuration C, by contrast, the latent
+# enters at layer 0 and the images differ from the very first layer. (With a randomly
+# initialised model every channel of the constant is still flat, so layer 0 has no pattern at
+# all and its agreement is undefined.)
+#
+# With the book's model you should see the agreement stay high all the way up: the synthetic
+# faces are centred and mostly frontal, so most of the spatial layout is shared by all images
+# and what tells them apart are the statistics the styles set, channel by channel.
 
 # %%
 agree = K.agreement_by_layer(G, seeds, max_resolution=max_resolution)
-config_c = Generator(G.config.replace(const_input=False, use_noise=False)).eval().requires_grad_(False)
-agree_c = K.agreement_by_layer(config_c, seeds, max_resolution=max_resolution)
+torch.manual_seed(seed)
+agree_random = K.agreement_by_layer(G, seeds, noise_mode="random", max_resolution=max_resolution)
 fig, ax = plt.subplots(figsize=(6.5, 3))
-ax.plot(list(agree), list(agree.values()), marker="o", label="this model (constant input)")
-ax.plot(list(agree_c), list(agree_c.values()), marker="x", ls="--", label="config C (latent input), untrained")
+ax.plot(list(agree), list(agree.values()), marker="o", label="same stored noise for every image")
+ax.plot(list(agree_random), list(agree_random.values()), marker="x", ls="--",
+        label="random noise for every image")
 ax.set_ylabel("spatial agreement")
 ax.set_ylim(-0.1, 1.05)
 ax.tick_params(axis="x", labelrotation=45)
 ax.legend(fontsize=8)
 save_figure(fig, "constant_agreement", figures_dir)
 plt.show()
-print("  ".join(f"{k}: {v:.2f}" for k, v in agree.items()))
+print("same noise:  ", "  ".join(f"{k}: {v:.2f}" for k, v in agree.items()))
+print("random noise:", "  ".join(f"{k}: {v:.2f}" for k, v in agree_random.items()))
 
 # %% [markdown]
 # ## Why a constant is enough (Table 1, C → D)
@@ -147,9 +154,9 @@ print("  ".join(f"{k}: {v:.2f}" for k, v in agree.items()))
 #
 # * **It is redundant.** With styles, every layer already receives w. The first layer's own
 #   AdaIN replaces each input channel's mean and variance with the style's, so what the latent
-#   input could add is a per-image 4×4 pattern inside each channel — and the figure above shows
-#   that the trained network gets its per-image layout from the styles of the next layers
-#   instead.
+#   input could add is a per-image 4×4 pattern inside each channel — and the figures above show
+#   how little per-image layout the trained network needs: the spatial pattern stays largely
+#   shared, and what varies comes in later, through the styles and the noise.
 # * **Position comes from the constant.** A convolution computes the same function at every
 #   position (only the zero padding at the border tells it where it is); to draw eyes above a
 #   mouth the network needs to know where it is. A learned constant is a fixed coordinate frame,
@@ -169,8 +176,11 @@ print("  ".join(f"{k}: {v:.2f}" for k, v in agree.items()))
 # position, its 16 positions shuffled, made flat (each channel's mean: instance norm turns it
 # into zeros), its value before training (ones), or random numbers with the same statistics.
 # Its logic is `stylegan_lib.viz.constant.synthesize_with_constant` (a pre-hook on the first
-# layer, removed afterwards). You should see the face survive small changes but lose its layout
-# when the constant's spatial structure is destroyed (flat, initial, shuffled).
+# layer, removed afterwards). With the book's model you should see that even mirroring the
+# constant or shifting it by one position wrecks the face: the layers after it have learned to
+# read this exact positional code. A flat constant (or the initial ones) carries no layout at
+# all — instance norm turns it into zeros — and what is left is a blurry head, drawn from the
+# styles and the zero padding at the borders alone.
 
 # %% tags=["nbval-ignore-output"]
 K.constant_widget(G, seed=seed, variant="mirrored", alpha=1.0)
@@ -196,7 +206,8 @@ plt.show()
 # * Configurations D–F start from a learned constant (1 × C × 4 × 4, initialised to ones);
 #   all per-image information enters through the styles and the noise.
 # * The constant gives every image the same starting layout, a coordinate frame for the
-#   convolutions; images diverge layer by layer as the styles act.
+#   convolutions; images keep much of that layout and differ mainly in the channel statistics
+#   the styles set.
 # * Dropping the latent input (C → D) costs nothing in FID (Table 1) and removes the largest
 #   layer of the traditional generator.
 #

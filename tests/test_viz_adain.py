@@ -94,3 +94,24 @@ def test_channel_influence_matches_one_by_one(G):
     torch.testing.assert_close(sweep["images"][1:], ref)
     assert sweep["maps"].shape == (2, 4, 4) and sweep["maps"][0].abs().max() == pytest.approx(
         abs(float(A.layer_features(G, ws, 1)["y_b"][0, top])), abs=1e-5)
+
+
+def test_strongest_noise_layer_and_decorrelation(G):
+    strengths = [float(e.noise.weight.abs().mean()) for e in G.synthesis.epilogues()]
+    assert A.strongest_noise_layer(G) == A.layer_names(G)[int(np.argmax(strengths))]
+    r = A.style_vs_noise(G, seed=2, layer=A.strongest_noise_layer(G))
+    d_style, d_noise = A.decorrelation(r["corr_style"]), A.decorrelation(r["corr_noise"])
+    assert d_style.max() < 1e-6 and d_noise.max() > 1e-3 and (d_noise >= 0).all()
+    fig = A.draw_style_vs_noise(r, [0, 1])
+    assert len(fig.axes) == 4 * 2 + 3 + 1
+
+
+def test_channels_off_and_sweep_figures(G):
+    r = A.channels_off(G, 3, "b8/layer0", [0, 5], scale=0.0)
+    assert r["images"].shape == (2, 3, 16, 16) and r["change"].shape == (2, 16, 16)
+    one = A.scale_style_channel(G, A.ws_from_seeds(G, [3]), "b8/layer0", 5, 0.0)["image"]
+    torch.testing.assert_close(r["images"][1:], one)
+    torch.testing.assert_close(r["change"][1], (one - r["original"]).abs().mean(1)[0])
+    assert len(A.draw_channels_off(r).axes) == 2 * 3
+    sweep = A.style_channel_sweep(G, 3, "b8/layer0", 5, scales=(0.0, 1.0, 2.0))
+    assert len(A.draw_style_channel_sweep(sweep).axes) == 3 * 3

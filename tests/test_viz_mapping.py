@@ -86,27 +86,43 @@ def test_training_factors_leave_out_long_haired_men():
     assert full["counts"][(1, 1)] > 50
 
 
-def test_directions_and_slices(G):
+def test_anchors_and_planes(G):
     clf = BrightnessClassifier()
-    d = M.latent_directions(G, clf, num_samples=64, seed=0, progress=False)
+    a = M.fig6_anchors(G, clf, num_samples=48, seed=0, progress=False)
+    idx = a["index"]
+    assert len(set(idx.values())) == 3 and a["probs"].shape == (48, 2)
+    p = a["probs"]
+    # C is the most confident (not male, not long hair), B (male, not long), A (not male, long).
+    assert idx["C"] == int(np.argmax((1 - p[:, 0]) * (1 - p[:, 1])))
+    score_b = p[:, 0] * (1 - p[:, 1])
+    score_b[idx["C"]] = -1
+    assert idx["B"] == int(np.argmax(score_b))
+    # The plane's corners are the anchors' latents, and (1, 1) is A + B − C.
     for space in ("z", "w"):
-        gram = d[space] @ d[space].T
-        assert np.allclose(gram, np.eye(2), atol=1e-9)
-    assert d["probs"].shape == (64, 2) and (d["w_scale"] > 0).all()
-    # The slice's points sit exactly at the grid coordinates along its axes.
-    pts, coords = M.slice_points(G, d, "z", grid=5, extent=2.0)
-    ab = pts @ d["z"].T
-    assert np.allclose(ab[:, 0], np.tile(coords, 5)) and np.allclose(ab[:, 1], np.repeat(coords, 5))
-    pts_w, _ = M.slice_points(G, d, "w", grid=5, extent=2.0)
-    ab_w = (pts_w - pts_w[12]) @ d["w"].T / d["w_scale"]  # point 12 is the centre (0, 0)
-    assert np.allclose(ab_w[:, 0], np.tile(coords, 5))
-    s = M.label_slice(G, clf, d, "w", grid=4, progress=False)
-    assert s["probs"].shape == (4, 4, 2) and s["images"].shape == (16, 3, 16, 16)
-    # The labels are those of the slice's own images.
-    assert np.allclose(s["probs"].reshape(16, 2), M.attribute_probabilities(clf, s["images"]), atol=1e-6)
-    assert M.slice_thumbnails(s, every=2).shape == (2 * 17 + 1, 2 * 17 + 1, 3)
-    fig = M.draw_figure6(M.training_factors(200), [s, s])
+        pts, coords = M.plane_points(a, space, grid=3, lo=0.0, hi=1.0)
+        x = a[space].double().numpy()
+        assert np.allclose(coords, [0, 0.5, 1])
+        assert np.allclose(pts[0], x[idx["C"]]) and np.allclose(pts[2], x[idx["B"]])
+        assert np.allclose(pts[6], x[idx["A"]])
+        assert np.allclose(pts[8], x[idx["A"]] + x[idx["B"]] - x[idx["C"]])
+    # The plane's corner images are the anchors' own images, in Z and in W.
+    for space in ("z", "w"):
+        s = M.label_plane(G, clf, a, space, grid=3, lo=0.0, hi=1.0, progress=False)
+        assert s["probs"].shape == (3, 3, 2) and s["images"].shape == (9, 3, 16, 16)
+        torch.testing.assert_close(s["images"][2], a["images"][idx["B"]], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(s["images"][6], a["images"][idx["A"]], atol=1e-4, rtol=1e-4)
+        # The labels are those of the plane's own images.
+        assert np.allclose(s["probs"].reshape(9, 2), M.attribute_probabilities(clf, s["images"]), atol=1e-6)
+        assert np.allclose(M.corner_probabilities(s), s["probs"][2, 2])
+    # Z and W planes differ in between (f is not linear).
+    sz = M.label_plane(G, clf, a, "z", grid=3, lo=0.0, hi=1.0, progress=False)
+    sw = M.label_plane(G, clf, a, "w", grid=3, lo=0.0, hi=1.0, progress=False)
+    assert (sz["images"][4] - sw["images"][4]).abs().max() > 1e-3
+    assert M.plane_thumbnails(sw, every=2).shape == (2 * 17 + 1, 2 * 17 + 1, 3)
+    fig = M.draw_figure6(M.training_factors(200), [sz, sw])
     assert len(fig.axes) == 3
+    with pytest.raises(ValueError, match="space"):
+        M.plane_points(a, "x")
 
 
 def test_straightness_tells_straight_from_bent_boundaries():

@@ -8,7 +8,8 @@
 * :func:`style_vs_noise`: a new style for one layer changes each channel by a spatially
   uniform scale and shift (correlation ±1 with the old map); new noise changes it pixel by pixel.
 * :func:`modified_style`, :func:`scale_style_channel`, :func:`channel_influence` and
-  :func:`style_channel_image`: the widget that scales one style channel.
+  :func:`style_channel_image`: the widget that scales one style channel;
+  :func:`style_channel_sweep` and :func:`channels_off`: its static figures.
 
 Layers are numbered like the style inputs: layer i is the i-th convolution of the synthesis
 network, named "b<res>/layer<0|1>", and reads ws[:, i].
@@ -176,42 +177,67 @@ def style_vs_noise(G, seed: int, layer: int | str, other_seed: int | None = None
                 corr_noise=_corr(base["style"], noisy["style"])[0])
 
 
+def decorrelation(corr: np.ndarray) -> np.ndarray:
+    """1 − |correlation| per channel (flat maps left out): 0 when a map only changed by a
+    scale and a shift, larger the more its pattern changed."""
+    c = corr[np.isfinite(corr)]
+    return 1.0 - np.abs(c)
+
+
 def draw_style_vs_noise(result: dict, channels: Sequence[int]):
-    """Top: the original maps; middle: after a new style; bottom: after new noise. Right:
-    the per-channel correlation with the original, for both changes, and the three images."""
+    """Rows: the original maps, after a new style, after new noise, and the change the noise made
+    (own colour scale). Right: 1 − |correlation| with the original map per channel, for both
+    changes (log scale; the style's values are float rounding), and the images."""
     import matplotlib.pyplot as plt
 
     k = len(channels)
-    fig = plt.figure(figsize=(1.45 * k + 5.8, 4.6))
-    gs = fig.add_gridspec(3, k + 3, width_ratios=[1] * k + [0.45, 2.4, 1.1], wspace=0.15, hspace=0.3)
-    rows = (("base", "original"), ("style", "new style y"), ("noise", "new noise"))
+    fig = plt.figure(figsize=(1.45 * k + 5.8, 5.8))
+    gs = fig.add_gridspec(4, k + 3, width_ratios=[1] * k + [0.5, 2.4, 1.1], wspace=0.15, hspace=0.3)
+    base = result["base"]["style"][0, list(channels)].numpy()
+    lim = float(np.abs(base).max()) or 1.0
+    noise_diff = result["noise"]["style"][0, list(channels)].numpy() - base
+    dlim = float(np.abs(noise_diff).max()) or 1.0
+    rows = (("base", "original"), ("style", "new style y"), ("noise", "new noise"),
+            ("diff", "noise change"))
     for r, (key, label) in enumerate(rows):
-        maps = result[key]["style"][0, list(channels)].numpy()
-        lim = float(np.abs(result["base"]["style"][0, list(channels)]).max()) or 1.0
+        maps = noise_diff if key == "diff" else result[key]["style"][0, list(channels)].numpy()
+        vlim = dlim if key == "diff" else lim
         for c in range(k):
             ax = fig.add_subplot(gs[r, c])
-            ax.imshow(maps[c], cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+            ax.imshow(maps[c], cmap="RdBu_r", vmin=-vlim, vmax=vlim, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(f"channel {channels[c]}", fontsize=8)
             if c == 0:
-                ax.set_ylabel(label, fontsize=9)
-        ax_img = fig.add_subplot(gs[r, k + 2])
-        ax_img.imshow(to_uint8(result[key]["image"])[0], interpolation="nearest")
-        ax_img.set_axis_off()
-        if r == 0:
-            ax_img.set_title("image", fontsize=8)
+                ax.set_ylabel(label if key != "diff" else f"{label}\n(±{dlim:.2g})", fontsize=9)
+        if key != "diff":
+            ax_img = fig.add_subplot(gs[r, k + 2])
+            ax_img.imshow(to_uint8(result[key]["image"])[0], interpolation="nearest")
+            ax_img.set_axis_off()
+            if r == 0:
+                ax_img.set_title("image", fontsize=8)
     ax = fig.add_subplot(gs[:, k + 1])
-    bins = np.linspace(-1, 1, 41)
-    for key, label, colour in (("corr_style", "new style", "C0"), ("corr_noise", "new noise", "C3")):
-        v = result[key][np.isfinite(result[key])]
+    vals = {label: np.clip(decorrelation(result[key]), 1e-9, 1.0)
+            for key, label in (("corr_style", "new style"), ("corr_noise", "new noise"))}
+    bins = np.logspace(-9, 0, 37)
+    for (label, v), colour in zip(vals.items(), ("C0", "C3")):
         ax.hist(v, bins=bins, alpha=0.7, label=label, color=colour)
-    ax.set_xlabel("correlation with the original map")
+    ax.set_xscale("log")
+    ax.set_xlabel("1 − |correlation| with the original map")
     ax.set_ylabel("channels")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper right")
     fig.suptitle(f"{result['layer']}: what a new style and new noise do to this layer's output", fontsize=10)
     return fig
+
+
+def strongest_noise_layer(G) -> str:
+    """The layer whose learned noise strengths B are largest on average (the first if no layer
+    has noise)."""
+    names = layer_names(G)
+    strengths = [float(e.noise.weight.abs().mean()) if e.noise is not None else 0.0
+                 for e in G.synthesis.epilogues()]
+    return names[int(np.argmax(strengths))]
 
 
 # ------------------------------------------------------------------------------------------
@@ -299,20 +325,27 @@ def style_channel_sweep(G, seed: int, layer: int | str, channel: int,
 
 
 def draw_style_channel_sweep(sweep: dict):
+    """Rows: the image at each scale; how much each pixel changed from scale 1 (the model's own
+    style), mean |Δ| over RGB on one colour scale; the channel's map after AdaIN."""
     import matplotlib.pyplot as plt
 
     s = len(sweep["scales"])
-    fig, axes = plt.subplots(2, s, figsize=(1.7 * s, 3.8), squeeze=False)
+    fig, axes = plt.subplots(3, s, figsize=(1.7 * s, 5.4), squeeze=False)
     lim = float(sweep["maps"].abs().max()) or 1.0
+    ref = sweep["scales"].index(1.0) if 1.0 in sweep["scales"] else 0
+    change = (sweep["images"] - sweep["images"][ref:ref + 1]).abs().mean(1)
+    clim = float(change.max()) or 1.0
     for j, scale in enumerate(sweep["scales"]):
         axes[0, j].imshow(to_uint8(sweep["images"][j:j + 1])[0], interpolation="nearest")
         axes[0, j].set_title(f"scale {scale:g}", fontsize=9)
-        axes[1, j].imshow(sweep["maps"][j].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        axes[1, j].imshow(change[j].numpy(), cmap="magma", vmin=0, vmax=clim, interpolation="nearest")
+        axes[2, j].imshow(sweep["maps"][j].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
         for ax in axes[:, j]:
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0, 0].set_ylabel("image", fontsize=9)
-    axes[1, 0].set_ylabel(f"channel {sweep['channel']}", fontsize=9)
+    axes[1, 0].set_ylabel(f"|change|\n(0 … {clim:.2f})", fontsize=9)
+    axes[2, 0].set_ylabel(f"channel {sweep['channel']}", fontsize=9)
     fig.suptitle(f"{sweep['layer']}, channel {sweep['channel']}: (y_s + 1) × scale", fontsize=10)
     fig.tight_layout()
     return fig
@@ -356,11 +389,36 @@ def style_channel_widget(G, seed: int = 0, layer: int | str = 2, channel: int = 
     return W.VBox([W.HBox([seed_w, layer_w]), W.HBox([chan_w, scale_w, shift_w]), out])
 
 
-def influential_channels_grid(G, seed: int, layer: int | str, channels: Sequence[int],
-                              scale: float = 0.0) -> np.ndarray:
-    """Images of ``seed`` with each of ``channels`` scaled by ``scale`` in turn (first image:
-    unchanged), as one uint8 grid row."""
+def channels_off(G, seed: int, layer: int | str, channels: Sequence[int], scale: float = 0.0) -> dict:
+    """The image of ``seed`` with each of ``channels`` scaled by ``scale`` in turn: {"original":
+    [1, 3, R, R], "images": [K, 3, R, R], "change": mean |Δ| over RGB [K, R, R]}."""
     ws = ws_from_seeds(G, [int(seed)])
-    imgs = [layer_features(G, ws, layer)["image"]]
-    imgs += [scale_style_channel(G, ws, layer, int(c), scale)["image"] for c in channels]
-    return image_grid(torch.cat(imgs), ncols=len(imgs))
+    original = layer_features(G, ws, layer)["image"]
+    images = torch.cat([scale_style_channel(G, ws, layer, int(c), scale)["image"] for c in channels])
+    return dict(original=original, images=images, change=(images - original).abs().mean(1),
+                channels=list(channels), layer=layer_names(G)[layer_index(G, layer)], scale=scale)
+
+
+def draw_channels_off(result: dict):
+    """Top: the original, then one channel scaled at a time; bottom: where the image changed."""
+    import matplotlib.pyplot as plt
+
+    k = len(result["channels"])
+    fig, axes = plt.subplots(2, k + 1, figsize=(1.45 * (k + 1), 3.3), squeeze=False)
+    clim = float(result["change"].max()) or 1.0
+    axes[0, 0].imshow(to_uint8(result["original"])[0], interpolation="nearest")
+    axes[0, 0].set_title("original", fontsize=8)
+    for j, ch in enumerate(result["channels"]):
+        axes[0, j + 1].imshow(to_uint8(result["images"][j:j + 1])[0], interpolation="nearest")
+        axes[0, j + 1].set_title(f"channel {ch}", fontsize=8)
+        axes[1, j + 1].imshow(result["change"][j].numpy(), cmap="magma", vmin=0, vmax=clim,
+                              interpolation="nearest")
+    axes[1, 0].text(0.5, 0.5, f"|change|\n0 … {clim:.2f}", ha="center", va="center", fontsize=8,
+                    transform=axes[1, 0].transAxes)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[1, 0].set_frame_on(False)
+    fig.suptitle(f"{result['layer']}: one channel's (y_s + 1) × {result['scale']:g} at a time", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -5,9 +5,10 @@
 * :func:`interpolation_strips`: slerp in Z vs lerp in W, as image strips (the two paths of the
   perceptual path length, paper §4.1); :func:`interpolate_image` is the widget's picture.
 * The paper's Figure 6 made real on the synthetic faces, whose training set has no long-haired
-  men: :func:`training_factors` (panel a), :func:`latent_directions` + :func:`label_slice`
-  (panels b and c: the attributes of generated images over a 2-D slice of Z and of W), and
-  :func:`straightness` (how well one straight line separates each attribute in a slice).
+  men: :func:`training_factors` (panel a), :func:`fig6_anchors` + :func:`label_plane`
+  (panels b and c: the attributes of generated images over the plane through three generated
+  faces, in Z and in W), and :func:`straightness` (how well one straight line separates each
+  attribute in a plane).
 * :func:`average_face`: the image of w̄ next to the pixel average of many images.
 
 Attributes of generated images are read by the book's faces classifier
@@ -267,100 +268,86 @@ def attribute_probabilities(classifier, images: torch.Tensor,
     return p[:, [classifier.attributes.index(a) for a in attributes]].numpy()
 
 
-def _ridge_directions(x: np.ndarray, p: np.ndarray, alpha: float, rng: np.random.Generator) -> np.ndarray:
-    """Ridge-regression directions of each column of p on the rows of x, made orthonormal
-    (Gram–Schmidt in column order). A column that does not vary gets a random direction."""
-    xc = x - x.mean(0)
-    pc = p - p.mean(0)
-    a = xc.T @ xc + alpha * len(x) * np.eye(x.shape[1])
-    dirs = np.linalg.solve(a, xc.T @ pc).T  # [k, dim]
-    out = []
-    for d in dirs:
-        for _ in range(2):
-            for e in out:
-                d = d - (d @ e) * e
-            n = np.linalg.norm(d)
-            if n > 1e-9:
-                break
-            d = rng.standard_normal(x.shape[1])
-        out.append(d / np.linalg.norm(d))
-    return np.stack(out)
+#: The three corners of the Figure 6 planes: (p(male), p(long_hair)) wanted at each.
+ANCHOR_ROLES = {"C": (0, 0), "B": (1, 0), "A": (0, 1)}
 
 
-def latent_directions(G, classifier, num_samples: int = 256, seed: int = 0,
-                      attributes: Sequence[str] = FIG6_ATTRIBUTES, batch_size: int = 64,
-                      progress: bool = True) -> dict:
-    """The axes of the Figure 6 slices: the directions in Z and in W along which the two
-    attributes grow fastest (ridge regression of the classifier's p(attribute) of
-    ``num_samples`` generated images on z and on w), made orthonormal.
+def fig6_anchors(G, classifier, num_samples: int = 256, seed: int = 0,
+                 attributes: Sequence[str] = FIG6_ATTRIBUTES, batch_size: int = 64,
+                 progress: bool = True) -> dict:
+    """The three generated images that span the Figure 6 planes, picked from ``num_samples``
+    random ones by the classifier: C, the most confident (not a, not b) — with the default
+    attributes a woman with short hair; B, the most confident (a, not b) — a man with short hair;
+    A, the most confident (not a, b) — a woman with long hair. Three different images.
 
-    Returns {"z": [2, z_dim], "w": [2, w_dim], "w_scale": [2] (std of w along each direction),
-    "probs": [N, 2], "z_samples", "w_samples", "images"}.
+    Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, 2], "images", "index": {"A", "B",
+    "C": sample index}, "attributes"}.
     """
     z = torch.randn(num_samples, G.z_dim, generator=torch.Generator().manual_seed(seed))
     w = map_z(G, z)
     images = synthesize_ws(G, broadcast_w(G, w), "const", batch_size, progress, "Figure 6: samples")
     probs = attribute_probabilities(classifier, images, attributes)
-    rng = np.random.default_rng(seed)
-    zn, wn = z.double().numpy(), w.double().numpy()
-    dz = _ridge_directions(zn, probs, 0.1, rng)
-    w_centered = wn - wn.mean(0)
-    # Ridge strength relative to the spread of w, so it means the same for any scale of W.
-    dw = _ridge_directions(wn / w_centered.std(), probs, 0.1, rng)
-    w_scale = (w_centered @ dw.T).std(0)
-    return dict(z=dz, w=dw, w_scale=w_scale, probs=probs, z_samples=z, w_samples=w, images=images,
-                attributes=tuple(attributes))
+    index: dict[str, int] = {}
+    for role, (i, j) in ANCHOR_ROLES.items():
+        pa = probs[:, 0] if i else 1 - probs[:, 0]
+        pb = probs[:, 1] if j else 1 - probs[:, 1]
+        score = pa * pb
+        score[list(index.values())] = -1.0  # three different images
+        index[role] = int(np.argmax(score))
+    return dict(z=z, w=w, probs=probs, images=images, index=index, attributes=tuple(attributes))
 
 
-def slice_points(G, directions: dict, space: str, grid: int = 12, extent: float = 2.5,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The points of a grid × grid slice of Z or W, [grid², dim] (float64), and the coordinates
-    [grid] in standard deviations along each axis, from −extent to +extent.
+def plane_points(anchors: dict, space: str, grid: int = 12, lo: float = -0.25,
+                 hi: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
+    r"""Points of the plane through the anchors' latents in Z or W, [grid², dim] (float64), and
+    the coordinates [grid] (from ``lo`` to ``hi``):
 
-    Both slices go through the same image: z₀ = z_from_seeds([seed]) with its components along
-    the Z axes removed, and in W, w̄ + the part of f(z₀) − w̄ off the W axes. Point
-    i·grid + j sits at (a, b) = (coords[j], coords[i]) along the (first, second) attribute's axis.
+    .. math::  x(u, v) = x_C + u\,(x_B - x_C) + v\,(x_A - x_C)
+
+    so (0, 0) is C, (1, 0) is B, (0, 1) is A and (1, 1) is A + B − C — the combination the
+    training set leaves out, by vector arithmetic. Point i·grid + j sits at (u, v) =
+    (coords[j], coords[i]). In Z the points go through f like any z (f normalises them first).
     """
     if space not in ("z", "w"):
         raise ValueError(f"space must be 'z' or 'w', got {space!r}")
-    coords = np.linspace(-extent, extent, grid)
-    b, a = np.meshgrid(coords, coords, indexing="ij")
-    ab = np.stack([a.ravel(), b.ravel()], 1)  # [grid², 2]
-    z0 = z_from_seeds([seed], G.z_dim).double().numpy()[0]
-    d = directions[space]
-    if space == "z":
-        base = z0 - (z0 @ d.T) @ d
-        return base + ab @ d, coords
-    w_avg = G.mapping.w_avg.detach().double().cpu().numpy()
-    w0 = map_z(G, torch.from_numpy(z0[None]).float()).double().numpy()[0] - w_avg
-    base = w_avg + w0 - (w0 @ d.T) @ d
-    return base + (ab * directions["w_scale"]) @ d, coords
+    coords = np.linspace(lo, hi, grid)
+    v, u = np.meshgrid(coords, coords, indexing="ij")
+    x = anchors[space].double().numpy()
+    c, b, a = (x[anchors["index"][k]] for k in ("C", "B", "A"))
+    pts = c + u.reshape(-1, 1) * (b - c) + v.reshape(-1, 1) * (a - c)
+    return pts, coords
 
 
-def slice_latents(G, directions: dict, space: str, grid: int = 12, extent: float = 2.5,
-                  seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
-    """ws [grid², num_ws, w_dim] for the points of :func:`slice_points` (z points go through f)."""
-    pts, coords = slice_points(G, directions, space, grid, extent, seed)
-    w = torch.from_numpy(pts).float()
-    return broadcast_w(G, map_z(G, w) if space == "z" else w), coords
+def plane_latents(G, anchors: dict, space: str, grid: int = 12, lo: float = -0.25,
+                  hi: float = 1.25) -> tuple[torch.Tensor, np.ndarray]:
+    """ws [grid², num_ws, w_dim] for the points of :func:`plane_points` (z points go through f)."""
+    pts, coords = plane_points(anchors, space, grid, lo, hi)
+    x = torch.from_numpy(pts).float()
+    return broadcast_w(G, map_z(G, x) if space == "z" else x), coords
 
 
-def label_slice(G, classifier, directions: dict, space: str, grid: int = 12, extent: float = 2.5,
-                seed: int = 0, batch_size: int = 64, progress: bool = True) -> dict:
-    """Panels (b) and (c): generate an image at every point of a 2-D slice of Z or W and read
-    its attributes. {"probs": [grid, grid, 2], "coords": [grid], "images": [grid², 3, R, R]}."""
-    ws, coords = slice_latents(G, directions, space, grid, extent, seed)
-    images = synthesize_ws(G, ws, "const", batch_size, progress, f"Figure 6: slice of {space.upper()}")
-    probs = attribute_probabilities(classifier, images, directions["attributes"])
+def label_plane(G, classifier, anchors: dict, space: str, grid: int = 12, lo: float = -0.25,
+                hi: float = 1.25, batch_size: int = 64, progress: bool = True) -> dict:
+    """Panels (b) and (c): an image at every point of the plane through A, B, C in Z or in W,
+    and its attributes. {"probs": [grid, grid, 2], "coords": [grid], "images": [grid², 3, R, R]}."""
+    ws, coords = plane_latents(G, anchors, space, grid, lo, hi)
+    images = synthesize_ws(G, ws, "const", batch_size, progress, f"Figure 6: plane in {space.upper()}")
+    probs = attribute_probabilities(classifier, images, anchors["attributes"])
     return dict(probs=probs.reshape(grid, grid, -1), coords=coords, images=images, space=space,
-                attributes=directions["attributes"])
+                attributes=anchors["attributes"])
+
+
+def corner_probabilities(plane: dict) -> np.ndarray:
+    """p(a), p(b) at the grid point nearest to (1, 1) — A + B − C, the left-out combination."""
+    k = int(np.argmin(np.abs(plane["coords"] - 1.0)))
+    return plane["probs"][k, k]
 
 
 def straightness(probs: np.ndarray, coords: np.ndarray) -> list[float]:
-    """For each attribute of a slice: the fraction of grid points on the right side of the best
-    straight boundary (a logistic regression on the two coordinates). 1.0: a straight line
-    separates the attribute exactly; lower: the boundary bends (or the label is noisy).
-    A slice where the attribute does not change counts as 1.0."""
+    """For each attribute over a plane's grid: the fraction of grid points on the right side of
+    the best straight boundary (a logistic regression on the two coordinates). 1.0: a straight
+    line separates the attribute exactly; lower: the boundary bends (or the label is noisy).
+    NaN where the attribute does not change within the plane (there is no boundary to fit)."""
     from sklearn.linear_model import LogisticRegression
 
     g = len(coords)
@@ -378,7 +365,7 @@ def straightness(probs: np.ndarray, coords: np.ndarray) -> list[float]:
 
 
 def combination_fractions(probs: np.ndarray) -> dict[tuple[int, int], float]:
-    """Share of images (or slice area) in each of the four combinations of two attributes."""
+    """Share of images (or of a plane's area) in each of the four combinations of two attributes."""
     lab = probs.reshape(-1, probs.shape[-1]) > 0.5
     return {(i, j): float(((lab[:, 0] == i) & (lab[:, 1] == j)).mean()) for i in (0, 1) for j in (0, 1)}
 
@@ -405,8 +392,9 @@ def percent_or_dash(v: float) -> str:
 
 def draw_figure6(factors: dict, slices: Sequence[dict] = ()):
     """The paper's Figure 6 on the synthetic faces: (a) the training set's two factors, with
-    one combination missing; (b, c) which combination the generator draws over a slice of Z and
-    of W (colour), with the 0.5 level of each attribute's probability (lines)."""
+    one combination missing; (b, c) which combination the generator draws over the plane through
+    three generated images A, B, C in Z and in W (colour), with the 0.5 level of each
+    attribute's probability (solid: first attribute, dashed: second)."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
@@ -429,17 +417,21 @@ def draw_figure6(factors: dict, slices: Sequence[dict] = ()):
     a0, a1 = factors["attributes"]
     for ax, s, letter in zip(axes[1:], slices, "bcdef"):
         c = s["coords"]
-        ext = [c[0], c[-1], c[0], c[-1]]
+        step = (c[1] - c[0]) / 2 if len(c) > 1 else 0.5
+        ext = [c[0] - step, c[-1] + step, c[0] - step, c[-1] + step]
         ax.imshow(_combo_image(s["probs"]), origin="lower", extent=ext, interpolation="nearest")
         for k, (col, ls) in enumerate((("k", "-"), ("k", "--"))):
             p = s["probs"][..., k]
             if p.min() < 0.5 < p.max():
                 ax.contour(c, c, p, levels=[0.5], colors=col, linestyles=ls, linewidths=1.2)
+        for (u, v), name in (((0, 0), "C"), ((1, 0), "B"), ((0, 1), "A"), ((1, 1), "A+B−C")):
+            ax.plot(u, v, "o", ms=5, mfc="white", mec="k")
+            ax.annotate(name, (u, v), textcoords="offset points", xytext=(5, 4), fontsize=8)
         lin = straightness(s["probs"], c)
-        ax.set_title(f"({letter}) slice of {s['space'].upper()}\nstraight-line fit {percent_or_dash(lin[0])} / {percent_or_dash(lin[1])}",
-                     fontsize=10)
-        ax.set_xlabel(f"along the {a0} axis (σ)")
-        ax.set_ylabel(f"along the {a1} axis (σ)")
+        ax.set_title(f"({letter}) plane in {s['space'].upper()}\nstraight-line fit "
+                     f"{percent_or_dash(lin[0])} / {percent_or_dash(lin[1])}", fontsize=10)
+        ax.set_xlabel("u: from C towards B")
+        ax.set_ylabel("v: from C towards A")
     handles = [Patch(color=_COMBO_COLOURS[(i, j)],
                      label=f"{'' if i else 'not '}{a0}, {'' if j else 'not '}{a1}".replace("_", " "))
                for i, j in ((0, 0), (0, 1), (1, 0), (1, 1))]
@@ -449,9 +441,9 @@ def draw_figure6(factors: dict, slices: Sequence[dict] = ()):
     return fig
 
 
-def slice_thumbnails(s: dict, every: int = 2) -> np.ndarray:
-    """A grid of the slice's images (every ``every``-th row and column), top row = largest b,
-    so it reads like the label map above it. uint8 [H, W, 3]."""
+def plane_thumbnails(s: dict, every: int = 2) -> np.ndarray:
+    """A grid of a plane's images (every ``every``-th row and column), top row = largest v,
+    so it reads like the label map. uint8 [H, W, 3]."""
     g = len(s["coords"])
     idx = [i * g + j for i in range(g - 1, -1, -every) for j in range(0, g, every)]
     return image_grid(s["images"][idx], ncols=len(range(0, g, every)), pad=1)
