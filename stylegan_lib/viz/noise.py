@@ -125,7 +125,7 @@ class StochasticVariation:
 @torch.no_grad()
 def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, num_shown: int = 4,
                          noise_seed: int = 0, truncation_psi: float = 1.0,
-                         truncation_cutoff: int | None = None, batch_size: int = 50,
+                         truncation_cutoff: int | None = None, batch_size: int | None = None,
                          progress: bool = False) -> StochasticVariation:
     r"""Figure 4: the same w (same identity) with ``num_realisations`` different noise images.
 
@@ -142,6 +142,8 @@ def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, n
         raise ValueError(f"num_shown must be in [1, num_realisations={num_realisations}], got {num_shown}")
     from tqdm.auto import tqdm
 
+    if batch_size is None:  # 50 at 32², 5 at 1024² (the statistics are kept in float64 on the CPU)
+        batch_size = max(1, min(50, 2**24 // (3 * G.img_resolution ** 2)))
     ws_all = styles_for_seeds(G, seeds, truncation_psi, truncation_cutoff)
     gen = torch.Generator().manual_seed(int(noise_seed))
     shown, means, stds = [], [], []
@@ -181,7 +183,7 @@ def draw_stochastic_variation(result: StochasticVariation, fig=None, vmax: float
 
     S, K = result.images.shape[:2]
     if fig is None:
-        fig = plt.figure(figsize=(1.7 * (K + 1) + 0.6, 1.8 * S + 0.4))
+        fig = plt.figure(figsize=(1.7 * (K + 1) + 0.6, 1.8 * S + 0.4), layout="compressed")
     axes = fig.subplots(S, K + 1, squeeze=False)
     vmax = vmax if vmax is not None else max(float(result.std.max()), 1e-6)
     for s in range(S):
@@ -249,7 +251,7 @@ def draw_noise_panels(result: NoisePanels, fig=None, show_difference: bool = Tru
     S, P = result.images.shape[:2]
     rows = S * (2 if show_difference else 1)
     if fig is None:
-        fig = plt.figure(figsize=(1.9 * P, 1.9 * rows + 0.3))
+        fig = plt.figure(figsize=(1.9 * P, 1.9 * rows + 0.3), layout="compressed")
     axes = fig.subplots(rows, P, squeeze=False)
     diff = result.difference() if show_difference else None
     vmax = max(float(diff.max()), 1e-6) if diff is not None else None

@@ -67,7 +67,7 @@ def draw_truncation_figure(grid: TruncationGrid, fig=None):
 
     S, P = grid.images.shape[:2]
     if fig is None:
-        fig = plt.figure(figsize=(1.6 * P, 1.7 * S + 0.3))
+        fig = plt.figure(figsize=(1.6 * P, 1.7 * S + 0.3), layout="compressed")
     axes = fig.subplots(S, P, squeeze=False)
     for s in range(S):
         for p in range(P):
@@ -143,30 +143,41 @@ def truncation_widget(G, seed: int = 0, truncation_psi: float = 0.7, truncation_
 # ------------------------------------------------------------------------------------------
 # Measuring quality and diversity
 # ------------------------------------------------------------------------------------------
-def feature_detector(device="cpu", path=None):
-    """The feature network behind FD, KD, precision/recall and diversity: the book's faces
-    classifier (``stylegan_lib.metrics.classifier``, penultimate features).
+def faces_classifier(device="cpu", path=None):
+    """The book's faces classifier (``stylegan_lib.metrics.classifier``): attribute logits and the
+    penultimate features used by FD, KD, precision/recall and diversity.
 
-    If its trained weights are not in this checkout yet, a randomly initialised classifier (fixed
-    seed) is used instead, with a warning: random convolutional features still tell distributions
-    apart, but the numbers are then only good for trends.
+    If its trained weights are not in this checkout, a randomly initialised classifier (fixed
+    seed) is returned instead, with a warning: random convolutional features still tell
+    distributions apart, but the numbers are then only good for trends, and its attribute
+    outputs mean nothing.
     """
-    from ..metrics.classifier import ClassifierMissingError, FacesClassifier
-    from ..metrics.detectors import ClassifierDetector
+    from ..metrics.classifier import ClassifierMissingError, FacesClassifier, load_classifier
 
     try:
-        return ClassifierDetector(path=path, device=device)
+        return load_classifier(path, device)
     except ClassifierMissingError:
         from ..data import ATTRIBUTES
 
-        print("WARNING: the faces classifier's trained weights are missing: FD/KD/precision/recall use "
-              "a randomly initialised classifier (trends only). Train it with "
+        print("WARNING: the faces classifier's trained weights are missing: using a randomly "
+              "initialised classifier (trends only). Train it with "
               "`python -m stylegan_lib.metrics.classifier`.")
         torch.manual_seed(0)
         net = FacesClassifier(ATTRIBUTES).eval().requires_grad_(False)
-        det = ClassifierDetector(classifier=net, device=device)
+        net.untrained = True
+        return net.to(device)
+
+
+def feature_detector(device="cpu", path=None):
+    """The feature network behind FD, KD, precision/recall and diversity: the penultimate
+    features of :func:`faces_classifier`, as a ``metrics.detectors.ClassifierDetector``."""
+    from ..metrics.detectors import ClassifierDetector
+
+    net = faces_classifier(device, path)
+    det = ClassifierDetector(classifier=net, device=device)
+    if getattr(net, "untrained", False):
         det.name = "faces-classifier (random weights)"
-        return det
+    return det
 
 
 def to_uint8_nchw(images: torch.Tensor) -> torch.Tensor:
