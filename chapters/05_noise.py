@@ -99,12 +99,11 @@ for name, layers in groups.items():
 # %% [markdown]
 # ## How much noise did the model learn to use?
 #
-# The size of B per layer tells where the trained generator relies on noise. For the paper's
-# FFHQ model it is largest in the fine layers (hair, skin, background texture). The synthetic
-# faces of this book carry their stochastic detail (freckles, hair strands, textured background)
-# at the finer scales too, so you should see the tallest bars among the higher-resolution layers.
-# (An untrained generator has B = 0 everywhere: then every bar is zero and the noise figures
-# below show no variation at all.)
+# The size of B per layer tells where the trained generator relies on noise. The synthetic faces
+# of this book carry their stochastic detail (freckles, hair strands, textured background) at
+# the finer scales, independent of every labelled factor, so you should expect the largest bar
+# at the highest resolution. (An untrained generator has B = 0 everywhere: then every
+# bar is zero and the noise figures below show no variation at all.)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 2.6))
@@ -161,6 +160,8 @@ print(f"mean per-pixel σ over noise draws: {within:.4f}; "
 # "fine" is its fine group (32²) and "coarse" everything below it.
 #
 # The second row of each seed shows what the noise changed: |image − image without noise|.
+# Compare it with the strengths B above: a group of layers whose B is small changes little when
+# its noise is switched on.
 
 # %%
 fig5 = noise_viz.noise_panels(G, [seed + 2, seed + 3], noise_seed=noise_seed,

@@ -87,8 +87,8 @@ print(inspect.getsource(MappingNetwork.update_w_avg))
 # ## The average face
 #
 # w̄ is itself a point of W and has an image: the paper calls it the "mean" face of FFHQ. For the
-# book's model you should see a plain, centred, symmetric face with the most common attributes of
-# the synthetic faces, and no glasses (a minority attribute).
+# book's model you should see a plain, centred, front-facing face: the pose, colours and features
+# that are most typical of the synthetic faces.
 
 # %%
 avg = trunc.average_image(G)
@@ -168,9 +168,11 @@ plt.show()
 # * **diversity**: the mean distance between two generated images, relative to that between two
 #   real ones.
 #
-# You should see precision rise and recall and diversity fall as ψ goes to 0, and FD improve at
-# first and then grow steeply when the images become too alike. (With a few hundred images the
-# FD is biased upwards; compare values within one plot only.)
+# You should see precision rise and recall and diversity fall as ψ goes to 0. FD and KD count
+# the lost diversity as much as the gained quality: they grow as ψ shrinks, slowly near ψ = 1 and
+# steeply when the images become too alike — which is why truncation is never used when a
+# generator is evaluated. (With a few hundred images the FD is biased upwards; compare values
+# within one plot only.)
 
 # %%
 detector = trunc.feature_detector(device)
@@ -184,9 +186,9 @@ save_figure(fig, "truncation_tradeoff", figures_dir)
 plt.show()
 
 # %% [markdown]
-# The paper (Appendix B) uses ψ = 0.7 on the coarse and middle styles for its uncurated figures:
-# a point that keeps most of the recall while removing the worst samples. The official FFHQ
-# model's FID of 4.40 is measured at ψ = 1.
+# The paper uses ψ = 0.7 on the coarse and middle styles (4²–32²) for its uncurated figures, a
+# compromise between the two ends of these curves; its FID numbers (4.40 for the final FFHQ
+# model) are measured without truncation, at ψ = 1.
 #
 # ## Summary
 #

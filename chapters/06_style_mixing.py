@@ -1,0 +1,293 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 6. Style mixing
+#
+# *Karras, Laine and Aila, "A Style-Based Generator Architecture for Generative Adversarial
+# Networks", CVPR 2019, §3.1.*
+#
+# The synthesis network does not take one latent: it takes one **style input per layer**
+# (`num_ws` of them, two per resolution), all copies of the same w in an ordinary sample. Nothing
+# forces them to be copies. Give the first layers the w of one image and the remaining layers the
+# w of another, and the generator draws an image that takes its *coarse* features from the
+# first and its *fine* features from the second. The paper's Figure 3 is built this way and shows
+# that each resolution's styles control a recognisable group of features: pose, face shape and
+# glasses at 4²–8², facial features and hair style at 16²–32², colours and micro-structure from
+# 64² on.
+#
+# The same trick is a **regulariser** during training ("mixing regularisation"): a fraction of
+# the training images is generated from two latents with a random switch point, so the network
+# cannot rely on neighbouring styles being the same and has to keep their effects apart.
+#
+# This chapter reproduces Figure 3, moves the switch point through the network, offers a widget
+# for choosing the sources and the styles to mix, shows the training code, and measures the cost
+# of mixing several latents at test time (the paper's Table 2).
+
+# %% tags=["parameters"]
+preset = "quick"          # "quick": the book's 32×32 model on the CPU; "full": pass a checkpoint
+device = "cpu"            # "cpu", "cuda" or "auto"
+seed = 0
+checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint / official .pkl
+figures_dir = "../figures"
+num_sources_a = 5         # columns of Figure 3
+truncation_psi = 0.7      # ψ of the paper's figures, applied to the coarse and middle styles
+num_pairs = 64            # source pairs for the attribute count of Figure 3
+num_images = 64           # generated images per row of the Table 2 measurement (full: 1000+)
+num_real = 1000           # synthetic faces for the reference statistics
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import torch
+
+from stylegan_lib import latent
+from stylegan_lib.viz import mixing
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.grids import to_uint8
+from stylegan_lib.viz.noise import layers_label
+
+check_preset(preset)
+chapter_header("Chapter 6 – style mixing", device, expected_seconds=35)
+torch.manual_seed(seed)
+G = book_generator(checkpoint, preset, device)
+groups = latent.layer_groups(G.num_ws)
+cutoff = groups["middle"].stop   # the paper's figures truncate the coarse and middle styles only
+print(f"generator: {G.img_resolution}×{G.img_resolution}, {G.num_ws} style inputs; figures use "
+      f"ψ = {truncation_psi} on style inputs 0–{cutoff - 1}")
+
+# %% [markdown]
+# ## The equation and the code
+#
+# Let w_A = f(z_A) and w_B = f(z_B). An ordinary image feeds w_A to all style inputs
+# i = 0 … num_ws − 1. Mixing with **crossover** k feeds
+#
+# $$w_i = \begin{cases} w_A, & i < k \\ w_B, & i \ge k \end{cases}$$
+#
+# and Figure 3 uses the more general form "w_B in the style inputs of one group, w_A elsewhere".
+# Both are plain indexing on the `[N, num_ws, w_dim]` tensor that `G.mapping` returns:
+
+# %%
+print(inspect.getsource(latent.mix_styles))
+print(inspect.getsource(latent.copy_styles))
+
+# %% [markdown]
+# The groups of Figure 3 at 1024² are coarse = 4²–8² (style inputs 0–3), middle = 16²–32²
+# (4–7) and fine = 64²–1024² (8–17). A 32² model has only four resolutions, so its groups are
+# shifted down by one octave, keeping three groups:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for name, layers in groups.items():
+    print(f"{name:6s} style inputs {list(layers)}  ({layers_label(G, list(layers))})")
+print("paper-1024:", {k: (v.start, v.stop - 1) for k, v in latent.layer_groups(18).items()})
+
+# %% [markdown]
+# ## Figure 3: coarse, middle and fine styles from source B
+#
+# Top row: the sources A. Left column: the sources B. Every other image is a source A whose
+# styles of one group were replaced by source B's: three rows take B's **coarse** styles, two
+# rows its **middle** styles, one row its **fine** styles, as in the paper. Reading the paper's
+# figure: from coarse styles B brings pose, the general hair style, the face shape and
+# eyeglasses, while colours (eyes, hair, lighting) and finer facial features stay A's; middle
+# styles bring smaller facial features, hair style, open or closed eyes; fine styles mainly the
+# colour scheme and micro-structure.
+#
+# The synthetic faces were designed with the same three scales (coarse: pose, face width,
+# masculinity, glasses; middle: hair length and style, eyes, smile, beard; fine: skin and hair
+# colour, background, lighting), so you should see the same split: in a coarse row each image
+# has B's pose and glasses with A's colours, in the fine row A's face with B's colours.
+
+# %%
+seeds_a = list(range(seed, seed + num_sources_a))
+seeds_b = list(range(seed + 100, seed + 100 + len(mixing.FIGURE3_ROWS)))
+fig3 = mixing.style_mixing_figure(G, seeds_a, seeds_b, truncation_psi=truncation_psi,
+                                  truncation_cutoff=cutoff)
+fig = mixing.draw_style_mixing_figure(fig3)
+fig.suptitle("Figure 3: styles of source B copied into source A", fontsize=10)
+save_figure(fig, "mixing_fig3", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ### Figure 3 in numbers
+#
+# Pictures at 32² are small, so let the book's faces classifier (chapter 9) read them. For
+# `num_pairs` random pairs, copy B's styles of one group into A and ask, for every attribute on
+# which A and B disagree, whether the mixture has B's value. A group that carries an attribute
+# scores near 1 for it, a group that does not near 0. The columns are labelled with the scale of
+# the factor behind each attribute in the synthetic faces. With well-separated styles each
+# attribute is carried mainly by one group, and you should see the fine row take the colours
+# (background, skin, hair colour) and the coarse row the pose and the sex. Where an attribute
+# follows a different group than its label, the model has put it at another scale than the
+# data's construction: at 32² the groups sit one octave lower than the paper's, so the coarse
+# group (4²–8²) can take on some of the "middle" attributes, such as hair length. (For a model
+# not trained on the synthetic faces, e.g. an official FFHQ pickle, these attributes mean
+# nothing.)
+
+# %%
+from stylegan_lib.data import ATTRIBUTE_RULES, FACTOR_SCALES
+from stylegan_lib.viz.truncation import faces_classifier
+
+classifier = faces_classifier(device)
+scales = {a: FACTOR_SCALES[ATTRIBUTE_RULES[a][0]] for a in classifier.attributes if a in ATTRIBUTE_RULES}
+transfer = mixing.attribute_transfer(G, classifier, num_pairs=num_pairs, seed=seed + 200,
+                                     truncation_psi=truncation_psi, truncation_cutoff=cutoff)
+by_scale = sorted(transfer.attributes, key=lambda a: ["coarse", "middle", "fine"].index(scales.get(a, "fine")))
+transfer = transfer.select(by_scale)
+fig, ax = plt.subplots(figsize=(10, 2.6))
+mixing.draw_attribute_transfer(transfer, ax, scales)
+ax.set_title(f"which attributes each group of B's styles brings ({num_pairs} pairs)", fontsize=10)
+save_figure(fig, "mixing_attribute_transfer", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Moving the crossover
+#
+# One pair of sources, with the crossover k swept from 0 (every style from B) to num_ws (every
+# style from A): image k takes style inputs 0 … k−1 from A and the rest from B. Reading from
+# left to right, B's styles are replaced by A's from the coarsest up: first the pose and shape,
+# last the colours.
+
+# %%
+sweep = mixing.crossover_sweep(G, seed, seed + 100, truncation_psi=truncation_psi, truncation_cutoff=cutoff)
+fig, axes = plt.subplots(1, len(sweep), figsize=(1.35 * len(sweep), 1.9))
+for k, (ax, img) in enumerate(zip(axes, to_uint8(sweep))):
+    ax.imshow(img, interpolation="nearest")
+    ax.set_title("B" if k == 0 else "A" if k == G.num_ws else f"k = {k}", fontsize=9)
+    ax.set_axis_off()
+fig.suptitle(f"crossover sweep: styles < k from A (seed {seed}), ≥ k from B (seed {seed + 100})", fontsize=10)
+save_figure(fig, "mixing_crossover", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Try it
+#
+# Pick the two sources and the range of style inputs taken from B. A range that runs to the last
+# input is a crossover; a range in the middle copies just that group. The logic is
+# `stylegan_lib.viz.mixing.mix_pair`.
+
+# %% tags=["nbval-ignore-output"]
+mixing.mixing_widget(G, seed_a=seed, seed_b=seed + 100, truncation_psi=truncation_psi, truncation_cutoff=cutoff)
+
+# %% [markdown]
+# The same function, without a kernel: one pair of sources, and A with each group of B's styles.
+
+# %%
+fig, axes = plt.subplots(1, 5, figsize=(8.5, 2.1))
+a, _, b = to_uint8(mixing.mix_pair(G, seed, seed + 100, [], truncation_psi, cutoff))
+panels = [("A", a)]
+for g, layers in groups.items():
+    panels.append((f"A + B's {g}", to_uint8(mixing.mix_pair(G, seed, seed + 100, layers, truncation_psi, cutoff))[1]))
+panels.append(("B", b))
+for ax, (title, img) in zip(axes, panels):
+    ax.imshow(img, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_axis_off()
+save_figure(fig, "mixing_pair", figures_dir)
+plt.show()
+
+# %% [markdown]
+# ## Mixing regularisation
+#
+# During training, with probability 0.9 (configuration F of Table 1) an image is generated from
+# two latents z_1, z_2 with a crossover drawn uniformly from 1 … num_ws − 1 (always at least one
+# style input from each). Only the layers already in use count while the network is still
+# growing. This is the book's training code:
+
+# %%
+print(mixing.training_mixing_source())
+
+# %% [markdown]
+# Why it helps: without it, the generator can let one layer's style depend on the style of the
+# layer before, since in training they are always equal. Mixing breaks that correlation, so the
+# styles localise. The paper shows it in Table 2: FID on FFHQ when 1, 2, 3 or 4 latents are mixed
+# at test time, for models trained with different mixing probabilities:
+#
+# | mixing in training | 1 latent | 2 | 3 | 4 |
+# |---|---|---|---|---|
+# | 0 % | 4.42 | 8.22 | 12.88 | 17.41 |
+# | 50 % | 4.41 | 6.10 | 8.71 | 11.61 |
+# | 90 % | 4.40 | 5.11 | 6.88 | 9.03 |
+# | 100 % | 4.83 | 5.17 | 6.63 | 8.40 |
+#
+# Images mixed from several latents are a little worse in every row, but much less so with mixing
+# regularisation; the FID of ordinary images (1 latent) is unchanged up to 90 %.
+#
+# The same measurement on the book's model (trained with 90 % mixing): FD and KD of images whose
+# styles come from 1, 2, 3 or 4 latents, in the feature space of the book's faces classifier.
+# You should see the distances grow slowly with the number of latents.
+
+# %%
+from stylegan_lib.viz.truncation import feature_detector, real_features
+
+detector = feature_detector(device)
+real = real_features(detector, num_real)
+counts = [k for k in (1, 2, 3, 4) if k <= G.num_ws]
+scores = mixing.mixing_scores(G, counts, num_images=num_images, detector=detector, real=real,
+                              seed=seed + 1000, progress=True)
+print(f"features: {detector.name}; {num_images} images per row, {num_real} real faces")
+print("latents        FD         KD  precision   recall")
+for k, s in scores.items():
+    print(f"{k:7d} {s['fd']:10.4g} {s['kd']:10.4g} {s['precision']:10.3f} {s['recall']:8.3f}")
+fig, axes = plt.subplots(1, 2, figsize=(7, 2.6))
+axes[0].plot(counts, [scores[k]["fd"] for k in counts], "o-")
+axes[0].set_title("FD", fontsize=9)
+axes[1].plot(counts, [scores[k]["kd"] for k in counts], "s-", color="#ee6677")
+axes[1].set_title("KD", fontsize=9)
+for ax in axes:
+    ax.set_xlabel("latents mixed at test time")
+    ax.set_xticks(counts)
+fig.tight_layout()
+save_figure(fig, "mixing_table2", figures_dir)
+plt.show()
+
+# %% [markdown]
+# (The paper's numbers come from four models trained with different mixing probabilities; the
+# book's trains only the 90 % one, so compare the trend down the column, not across rows. With
+# 64 images per row the FD is noisy and biased; the KD, unbiased at any sample size, is the more
+# reliable of the two here. Use `-p num_images 1000` for steadier numbers.)
+#
+# ## Summary
+#
+# * The synthesis network has one style input per layer; style mixing feeds different w to
+#   different layers: crossover k, or a group of layers.
+# * Coarse styles (lowest resolutions) carry pose, shape and glasses; middle styles facial
+#   features and hair style; fine styles colours and micro-structure (Figure 3).
+# * Mixing regularisation (90 % of training images from two latents, random crossover) keeps the
+#   styles of neighbouring layers independent; mixed images then stay good (Table 2).
+#
+# ## Exercises
+#
+# 1. With crossover k, how many style inputs come from the second latent? *(Answer: num_ws − k.)*
+# 2. Which style inputs of the 1024² model are the "middle" styles of Figure 3, and which
+#    resolutions do they drive? *(Answer: inputs 4–7, the two layers each of 16² and 32².)*
+# 3. Why does the training crossover come from 1 … num_ws − 1 and not 0 … num_ws? *(Answer: k = 0
+#    or k = num_ws would give every style input to a single latent: no mixing at all.)*
+#
+# The cell below checks the three answers.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+wa, wb = torch.zeros(1, G.num_ws, 3), torch.ones(1, G.num_ws, 3)
+for k in range(G.num_ws + 1):
+    assert int(latent.mix_styles([wa, wb], [k])[0, :, 0].sum()) == G.num_ws - k
+middle = latent.layer_groups(18)["middle"]
+res_1024 = [r for r in (4, 8, 16, 32, 64, 128, 256, 512, 1024) for _ in range(2)]
+assert list(middle) == [4, 5, 6, 7] and sorted({res_1024[i] for i in middle}) == [16, 32]
+draws = {latent.random_crossover(G.num_ws, torch.Generator().manual_seed(s)) for s in range(200)}
+assert draws == set(range(1, G.num_ws))
+for k in draws:
+    mixed = latent.mix_styles([wa, wb], [k])[0, :, 0]
+    assert 0 < int(mixed.sum()) < G.num_ws
+print("all three answers check out")
