@@ -208,8 +208,9 @@ print(inspect.getsource(loop_mod.Trainer.step))
 # ## A live run
 #
 # The quick preset trains the tiny 16² network (`tiny-16`) on freshly rendered synthetic faces
-# for a few hundred steps: long enough to see the losses move and blobs of face colour appear,
-# far too short for faces. The full preset retrains the book's model instead, exactly as it was
+# for about sixty steps: long enough to see the losses move and the schedule grow the network
+# from 8² to 16², far too short for faces (its samples are still coloured noise; the book's
+# model below needed about 60 k images to show the first face-like blobs). The full preset retrains the book's model instead, exactly as it was
 # trained (about an hour on two CPU cores); its samples and log land in `run_dir`.
 
 # %%

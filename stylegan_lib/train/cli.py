@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     rank, world, device = dist_util.init_from_env(args.device)
     args.device = device
-    command = "python -m stylegan_lib train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    launcher = f"torchrun --nproc_per_node {world} -m stylegan_lib" if world > 1 else "python -m stylegan_lib"
+    command = f"{launcher} train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     try:
         recipe, opts = _options_from_args(args)
         out = Path(args.out)
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                                meta={"kimg": trainer.cur_nimg / 1000, "command": command,
                                      "stopped_early": trainer.stopped_early,
                                      "wall_seconds": trainer.wall_seconds(), "dataset": data_info})
-            print(f"done: {trainer.cur_nimg / 1000:.1f} kimg in {trainer.wall_seconds() / 60:.1f} min; "
+            print(f"done: {trainer.cur_nimg / 1000:g} kimg in {trainer.wall_seconds() / 60:.1f} min; "
                   f"model {out / 'network-final.pt'}", file=sys.stderr)
         return 0
     except (TrainingDivergedError, CheckpointError, ValueError) as e:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -42,7 +41,8 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     cfg = ModelConfig.from_dict(obj["config"])
     G_ema = Generator(cfg)
     G_ema.load_state_dict(obj["G_ema"])
-    log = read_log(run_dir / "log.jsonl")
+    # Ticks written after the checkpoint by a session that was killed later do not belong to it.
+    log = [e for e in read_log(run_dir / "log.jsonl") if e["kimg"] * 1000 <= obj["progress"]["cur_nimg"] + 0.5]
     sessions = [json.loads(x) for x in (run_dir / "runs.jsonl").read_text().splitlines() if x.strip()]
     prog = obj["progress"]
     opts = obj["options"]
@@ -75,7 +75,7 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     save_models(pt, cfg, G_ema=G_ema, half=True, meta={k: meta[k] for k in ("name", "kimg", "seed",
                                                                              "command", "git_commit")})
     pt.chmod(0o644)  # atomic_save's temporary file is private; a shipped file is for everyone
-    shutil.copyfile(run_dir / "log.jsonl", dest / f"{name}-log.jsonl")
+    (dest / f"{name}-log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in log))
     # Samples of the shipped (fp16-stored) model, as a reader will load it.
     G = load_pretrained(str(pt), device="cpu")
     with torch.no_grad():
