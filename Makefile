@@ -41,9 +41,12 @@ lab: $(STAMP)
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync chapters/*.py
 
-# Retrain the book's shipped model (about 1.5 h on 2 CPU cores); see stylegan_lib/pretrained/.
+# Retrain the book's shipped model (about 1.5 h on 2 CPU cores; resumable: run it again after a
+# kill) and ship it into stylegan_lib/pretrained/ with its provenance (book-32.json).
 book-model: $(STAMP)
-	$(PY) -m stylegan_lib train --book-model
+	$(PY) -m stylegan_lib train --preset book-32 --data faces:100000 --kimg 380 --out runs/book-32 --threads 2 \
+		$$(test -f runs/book-32/checkpoint.pt && echo --resume)
+	$(PY) -m stylegan_lib.train.ship runs/book-32 --progress-kimg 0 20 40 60 80 100 120 160 200 280 380
 
 clean-venv:
 	rm -rf $(VENV)
