@@ -57,7 +57,7 @@ from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, 
 check_preset(preset)
 fig6_samples = fig6_samples or (1000 if preset == "full" else 256)
 fig6_grid = fig6_grid or (25 if preset == "full" else 13)
-chapter_header("Chapter 2 – the mapping network", device, expected_seconds=25)
+chapter_header("Chapter 2 – the mapping network", device, expected_seconds=30)
 torch.manual_seed(seed)
 G = book_generator(checkpoint, preset, device)
 print(f"generator: {G.img_resolution}×{G.img_resolution}, z_dim={G.z_dim}, w_dim={G.w_dim}, "
