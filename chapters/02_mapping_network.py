@@ -53,6 +53,7 @@ import stylegan_lib
 from stylegan_lib.data.faces import FacesConfig
 from stylegan_lib.viz import mapping as M
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.grids import image_grid
 
 check_preset(preset)
 fig6_samples = fig6_samples or (1000 if preset == "full" else 256)
@@ -206,9 +207,8 @@ print("training images per combination (male, long_hair):", factors["counts"])
 # lines, male changing with u only and long hair with v only; in an entangled space they bend.
 # The title of each plane gives the share of grid points that one straight line classifies
 # correctly for each attribute (100 %: a straight boundary; "–": the attribute does not change
-# on the plane). Expect the long-haired-male colour (red) to be rare, since the generator
-# learned the data without it; the paper's argument predicts straighter boundaries in W,
-# whose map from Z can undo the warping the missing combination forces on Z.
+# on the plane). The paper's argument predicts straighter boundaries in W, whose map from Z
+# can undo the warping the missing combination forces on Z.
 
 # %%
 clf = M.attribute_classifier(classifier, device=G.device)
@@ -224,7 +224,8 @@ plt.show()
 # How often does the generator draw the combination it never saw? Compare its
 # `fig6_samples` random images with the training set (none) and with the full distribution of
 # the synthetic faces (about 12 %: half of the faces are men, a quarter of those with long hair),
-# and look at what the classifier makes of A + B − C in each plane.
+# and look at what the classifier makes of A + B − C in each plane. (The classifier was trained
+# on all four combinations, so it knows what a long-haired man looks like.)
 
 # %%
 if clf is not None:
@@ -240,8 +241,27 @@ if clf is not None:
               f"p(long hair) = {p_long:.2f}")
 
 # %% [markdown]
-# The images behind the two planes (every second grid point; C bottom left, B bottom right,
-# A top left, A + B − C top right):
+# Which generated images does the classifier read as long-haired men? With the book's model you
+# should see long-haired faces, several with a smeared, beard-like shadow over the lower face:
+# hybrids between what the generator learned to draw rather than clear long-haired men — or
+# imperfect drawings that the classifier, trained on clean ones, misreads. Either way, read the
+# percentage above together with these pictures.
+
+# %%
+if clf is not None:
+    examples = M.combination_examples(anchors, (1, 1), n=16)
+    fig, ax = plt.subplots(figsize=(8, 2.3))
+    if len(examples):
+        ax.imshow(image_grid(examples, ncols=8), interpolation="nearest")
+    ax.set_title(f"generated images read as long-haired men: {len(examples)} shown, most confident first",
+                 fontsize=9)
+    ax.set_axis_off()
+    save_figure(fig, "mapping_left_out_examples", figures_dir)
+    plt.show()
+
+# %% [markdown]
+# The images behind the two planes (every second grid point; C, B, A and A + B − C sit one row
+# and one column in from the edges, since the planes reach 0.25 beyond them):
 
 # %%
 if planes:
@@ -256,10 +276,12 @@ if planes:
 # %% [markdown]
 # With the book's model you should see the two spaces part ways at the corner A + B − C. In Z
 # the plane bends around the missing combination: the long-hair region stops where "male"
-# begins, and the corner is a man with short hair. In W, vector arithmetic heads for the
-# left-out combination: around the corner lies a region the classifier reads as long-haired men
-# (red) — drawn poorly, since the generator never saw one, but there. That is the spirit of the
-# paper's Figure 6c: the learned mapping undoes some of the warping instead of inheriting it.
+# begins, and the corner is a man with short hair — Z has folded the empty quadrant away, as
+# the paper's Figure 6b draws it. In W, vector arithmetic runs straight on towards the
+# left-out combination: near the corner the images leave the faces the generator knows and
+# degrade, and the classifier reads some of them as long-haired men (red). W keeps the
+# attributes closer to independent directions (Figure 6c), but a direction that leads where
+# the training data never went leads to images the generator never learned to draw.
 #
 # One plane is one picture of a high-dimensional space, spanned by three images out of a few
 # hundred: take the numbers as an illustration (the straight-line scores in particular can go

@@ -151,3 +151,13 @@ def test_average_face(G):
 def test_attribute_probabilities_checks_names():
     with pytest.raises(ValueError, match="does not know"):
         M.attribute_probabilities(BrightnessClassifier(), torch.zeros(1, 3, 8, 8), ("bald",))
+
+
+def test_combination_examples():
+    probs = np.array([[0.9, 0.8], [0.2, 0.9], [0.99, 0.99], [0.6, 0.4], [0.7, 0.7]])
+    images = torch.arange(5.0).view(5, 1, 1, 1).expand(5, 3, 2, 2)
+    a = {"probs": probs, "images": images}
+    ex = M.combination_examples(a, (1, 1), n=2)
+    assert ex[:, 0, 0, 0].tolist() == [2.0, 0.0]          # most confident first, at most n
+    assert M.combination_examples(a, (0, 1))[:, 0, 0, 0].tolist() == [1.0]
+    assert len(M.combination_examples(a, (0, 0))) == 0

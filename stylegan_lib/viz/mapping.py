@@ -39,7 +39,7 @@ def _device(G) -> torch.device:
 def _progress(iterable, progress: bool, **kw):
     if not progress:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     return tqdm(iterable, **kw)
 
@@ -362,6 +362,18 @@ def straightness(probs: np.ndarray, coords: np.ndarray) -> list[float]:
         clf = LogisticRegression(C=1e4, max_iter=2000).fit(xy, y)
         out.append(float((clf.predict(xy) == y).mean()))
     return out
+
+
+def combination_examples(anchors: dict, combination: tuple[int, int] = (1, 1), n: int = 16) -> torch.Tensor:
+    """The generated images of :func:`fig6_anchors` that the classifier puts in ``combination``
+    (default: both attributes, i.e. long-haired men), most confident first; at most ``n``,
+    [k, 3, R, R] (k = 0 when there are none)."""
+    p = anchors["probs"]
+    pa = p[:, 0] if combination[0] else 1 - p[:, 0]
+    pb = p[:, 1] if combination[1] else 1 - p[:, 1]
+    inside = np.where((pa > 0.5) & (pb > 0.5))[0]
+    order = inside[np.argsort(-(pa * pb)[inside], kind="stable")][:n]
+    return anchors["images"][torch.as_tensor(order, dtype=torch.long)]
 
 
 def combination_fractions(probs: np.ndarray) -> dict[tuple[int, int], float]:
