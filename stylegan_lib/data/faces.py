@@ -838,7 +838,7 @@ class SyntheticFaces(torch.utils.data.Dataset):
         out = torch.empty((self.num_images, 3, self.resolution, self.resolution), dtype=torch.uint8)
         starts = range(0, self.num_images, batch_size)
         if progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
             starts = tqdm(starts, desc=f"drawing {self.num_images} faces", unit="batch")
         for s in starts:
             out[s:s + batch_size] = self.images(np.arange(s, min(s + batch_size, self.num_images)))

@@ -356,7 +356,7 @@ class ImageFolderDataset(torch.utils.data.Dataset):
         images = torch.empty((n, 3, r, r), dtype=torch.uint8)
         it: Iterable[int] = range(n)
         if progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
             it = tqdm(it, desc=f"loading {self.path.name}", unit="img", leave=False)
         for i in it:
             images[i] = torch.from_numpy(self._load(i).transpose(2, 0, 1))
@@ -466,7 +466,7 @@ def write_faces_archive(path: str | os.PathLike, num_images: int, resolution: in
     labels = labels_from_factors(factors)
     starts = range(0, n, batch_size)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
         starts = tqdm(starts, desc=f"writing {Path(path).name}", unit="batch")
     with ArchiveWriter(path, overwrite=overwrite) as out:
         for s in starts:

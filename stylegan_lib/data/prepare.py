@@ -104,7 +104,7 @@ def prepare_dataset(src: str | os.PathLike, dest: str | os.PathLike, resolution:
 
     it = names
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
         it = tqdm(names, desc=f"prepare {src.name}", unit="img")
     writer = ArchiveWriter(dest, overwrite=force)
     try:

@@ -199,7 +199,7 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
     Loss: binary cross-entropy per attribute; Adam with a cosine learning-rate decay.
     ``threads``: torch CPU threads (1 by default: robust on a busy machine; None keeps torch's).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     from ..data import ATTRIBUTES, SyntheticFaces
     from ..data.faces import FacesConfig

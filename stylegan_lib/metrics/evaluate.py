@@ -57,7 +57,7 @@ def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size
                        truncation_psi: float = 1.0, device=None, progress: bool = True) -> list[FeatureStats]:
     """Features of ``num`` generated images (ψ = 1 and random noise by default, as for FID),
     quantised to uint8 as saved images would be, one ``FeatureStats`` per detector."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else next(G.parameters()).device
     gen = torch.Generator().manual_seed(int(seed))
@@ -81,7 +81,7 @@ def dataset_features(dataset, detectors: list[FeatureDetector], num: int, batch_
                      progress: bool = True) -> list[FeatureStats]:
     """Features of the first ``num`` images of ``dataset`` (items ``(uint8 [3, R, R], labels)``;
     a ``SyntheticFaces`` is drawn in batches)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     if num > len(dataset):
         raise ValueError(f"asked for {num} real images but the data set has only {len(dataset)}")

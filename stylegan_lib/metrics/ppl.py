@@ -150,7 +150,7 @@ def perceptual_path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], t
     gen = torch.Generator().manual_seed(int(seed))
     t_start = time.time()
     dists = []
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     bar = tqdm(total=num_samples, desc=f"ppl_{space}{sampling}", unit="pair", disable=not progress)
     done = 0

@@ -112,7 +112,7 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
                     device=None, progress: bool = True) -> dict[str, torch.Tensor]:
     """Generate ``num_samples`` images (ψ = 1, random noise) and label them.
     Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, A]} on the CPU."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else next(G.parameters()).device
     gen = torch.Generator().manual_seed(int(seed))

@@ -546,7 +546,7 @@ class Trainer:
         ``deadline`` (a ``time.time()`` value) ends the session at the first tick after it, with a
         checkpoint, so that a run with a wall-clock limit stops cleanly and can be resumed;
         ``self.stopped_early`` tells whether that happened."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
         self._session_start = time.time()
         self.stopped_early = False

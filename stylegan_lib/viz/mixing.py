@@ -294,7 +294,7 @@ def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int 
                   real: np.ndarray | None = None, seed: int = 0, progress: bool = False) -> dict[int, dict]:
     """Table 2 on this generator: FD, KD, precision, recall and diversity
     (``truncation.distribution_scores``) of images mixed from k latents, for each k."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     from .truncation import distribution_scores, feature_detector, generated_features, real_features
 

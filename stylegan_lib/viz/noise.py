@@ -140,7 +140,7 @@ def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, n
         raise ValueError(f"the standard deviation needs at least 2 realisations, got {num_realisations}")
     if not 1 <= num_shown <= num_realisations:
         raise ValueError(f"num_shown must be in [1, num_realisations={num_realisations}], got {num_shown}")
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     if batch_size is None:  # 50 at 32², 5 at 1024² (the statistics are kept in float64 on the CPU)
         batch_size = max(1, min(50, 2**24 // (3 * G.img_resolution ** 2)))

@@ -312,7 +312,7 @@ def truncation_tradeoff(G, psis: Sequence[float], num_images: int = 128, detecto
                         seed: int = 0, progress: bool = False) -> TradeoffResult:
     """Scores of ``num_images`` generated images (seeds seed…seed+N−1, the same for every ψ)
     against real faces, for each ψ."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     _check_w_avg(G)
     detector = detector if detector is not None else feature_detector(next(G.parameters()).device)
