@@ -23,13 +23,14 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m stylegan_lib book --check-sync
-	STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest tests chapters --nbval-lax -q
+	$(PY) -m pytest tests -q
+	STYLEGAN_BOOK_BATCH=1 STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest chapters --nbval-lax --nbval-cell-timeout=900 -q
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
 
 chapters: $(STAMP)
-	STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest chapters --nbval-lax -q
+	STYLEGAN_BOOK_BATCH=1 STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest chapters --nbval-lax --nbval-cell-timeout=900 -q
 
 bench: $(STAMP)
 	$(PY) -m stylegan_lib bench

@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -papermill,-execution,-ExecuteTime,-trusted
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -papermill,-widgets,-language_info
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -181,8 +185,11 @@ try:
         plt.close(f)
         print(tviz.schedule_summary(book, kimg))
 
-    widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=360, step=5,
-                                                    continuous_update=False))
+    from stylegan_lib.viz.book import interactive
+
+    if interactive():  # a batch run (make book / make test) shows the static figure below instead
+        widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=360, step=5,
+                                                        continuous_update=False))
 except ImportError:
     print("ipywidgets is not installed: the static figure below shows the same")
 

@@ -1,10 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -papermill,-execution,-ExecuteTime,-trusted
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -papermill,-widgets,-language_info
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -196,7 +200,10 @@ def _show(n):
     plt.show()
 
 
-W.interact(_show, n=W.IntSlider(value=min(200, num_fd), min=20, max=num_fd, step=20, description="N"))
+from stylegan_lib.viz.book import interactive
+
+if interactive():  # a batch run (make book / make test) shows the static figure below instead
+    W.interact(_show, n=W.IntSlider(value=min(200, num_fd), min=20, max=num_fd, step=20, description="N"))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))

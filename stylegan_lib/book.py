@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -102,7 +103,8 @@ def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> f
         # Write to a temporary file first: a failed run leaves the chapter's notebook untouched.
         tmp_out = Path(tmp) / f"{name}.out.ipynb"
         papermill.execute_notebook(str(tmp_in), str(tmp_out), parameters=params or None,
-                                   cwd=str(chapters), kernel_name="python3", progress_bar=False)
+                                   cwd=str(chapters), kernel_name="python3", progress_bar=False,
+                                   execution_timeout=900)
         seconds = time.perf_counter() - t0
         executed = nbformat.read(tmp_out, as_version=4)
     clean_metadata(executed)
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-sync", action="store_true", help="only check .py/.ipynb pairs and book.toml")
     args = ap.parse_args(argv)
 
+    # Widgets skip drawing at creation in batch runs (see stylegan_lib.viz.book.interactive).
+    os.environ.setdefault("STYLEGAN_BOOK_BATCH", "1")
     if args.check_sync:
         problems = check_sync()
         for p in problems:

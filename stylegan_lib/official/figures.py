@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from ..latent import layer_groups
+from ..viz.book import interactive
 
 FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
 FIGURE3 = dict(top_seeds=(639, 701, 687, 615, 2268), left_seeds=(888, 829, 1898, 1733, 1614, 845),
@@ -336,5 +337,6 @@ def style_mixing_widget(G, left_seed: int = FIGURE3["left_seeds"][0], top_seed: 
 
     for w in (left_w, top_w, group_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([left_w, top_w, group_w]), out])

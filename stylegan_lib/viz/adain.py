@@ -25,6 +25,7 @@ import torch
 from ..latent import z_from_seeds
 from .grids import image_grid, to_uint8
 from .mapping import _device, map_z, broadcast_w
+from .book import interactive
 
 STAGES = ("act", "norm", "style")
 STAGE_LABELS = {"act": "before instance norm", "norm": "after instance norm",
@@ -385,7 +386,8 @@ def style_channel_widget(G, seed: int = 0, layer: int | str = 2, channel: int = 
 
     for w in (seed_w, layer_w, chan_w, scale_w, shift_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([seed_w, layer_w]), W.HBox([chan_w, scale_w, shift_w]), out])
 
 

@@ -84,3 +84,16 @@ def book_generator(checkpoint: str = "", preset: str = "quick", device: str = "c
     G = Generator("book-32").eval().requires_grad_(False)
     G.mapping.compute_w_avg(2000, generator=torch.Generator().manual_seed(0))
     return G.to(dev)
+
+
+BATCH_ENV = "STYLEGAN_BOOK_BATCH"
+
+
+def interactive() -> bool:
+    """False when a chapter runs in batch (``make book``, ``make test``: $STYLEGAN_BOOK_BATCH=1).
+
+    Widgets then skip drawing into their output area at creation: a batch run has no one to
+    move the sliders, the static figure beside each widget shows the same picture, and output
+    captured by widgets during headless execution can stall the notebook client.
+    """
+    return os.environ.get(BATCH_ENV, "") not in ("1", "true", "yes")

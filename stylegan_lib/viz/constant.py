@@ -21,6 +21,7 @@ from ..latent import lerp
 from .adain import layer_names, ws_from_seeds
 from .grids import image_grid, to_uint8
 from .mapping import _device
+from .book import interactive
 
 VARIANTS = ("learned", "mirrored", "shifted", "shuffled", "flat", "initial (ones)", "random")
 
@@ -307,5 +308,6 @@ def constant_widget(G, seed: int = 0, variant: str = "mirrored", alpha: float = 
 
     for w in (seed_w, var_w, alpha_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([seed_w, var_w, alpha_w]), out])

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data.faces import (ATTRIBUTE_RULES, ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
                           NEUTRAL_FACTORS, check_factors, labels_from_factors, render)
+from .book import interactive
 
 
 def _hwc(images) -> np.ndarray:
@@ -222,7 +223,8 @@ def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int =
 
     for s in (*sliders.values(), detail):
         s.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     cols = [W.VBox([W.HTML(f"<b>{name}</b>"), *items]) for name, items in columns.items()]
     box = W.VBox([W.HBox([W.VBox([image, caption]), *cols])])
     box.sliders, box.detail, box.image = sliders, detail, image

@@ -23,6 +23,7 @@ import torch
 
 from ..latent import lerp, slerp, z_from_seeds
 from .grids import image_grid, to_uint8
+from .book import interactive
 
 SPACES = ("z", "w", "z-lerp")
 SPACE_LABELS = {"z": "Z, slerp", "w": "W, lerp", "z-lerp": "Z, lerp"}
@@ -218,7 +219,8 @@ def interpolation_widget(G, seed_a: int = 0, seed_b: int = 1, t: float = 0.5):
 
     for w in (a_w, b_w, t_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([a_w, b_w, t_w]), out])
 
 

@@ -24,6 +24,7 @@ import torch
 
 from ..latent import copy_styles, layer_groups, mix_styles
 from .noise import layers_label, styles_for_seeds
+from .book import interactive
 
 FIGURE3_ROWS = ("coarse", "coarse", "coarse", "middle", "middle", "fine")
 
@@ -260,7 +261,8 @@ def mixing_widget(G, seed_a: int = 0, seed_b: int = 1, truncation_psi: float = 1
 
     for w in (a_w, b_w, r_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([a_w, b_w]), W.HBox([r_w, hint]), out])
 
 

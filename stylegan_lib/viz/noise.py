@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..latent import layer_groups, z_from_seeds
+from .book import interactive
 
 GROUPS = ("coarse", "middle", "fine")
 
@@ -358,5 +359,6 @@ def noise_widget(G, seed: int = 0, truncation_psi: float = 1.0, truncation_cutof
 
     for w in (*boxes.values(), strength, noise_seed, seed_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox(list(boxes.values())), W.HBox([strength, noise_seed, seed_w]), out])

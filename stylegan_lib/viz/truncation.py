@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..latent import z_from_seeds
+from .book import interactive
 
 FIGURE8_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 
@@ -136,7 +137,8 @@ def truncation_widget(G, seed: int = 0, truncation_psi: float = 0.7, truncation_
 
     for w in (psi_w, cut_w, seed_w):
         w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([psi_w, cut_w, seed_w]), out])
 
 

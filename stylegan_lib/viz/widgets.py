@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grids import generate, image_grid
+from .book import interactive
 
 
 def sample_image(G, seed: int, truncation_psi: float = 1.0, noise_mode: str = "const",
@@ -35,5 +36,6 @@ def seed_psi_widget(G, seed: int = 0, truncation_psi: float = 1.0):
 
     seed_w.observe(redraw, "value")
     psi_w.observe(redraw, "value")
-    redraw()
+    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
+        redraw()
     return W.VBox([W.HBox([seed_w, psi_w]), out])
