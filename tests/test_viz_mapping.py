@@ -1,6 +1,7 @@
 """Chapter 2's figures: learning-rate multiplier, Z/W interpolation, Figure 6, w̄."""
 import numpy as np
 import pytest
+from conftest import textured_generator
 import torch
 
 from stylegan_lib import Generator
@@ -11,14 +12,7 @@ from stylegan_lib.viz.grids import to_uint8
 
 @pytest.fixture(scope="module")
 def G():
-    torch.manual_seed(0)
-    G = Generator("tiny-16").eval().requires_grad_(False)
-    # A trained model's biases are not zero and its constant is not flat: make the random one
-    # less degenerate so images differ between seeds.
-    for p in G.synthesis.parameters():
-        if p.ndim == 1:
-            p.normal_(0, 0.2)
-    G.synthesis.blocks.b4.const.normal_()
+    G = textured_generator(bias_std=0.2)  # images differ between seeds, as in a trained model
     G.mapping.compute_w_avg(500, generator=torch.Generator().manual_seed(0))
     return G
 
