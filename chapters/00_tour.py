@@ -97,9 +97,13 @@ print(inspect.getsource(stylegan_lib.Generator.forward))
 # model: 26.2 M parameters in G and 23.1 M in D.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-for name, count in parameter_table(G):
+table = parameter_table(G)
+for name, count in table:
     print(f"{name:20s} {count:>10,d}")
+assert dict(table)["total"] == sum(p.numel() for p in G.parameters()) > 0
+
+# %%
+# NBVAL_CHECK_OUTPUT
 big = Generator("paper-1024")
 print(f"paper-1024: G {big.num_parameters()['total']:,d} parameters, "
       f"D {stylegan_lib.Discriminator('paper-1024').num_parameters():,d}")

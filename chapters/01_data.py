@@ -129,7 +129,9 @@ print("images", tuple(images.shape), images.dtype, " labels", tuple(ds.labels.sh
 # %% [markdown]
 # ## An uncurated sample
 #
-# The first 64 images of the data set, in order, at the training resolution:
+# The paper's Figure 7 is a montage of FFHQ, chosen to show its variety in age, ethnicity,
+# viewpoint, lighting and background. Ours is the plain counterpart: the first 64 images of
+# the data set, in order, at the training resolution:
 
 # %%
 fig = plot_samples(images[:64], ncols=16, scale=0.75, title=f"SyntheticFaces, seed {seed}, {resolution}×{resolution}, uncurated")
@@ -139,10 +141,10 @@ plt.show()
 # %% [markdown]
 # ## One factor at a time
 #
-# The paper's Figure 7 shows what each style does by changing it alone. We can do that
-# exactly: each row below starts from the same face and sweeps one factor from the low to the
-# high end of its range, with everything else — including the random detail — held fixed.
-# This is the ground truth that a disentangled W should recover.
+# A photograph cannot be changed in one factor alone; a drawn face can. Each row below starts
+# from the same face and sweeps one factor from the low to the high end of its range, with
+# everything else — including the random detail — held fixed. The paper has no such figure:
+# this is the ground truth that a disentangled W should recover.
 
 # %%
 sweep = factor_sweep(resolution=resolution, steps=9, seed=seed)

@@ -151,7 +151,9 @@ plt.show()
 # largest, so that the noise has something to show. Change the layer's input in two ways and
 # compare its output with the original:
 #
-# * a **new style**: this layer's w comes from another seed (all other layers keep theirs);
+# * a **new style**: from this layer on, the style inputs take the w of another seed — the
+#   seed among the next 16 whose w is farthest from ours (`A.distant_seed`). The layers before
+#   keep theirs, so this layer's input is the same and only its styles (y_s, y_b) change;
 # * **new noise**: this layer gets a fresh noise image.
 #
 # The new style can only rescale and shift each normalised map, so every channel's new map is
@@ -164,19 +166,21 @@ plt.show()
 noise_layer = A.strongest_noise_layer(G)
 strengths = G.synthesis.epilogues()[A.layer_index(G, noise_layer)].noise.weight.detach().abs().cpu()
 noisy_channels = [int(c) for c in torch.argsort(strengths, descending=True)[:4]]
-result = A.style_vs_noise(G, seed, noise_layer, other_seed=seed + 1, noise_seed=seed)
+result = A.style_vs_noise(G, seed, noise_layer, noise_seed=seed)
 fig = A.draw_style_vs_noise(result, noisy_channels)
 save_figure(fig, "adain_style_vs_noise", figures_dir)
 plt.show()
 d_style, d_noise = A.decorrelation(result["corr_style"]), A.decorrelation(result["corr_noise"])
-print(f"{noise_layer}, new style: 1 − |correlation| at most {d_style.max():.0e} over {len(d_style)} channels")
+print(f"{noise_layer}, new style (w of seed {result['other_seed']} from this layer on): "
+      f"1 − |correlation| at most {d_style.max():.0e} over {len(d_style)} channels")
 print(f"{noise_layer}, new noise: 1 − |correlation| median {np.median(d_noise):.0e}, largest {d_noise.max():.2f}")
 
 # %% [markdown]
-# The images on the right show the consequence further down: the new style changes this
-# layer's statistics, and the following layers turn that into a change of the whole image's
-# character at this scale; the new noise moves small details around (the bottom row shows
-# where — look closely at the images, the change is subtle in a 32² image).
+# The images on the right show the consequence further down: the new styles change this
+# layer's statistics (and those of the layers after it), which changes the whole image's
+# character at this scale and finer — colours and textures at the book's resolution; the new
+# noise moves small details around (the bottom row shows where — look closely at the images,
+# the change is subtle in a 32² image).
 #
 # ## Try it: scale one style channel
 #

@@ -149,8 +149,10 @@ print("random noise:", "  ".join(f"{k}: {v:.2f}" for k, v in agree_random.items(
 #
 # In the paper's Table 1, removing the traditional input changes FID from 5.34 to 5.07 on
 # CelebA-HQ and from 4.85 to 4.88 on FFHQ (configuration C → D): no loss, and a simpler
-# network. The book reproduces this step on the synthetic faces in the ablation chapter. Why does
-# the latent input not help?
+# network. Reproducing this step on the synthetic faces is future work for the book: the
+# library builds both configurations (`Generator("book-32/config-C")`, `"book-32/config-D"`),
+# trains them with `python -m stylegan_lib train`, and chapter 9's metrics measure them, but the
+# book ships no trained pair yet. Why does the latent input not help?
 #
 # * **It is redundant.** With styles, every layer already receives w. The first layer's own
 #   AdaIN replaces each input channel's mean and variance with the style's, so what the latent

@@ -15,7 +15,7 @@
 # # 7. The truncation trick in W
 #
 # *Karras, Laine and Aila, "A Style-Based Generator Architecture for Generative Adversarial
-# Networks", CVPR 2019, §3.3 and Appendix B.*
+# Networks", CVPR 2019, Appendix B ("Truncation trick in W"; §2.1 uses it for Figure 2).*
 #
 # A generator is trained on a finite data set, so the rare corners of the data — unusual poses,
 # odd combinations of features — are seen rarely, and the generator draws them badly. Sampling

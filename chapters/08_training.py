@@ -34,7 +34,7 @@
 # model train live, and then read the full training log of the model the book ships.
 
 # %% tags=["parameters"]
-preset = "quick"          # "quick": a tiny live run (seconds); "full": retrain the book's model (~1 h on 2 cores)
+preset = "quick"          # "quick": a tiny live run (seconds); "full": retrain the book's model (see its wall time below)
 device = "cpu"            # "cpu", "cuda" or "auto"
 seed = 0
 checkpoint = ""           # empty: the shipped book model "book-32"; or a .pt checkpoint
@@ -188,8 +188,8 @@ try:
     from stylegan_lib.viz.book import interactive
 
     if interactive():  # a batch run (make book / make test) shows the static figure below instead
-        widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=360, step=5,
-                                                        continuous_update=False))
+        widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=loop_mod.RECIPES["book"]["kimg"],
+                                                        step=5, continuous_update=False))
 except ImportError:
     print("ipywidgets is not installed: the static figure below shows the same")
 
@@ -217,8 +217,10 @@ print(inspect.getsource(loop_mod.Trainer.step))
 # The quick preset trains the tiny 16² network (`tiny-16`) on freshly rendered synthetic faces
 # for about sixty steps: long enough to see the losses move and the schedule grow the network
 # from 8² to 16², far too short for faces (its samples are still coloured noise; the book's
-# model below needed about 60 k images to show the first face-like blobs). The full preset retrains the book's model instead, exactly as it was
-# trained (about an hour on two CPU cores); its samples and log land in `run_dir`.
+# model below needed about 60 k images to show the first face-like blobs). The full preset
+# retrains the book's model instead, with the `book` recipe (its wall time on the shipped
+# model's machine is printed from the provenance in the next section); its samples and log
+# land in `run_dir`.
 
 # %%
 from stylegan_lib.data import SyntheticFaces
@@ -252,12 +254,16 @@ plt.show()
 # ## The book's model: its whole training
 #
 # The model every chapter loads with `load_pretrained("book-32")` was trained with the `book`
-# recipe on 100 000 synthetic faces. Its provenance and its training log ship with it:
+# recipe on synthetic faces. Its provenance and its training log ship with it; the numbers
+# below are read from them, not typed in:
 
 # %%
 prov = provenance("book-32")
-print(json.dumps({k: prov[k] for k in ("command", "kimg", "wall_time_min", "device", "cpu", "torch_threads",
-                                       "seed", "git_commit", "date") if k in prov}, indent=1))
+print(json.dumps({k: prov[k] for k in ("command", "restarts", "kimg", "wall_time_min", "device", "cpu",
+                                       "torch_threads", "seed", "git_commit", "date") if k in prov}, indent=1))
+print(f"book-32: {prov['kimg']:g} kimg ({prov['images_shown']:,} images of {prov['dataset']['num_images']:,} "
+      f"faces) in {prov['wall_time_min']:.1f} min on {prov['device']} ({prov.get('cpu', '?')}, "
+      f"{prov['torch_threads']} threads)")
 log = loop_mod.read_log(shipped_path("book-32").with_name("book-32-log.jsonl"))
 print(f"{len(log)} log ticks, {log[-1]['kimg']:g} kimg")
 

@@ -100,4 +100,4 @@ class Discriminator(nn.Module):
         return self.blocks["b4"](x)
 
     def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+        return sum(p.numel() for p in self.parameters())

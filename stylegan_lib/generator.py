@@ -53,9 +53,10 @@ class Generator(nn.Module):
         return self.mapping.w_avg.device
 
     def num_parameters(self) -> dict[str, int]:
-        """Trainable parameters of each part."""
+        """Parameters of each part, counted whether or not they require gradients (a loaded
+        model is frozen)."""
         return {"mapping": _count(self.mapping), "synthesis": _count(self.synthesis), "total": _count(self)}
 
 
 def _count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    return sum(p.numel() for p in module.parameters())

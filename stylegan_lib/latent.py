@@ -85,6 +85,18 @@ def layer_groups(num_ws: int) -> dict[str, range]:
     return {name: range(lo, hi) for name, lo, hi in zip(("coarse", "middle", "fine"), bounds, bounds[1:])}
 
 
+def noise_groups(num_layers: int) -> dict[str, range]:
+    """The paper's Figure 5 split of the noise inputs into two groups (one noise input per layer,
+    indexed like the style inputs).
+
+    At 1024²: coarse = 4²–32² (layers 0–7), fine = 64²–1024² (8–17), i.e. the fine group of
+    :func:`layer_groups` and everything below it. At the book's 32²: coarse = 4²–16² (layers
+    0–5), fine = 32² (6–7); at 16²: coarse = 4²–8², fine = 16².
+    """
+    fine = layer_groups(num_layers)["fine"]
+    return {"coarse": range(0, fine.start), "fine": fine}
+
+
 def random_crossover(num_ws: int, generator: torch.Generator | None = None) -> int:
     """A crossover index uniform in [1, num_ws), as in style-mixing regularisation."""
     return int(torch.randint(1, num_ws, (), generator=generator))

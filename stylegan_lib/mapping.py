@@ -76,7 +76,7 @@ class MappingNetwork(nn.Module):
 
     def truncate(self, ws: torch.Tensor, truncation_psi: float,
                  truncation_cutoff: int | None = None) -> torch.Tensor:
-        r"""The truncation trick in W (paper §3.3):
+        r"""The truncation trick in W (paper Appendix B):
 
         .. math::  w' = \bar w + \psi\,(w - \bar w)
 

@@ -59,6 +59,17 @@ def test_parameter_table_adds_up():
     assert rows["total"] == G.num_parameters()["total"]
 
 
+def test_parameter_counts_include_frozen_parameters():
+    from stylegan_lib import Discriminator
+
+    G = Generator("tiny-16")
+    D = Discriminator("tiny-16")
+    before = dict(parameter_table(G)), G.num_parameters(), D.num_parameters()
+    G.requires_grad_(False), D.requires_grad_(False)
+    assert (dict(parameter_table(G)), G.num_parameters(), D.num_parameters()) == before
+    assert before[0]["total"] == sum(p.numel() for p in G.parameters()) > 0
+
+
 def test_tour_widget_builds():
     import matplotlib
 

@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
+from stylegan_lib.latent import z_from_seeds
 from stylegan_lib.layers import adain
 from stylegan_lib.viz import adain as A
+from stylegan_lib.viz.mapping import map_z
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,31 @@ def test_style_changes_are_affine_noise_changes_are_not(G):
     G0.synthesis.blocks.b4.const.normal_()
     r0 = A.style_vs_noise(G0, seed=3, layer="b8/layer0")
     torch.testing.assert_close(r0["base"]["style"], r0["noise"]["style"])
+
+
+def test_new_style_changes_the_image_from_that_layer_on(G):
+    layer = "b8/layer0"
+    r = A.style_vs_noise(G, seed=3, layer=layer)
+    assert r["other_seed"] == A.distant_seed(G, 3) != 3
+    ws = A.ws_from_seeds(G, [3, r["other_seed"]])
+    mixed = ws[:1].clone()
+    mixed[:, 2:] = ws[1:, 2:]
+    torch.testing.assert_close(r["style"]["image"], A.layer_features(G, mixed, layer)["image"])
+    change = (r["style"]["image"] - r["base"]["image"]).abs().mean().item()
+    one_layer = ws[:1].clone()
+    one_layer[:, 2] = ws[1:, 2]
+    change_one = (A.layer_features(G, one_layer, layer)["image"] - r["base"]["image"]).abs().mean().item()
+    assert change > 0.02 and change > change_one
+
+
+def test_distant_seed_is_the_farthest_w():
+    G = Generator("tiny-16").eval()
+    w = map_z(G, z_from_seeds([0, 1, 2, 3], G.z_dim))
+    far = int((w[1:] - w[0]).norm(dim=1).argmax()) + 1
+    assert A.distant_seed(G, 0, candidates=[0, 1, 2, 3]) == far
+    assert A.distant_seed(G, 5) in range(6, 22)
+    with pytest.raises(ValueError, match="candidate"):
+        A.distant_seed(G, 0, candidates=[0])
 
 
 def test_scaling_one_channel_changes_only_that_channels_statistics(G):

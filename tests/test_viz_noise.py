@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
-from stylegan_lib.viz.noise import (figure5_panels, layer_noise, layers_label, noise_image, noise_layers,
-                                    noise_panels, noise_strengths, stochastic_variation, styles_for_seeds)
+from stylegan_lib.latent import noise_groups
+from stylegan_lib.viz.noise import (GROUPS, figure5_panels, layer_noise, layers_label, noise_image,
+                                    noise_layers, noise_panels, noise_strengths, stochastic_variation,
+                                    styles_for_seeds)
 
 
 def tiny(strengths: dict[int, float] | None = None, seed: int = 0):
@@ -22,14 +24,32 @@ def tiny(strengths: dict[int, float] | None = None, seed: int = 0):
 
 def test_layer_groups_of_the_noise_inputs():
     G = tiny()
-    assert noise_layers(G, ["coarse"]) == [0, 1]
-    assert noise_layers(G, ["middle", "fine"]) == [2, 3, 4, 5]
+    assert noise_layers(G, ["coarse"]) == [0, 1, 2, 3]
+    assert noise_layers(G, ["fine"]) == [4, 5]
     assert noise_layers(G, ["all"]) == list(range(6))
     panels = figure5_panels(G)
     assert panels["fine"] == [4, 5] and panels["coarse"] == [0, 1, 2, 3] and panels["none"] == []
     assert layers_label(G, panels["coarse"]) == "4²–8²" and layers_label(G, []) == "none"
     with pytest.raises(ValueError, match="unknown layer group"):
-        noise_layers(G, ["medium"])
+        noise_layers(G, ["middle"])
+
+
+@pytest.mark.parametrize("num_layers, coarse, fine", [
+    (18, range(0, 8), range(8, 18)),   # the paper's Figure 5 at 1024²: 4²–32² vs 64²–1024²
+    (8, range(0, 6), range(6, 8)),     # the book's 32²: 4²–16² vs 32²
+    (6, range(0, 4), range(4, 6))])    # 16²: 4²–8² vs 16²
+def test_noise_groups_are_figure5s_split(num_layers, coarse, fine):
+    assert noise_groups(num_layers) == {"coarse": coarse, "fine": fine}
+
+
+def test_figure5_widget_and_official_figure_share_one_split():
+    from stylegan_lib.official.figures import figure5_layers
+
+    G = tiny()
+    widget = {g: noise_layers(G, [g]) for g in GROUPS}
+    assert widget == {g: list(r) for g, r in noise_groups(6).items()}
+    for panels in (figure5_panels(G), figure5_layers(G)):
+        assert {g: panels[g] for g in GROUPS} == widget
 
 
 def test_layer_noise_is_independent_of_which_layers_are_on():
@@ -107,7 +127,7 @@ def test_noise_widget_function():
     off = noise_image(G, 5, groups=(), upscale=1)
     assert off.shape == (16, 16, 3) and off.dtype == np.uint8
     # Noise in the fine group only matters because only layer 4 has B ≠ 0.
-    assert np.array_equal(noise_image(G, 5, groups=("coarse", "middle"), upscale=1), off)
+    assert np.array_equal(noise_image(G, 5, groups=("coarse",), upscale=1), off)
     on = noise_image(G, 5, groups=("fine",), upscale=1)
     assert not np.array_equal(on, off)
     # Strength 0 is no noise; a stronger noise moves the picture further.

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..latent import layer_groups
+from ..latent import layer_groups, noise_groups
 from ..viz.book import interactive
 
 FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
@@ -171,10 +171,11 @@ def figure4_images(G, seeds: Sequence[int] = FIGURE4["seeds"],
 
 
 def figure5_layers(G) -> dict[str, list[int]]:
-    """The four panels: noise in all layers, none, the fine layers (64² and up), the coarse ones."""
-    fine = list(layer_groups(G.num_ws)["fine"])
-    return {"all": list(range(G.num_ws)), "none": [], "fine": fine,
-            "coarse": [i for i in range(G.num_ws) if i not in fine]}
+    """The four panels: noise in all layers, none, the fine layers (64² and up), the coarse ones
+    (4²–32²), as ``latent.noise_groups`` splits them."""
+    groups = noise_groups(G.synthesis.num_layers)
+    return {"all": list(range(G.synthesis.num_layers)), "none": [], "fine": list(groups["fine"]),
+            "coarse": list(groups["coarse"])}
 
 
 def figure5_images(G, seeds: Sequence[int] = FIGURE5["seeds"], panels: Sequence[str] = FIGURE5["panels"]) -> dict:

@@ -7,6 +7,7 @@
 * :func:`draw_feature_maps`: the maps themselves, before and after.
 * :func:`style_vs_noise`: a new style for one layer changes each channel by a spatially
   uniform scale and shift (correlation ±1 with the old map); new noise changes it pixel by pixel.
+  :func:`distant_seed` picks the seed of the new style.
 * :func:`modified_style`, :func:`scale_style_channel`, :func:`channel_influence` and
   :func:`style_channel_image`: the widget that scales one style channel;
   :func:`style_channel_sweep` and :func:`channels_off`: its static figures.
@@ -148,32 +149,48 @@ def _corr(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
     return torch.where(den > 1e-12, c, torch.full_like(c, float("nan"))).numpy()
 
 
+def distant_seed(G, seed: int, candidates: Sequence[int] | None = None) -> int:
+    """Of ``candidates`` (default: the 16 seeds after ``seed``), the one whose w is farthest
+    from the w of ``seed``, ‖f(z_other) − f(z_seed)‖₂: a clearly different style, whatever the
+    model (two neighbouring seeds can map to near twins)."""
+    candidates = list(range(seed + 1, seed + 17)) if candidates is None else [int(c) for c in candidates]
+    candidates = [c for c in candidates if c != seed]
+    if not candidates:
+        raise ValueError("distant_seed needs at least one candidate seed other than seed")
+    w = map_z(G, z_from_seeds([seed] + candidates, G.z_dim))
+    return candidates[int((w[1:] - w[:1]).norm(dim=1).argmax())]
+
+
 @torch.no_grad()
 def style_vs_noise(G, seed: int, layer: int | str, other_seed: int | None = None,
                    noise_seed: int = 0) -> dict:
     """Change one layer's input two ways and compare that layer's output with the original:
 
-    * "style": that layer's w comes from ``other_seed`` (all other layers keep theirs);
+    * "style": from that layer on, the style inputs take the w of ``other_seed`` (default:
+      :func:`distant_seed`); the layers before keep theirs, so the layer's own input is
+      unchanged and only its styles (y_s, y_b) differ, while the image shows what new styles
+      at this scale and finer do (one fine layer alone barely shows in the image);
     * "noise": that layer gets a fresh noise image (``noise_seed``) instead of the stored one.
 
     Returns {"base", "style", "noise": layer_features(...), "corr_style", "corr_noise":
-    per-channel correlation [C] of the changed "style"-stage maps with the original ones}.
-    A new style can only rescale and shift each normalised map: |correlation| = 1. New noise
-    moves things around inside the map: correlation below 1 wherever the noise strength is not 0.
+    per-channel correlation [C] of the changed "style"-stage maps with the original ones,
+    "other_seed"}. A new style can only rescale and shift each normalised map: |correlation|
+    = 1. New noise moves things around inside the map: correlation below 1 wherever the noise
+    strength is not 0.
     """
     i = layer_index(G, layer)
-    other_seed = seed + 1 if other_seed is None else other_seed
+    other_seed = distant_seed(G, seed) if other_seed is None else int(other_seed)
     ws = ws_from_seeds(G, [seed, other_seed])
     ws_base = ws[:1]
     ws_style = ws_base.clone()
-    ws_style[:, i] = ws[1:, i]
+    ws_style[:, i:] = ws[1:, i:]
     r = G.synthesis.layer_resolutions()[i]
     noise = [None] * G.synthesis.num_layers
     noise[i] = torch.randn(1, 1, r, r, generator=torch.Generator().manual_seed(noise_seed)).to(_device(G))
     base = layer_features(G, ws_base, i)
     style = layer_features(G, ws_style, i)
     noisy = layer_features(G, ws_base, i, noise=noise)
-    return dict(base=base, style=style, noise=noisy, layer=base["layer"],
+    return dict(base=base, style=style, noise=noisy, layer=base["layer"], other_seed=other_seed,
                 corr_style=_corr(base["style"], style["style"])[0],
                 corr_noise=_corr(base["style"], noisy["style"])[0])
 
@@ -198,8 +215,8 @@ def draw_style_vs_noise(result: dict, channels: Sequence[int]):
     lim = float(np.abs(base).max()) or 1.0
     noise_diff = result["noise"]["style"][0, list(channels)].numpy() - base
     dlim = float(np.abs(noise_diff).max()) or 1.0
-    rows = (("base", "original"), ("style", "new style y"), ("noise", "new noise"),
-            ("diff", "noise change"))
+    rows = (("base", "original"), ("style", f"new style y\n(seed {result['other_seed']})"),
+            ("noise", "new noise"), ("diff", "noise change"))
     for r, (key, label) in enumerate(rows):
         maps = noise_diff if key == "diff" else result[key]["style"][0, list(channels)].numpy()
         vlim = dlim if key == "diff" else lim

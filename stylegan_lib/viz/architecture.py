@@ -114,9 +114,11 @@ def _rect(x, y, w, h, color):
 
 
 def parameter_table(G) -> list[tuple[str, int]]:
-    """Trainable parameters per part: mapping, each synthesis block, the ToRGB layers, total."""
+    """Parameters per part: mapping, each synthesis block, the ToRGB layers, total.
+
+    Every parameter counts, frozen or not: a loaded model has ``requires_grad`` off."""
     def count(m):
-        return sum(p.numel() for p in m.parameters() if p.requires_grad)
+        return sum(p.numel() for p in m.parameters())
 
     rows = [("mapping network f", count(G.mapping))]
     for name, block in G.synthesis.blocks.items():

@@ -38,7 +38,7 @@ def tile(images, ncols: int, pad: int = 1, pad_value: int = 255) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# Factor sweeps (the book's version of the paper's Figure 7)
+# Factor sweeps (each factor varied alone: the ground truth the paper cannot show)
 # --------------------------------------------------------------------------------------------
 
 def factor_sweep(base: Mapping[str, float] | None = None, names: Sequence[str] = FACTORS,

@@ -7,7 +7,8 @@ style inputs of an image and vary only n:
 * :func:`stochastic_variation` — Figure 4: several noise realisations of one image and the
   per-pixel standard deviation over many realisations;
 * :func:`noise_panels` — Figure 5: noise in all layers, in none, in the fine layers only, in the
-  coarse layers only;
+  coarse layers only (the split of ``latent.noise_groups``: 4²–32² vs 64²–1024² at 1024²,
+  4²–16² vs 32² at the book's 32²);
 * :func:`noise_strengths` — how much noise each layer has learned to use (the size of B);
 * :func:`noise_image` — the pure function behind the widget (groups on/off, strength, noise seed).
 
@@ -22,24 +23,23 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..latent import layer_groups, z_from_seeds
+from ..latent import noise_groups, z_from_seeds
 from .book import interactive
 
-GROUPS = ("coarse", "middle", "fine")
+GROUPS = ("coarse", "fine")
 
 
 # ------------------------------------------------------------------------------------------
 # Which layers
 # ------------------------------------------------------------------------------------------
 def noise_layers(G, groups: Iterable[str]) -> list[int]:
-    """Indices of the noise inputs (= layers) in the named groups of ``layer_groups``.
+    """Indices of the noise inputs (= layers) in the named groups of ``latent.noise_groups``.
 
     The noise inputs are indexed like the style inputs: layer 2k and 2k+1 are the two layers of
-    the block at resolution 2^(k+2). Besides "coarse", "middle" and "fine", "all" names every
-    layer.
+    the block at resolution 2^(k+2). Besides "coarse" and "fine", "all" names every layer.
     """
     groups = list(groups)
-    table = {name: list(r) for name, r in layer_groups(G.synthesis.num_layers).items()}
+    table = {name: list(r) for name, r in noise_groups(G.synthesis.num_layers).items()}
     table["all"] = list(range(G.synthesis.num_layers))
     unknown = [g for g in groups if g not in table]
     if unknown:
@@ -48,14 +48,11 @@ def noise_layers(G, groups: Iterable[str]) -> list[int]:
 
 
 def figure5_panels(G) -> dict[str, list[int]]:
-    """The four panels of Figure 5 as lists of layers with noise.
-
-    The paper's split at 1024² is coarse = 4²–32² and fine = 64²–1024²; here "fine" is the fine
-    group of ``layer_groups`` and "coarse" everything below it (at 32²: 4²–16² vs 32²).
-    """
-    fine = noise_layers(G, ["fine"])
+    """The four panels of Figure 5 as lists of layers with noise: all, none, fine, coarse
+    (``latent.noise_groups``: at 1024² coarse = 4²–32², fine = 64²–1024²; at 32² coarse =
+    4²–16², fine = 32²)."""
     return {"all": noise_layers(G, ["all"]), "none": [],
-            "fine": fine, "coarse": [i for i in range(G.synthesis.num_layers) if i not in fine]}
+            "fine": noise_layers(G, ["fine"]), "coarse": noise_layers(G, ["coarse"])}
 
 
 def layers_label(G, layers: Sequence[int]) -> str:
@@ -293,14 +290,15 @@ def noise_strengths(G) -> list[tuple[int, float]]:
 
 
 def draw_noise_strengths(G, ax=None):
-    """Bar chart of :func:`noise_strengths`, one bar per layer, coloured by layer group."""
+    """Bar chart of :func:`noise_strengths`, one bar per layer, coloured by group (coarse / fine
+    of ``latent.noise_groups``)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 2.6))
     values = noise_strengths(G)
-    colours = {"coarse": "#4477aa", "middle": "#ee7733", "fine": "#228833"}
-    group_of = {i: g for g, r in layer_groups(G.synthesis.num_layers).items() for i in r}
+    colours = {"coarse": "#4477aa", "fine": "#228833"}
+    group_of = {i: g for g, r in noise_groups(G.synthesis.num_layers).items() for i in r}
     for i, (r, v) in enumerate(values):
         ax.bar(i, v, color=colours[group_of[i]], label=group_of[i])
     handles, labels = ax.get_legend_handles_labels()
@@ -316,11 +314,11 @@ def draw_noise_strengths(G, ax=None):
 # The widget
 # ------------------------------------------------------------------------------------------
 @torch.no_grad()
-def noise_image(G, seed: int, groups: Iterable[str] = ("coarse", "middle", "fine"),
+def noise_image(G, seed: int, groups: Iterable[str] = GROUPS,
                 strength: float = 1.0, noise_seed: int = 0, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None, upscale: int = 4) -> np.ndarray:
     """The picture behind the noise widget: seed's image with noise only in the layers of
-    ``groups`` (any of "coarse", "middle", "fine"), the noise images multiplied by ``strength``.
+    ``groups`` (any of "coarse", "fine", "all"), the noise images multiplied by ``strength``.
     uint8 [R·upscale, R·upscale, 3]."""
     from .grids import to_uint8
 
@@ -331,8 +329,9 @@ def noise_image(G, seed: int, groups: Iterable[str] = ("coarse", "middle", "fine
 
 
 def noise_widget(G, seed: int = 0, truncation_psi: float = 1.0, truncation_cutoff: int | None = None):
-    """Check boxes for the coarse / middle / fine noise, sliders for the noise strength, the noise
-    seed and the image seed, showing :func:`noise_image` (needs ipywidgets and a kernel)."""
+    """Check boxes for the coarse / fine noise (Figure 5's split), sliders for the noise
+    strength, the noise seed and the image seed, showing :func:`noise_image` (needs ipywidgets
+    and a kernel)."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
 

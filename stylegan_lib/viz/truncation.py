@@ -1,4 +1,4 @@
-"""The truncation trick in W (paper §3.3 and Appendix B, Figure 8) and what it costs.
+"""The truncation trick in W (paper Appendix B and §2.1, Figure 8) and what it costs.
 
 Sampling from the tails of the latent distribution gives the images a generator is worst at.
 StyleGAN pulls each w towards the centre of mass w̄ of W:  w' = w̄ + ψ (w − w̄)
