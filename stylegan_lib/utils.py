@@ -15,3 +15,14 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
         raise RuntimeError(f"device {device!r} was asked for, but PyTorch sees no CUDA GPU here; "
                            "use device='cpu' or device='auto'")
     return dev
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX) for oneDNN.
+
+    Without it PyTorch emulates bf16 and autocast is many times *slower* than fp32
+    (benchmarks/training.md measures both on an AVX2 machine)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

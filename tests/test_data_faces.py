@@ -67,7 +67,7 @@ def test_golden_pixels():
     assert digest == GOLDEN_SHA256, digest
 
 
-GOLDEN_SHA256 = "9eef9e2af8f1276f6b977437ced94a2028dfdf3afd4f436934e3d98d0a8ec4f9"
+GOLDEN_SHA256 = "ea5057d546e64378fd5f10d1d1f45192eb36b2820bd3e6a852a6ec617ed9ad18"
 
 
 def test_row_bands_change_nothing(monkeypatch):
@@ -104,12 +104,14 @@ def test_every_resolution_and_dataset_item():
 
 def test_detail_is_independent_of_factors_and_visible():
     base = {k: np.repeat(v, 4) for k, v in sample_factors(1, seed=4).items()}
-    for r, low, high in ((32, 0.5, 12.0), (64, 0.5, 12.0)):
+    # visible (mean |difference| of two draws of the same face over 6/255, what the noise inputs
+    # are to learn at the book's 32²) but not swamping the face (under 30/255)
+    for r, low, high in ((32, 6.0, 30.0), (64, 6.0, 30.0)):
         img = render(base, r, seed=4, indices=[0, 1, 2, 3]).astype(np.float64)
         flat = render(base, r, seed=4, indices=[0, 1, 2, 3], texture=False)
         assert (flat == flat[0]).all()                      # no detail: identical images
         diff = np.abs(img[1:] - img[0]).mean(axis=(1, 2, 3))
-        assert (diff > low).all() and (diff < high).all(), diff   # subtle but present
+        assert (diff > low).all() and (diff < high).all(), diff
     # the detail stream does not touch the factors or labels
     ds = SyntheticFaces(50, seed=9)
     no_tex = SyntheticFaces(50, seed=9, config=FacesConfig(texture=False))
@@ -231,15 +233,21 @@ def test_pose_shift_moves_features_sideways():
 def test_long_hair_hangs_beside_the_neck(drawn):
     """Beside the neck at y = 0.45, long hair shows the colour of the hair on top of the head;
     with short hair that pixel is background (the same as far above it).  Hair and
-    background can happen to share a colour, so this is checked as an accuracy."""
+    background can happen to share a colour, so this is checked as an accuracy; colours are
+    averaged over 5 × 5 pixels, because hair strands vary from pixel to pixel."""
     f, lab, g, img = drawn
     n = np.arange(len(img))
-    top = img[n, _px(g["head_cy"] - g["head_b"] - 0.04), _px(g["head_cx"])]
+
+    def at(y, x):
+        return sum(img[n, np.clip(_px(y) + dy, 0, R_CHECK - 1), np.clip(x + dx, 0, R_CHECK - 1)]
+                   for dy in range(-2, 3) for dx in range(-2, 3)) / 25.0
+
+    top = at(g["head_cy"] - g["head_b"] - 0.04, _px(g["head_cx"]))
     score = 0.0
     for side in (-1.0, 1.0):
         x = _px(g["head_cx"] - 0.03 * f["yaw"] + side * (g["head_a"] + 0.03))
-        beside = img[n, _px(0.45), x]
-        above = img[n, _px(-0.9), x]
+        beside = at(0.45, x)
+        above = at(-0.9, x)
         score = score + np.linalg.norm(beside - top, axis=1) - np.linalg.norm(beside - above, axis=1)
     accuracy = np.mean((score < 0) == lab[:, A["long_hair"]])
     assert accuracy >= 0.95, accuracy

@@ -132,6 +132,13 @@ _NOISE_GRIDS = (4, 8, 16, 32, 64, 128)   # value-noise lattice sizes, coarse to 
 _NUM_FRECKLES = 20
 _HEAD_CY, _EYE_Y, _MOUTH_Y = -0.02, -0.04, 0.31   # heights fixed for every face (y points down)
 _NUM_SPOTS = 3
+# Strength of the stochastic detail, chosen so that it is plainly visible at 32² (what the noise
+# inputs must learn; chapter 5): background grain (relative brightness per unit of the detail
+# field), hair strand contrast, how far the detail field bends the strands (radians), freckle
+# darkness.  RENDERER_VERSION changes whenever the pixels of a given seed change, so that
+# cached real-image statistics of an older renderer are never reused.
+_GRAIN, _STRANDS, _STRAND_BEND, _FRECKLES = 0.16, 0.35, 0.3, 0.55
+RENDERER_VERSION = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -642,7 +649,7 @@ def _render_chunk(f, R, seed, indices, texture):
         # a round Gaussian is separable: exp(-(dx² + dy²)/r²) = exp(-dx²/r²) · exp(-dy²/r²)
         spots += (_col(params[:, 109 + k] * tex) * np.exp(-(X - sx) ** 2 / (sr * sr))) * np.exp(
             -(Y - sy) ** 2 / (sr * sr))
-    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + 0.07 * field_a + 0.12 * spots)
+    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + _GRAIN * field_a + 0.12 * spots)
     img = bg[:, :, None, None] * light[:, None]
 
     # ---- shoulders and neck ------------------------------------------------------------------
@@ -655,16 +662,17 @@ def _render_chunk(f, R, seed, indices, texture):
     _paint(img[:, :, r], _coverage(neck, px), skin * 0.8)
 
     # ---- hair: one strand texture for all of it ----------------------------------------------
-    # stripes that fan out from a point above the head, at three frequencies; a frequency is
-    # shown only where a stripe spans at least ~2.5 pixels (richer detail at higher resolution)
-    angle = np.arctan2(X - g["head_cx"], Y + 1.3) + 0.05 * field_b
+    # stripes that fan out from a point above the head, at three frequencies, bent by the
+    # detail field so that where each strand runs is random; a frequency is shown only where a
+    # stripe spans at least ~2 pixels (richer detail at higher resolution)
+    angle = np.arctan2(X - g["head_cx"], Y + 1.3) + _STRAND_BEND * field_b
     strands = np.zeros((n, R, R))
     for k, freq in enumerate((4.0, 9.0, 20.0)):
-        visible = float(np.clip(((1.0 / freq) / px - 2.5) / 2.5, 0.0, 1.0))
+        visible = float(np.clip(((1.0 / freq) / px - 2.0) / 2.0, 0.0, 1.0))
         if visible > 0.0 and texture:
             phase = _col(params[:, 90 + k] * 2 * np.pi)
             strands += visible / (k + 1) * np.sin(2 * np.pi * freq * 1.3 * angle + phase)
-    hair_field = hair[:, :, None, None] * ((1.0 + 0.14 * strands) * (1.0 + 0.05 * field_b)
+    hair_field = hair[:, :, None, None] * ((1.0 + _STRANDS * strands) * (1.0 + 0.05 * field_b)
                                            * shade)[:, None]
     # long hair hangs behind the head, wider than it, down to hair_bottom_y
     hair_w = g["head_a"] + 0.03 + 0.08 * _col(c["hair_length"]) + 0.04 * _col(c["hair_style"])
@@ -696,7 +704,7 @@ def _render_chunk(f, R, seed, indices, texture):
     gx = np.exp(-(line - fx[:, :, None]) ** 2 / (2 * sigma2)) * (strength[:, :, None]
                                                                 * fr[:, :, None] ** 2 / sigma2)
     freckles = np.einsum("nky,nkx->nyx", gy, gx)
-    skin_field = skin_field * (1.0 - 0.35 * np.minimum(freckles, 1.0))[:, None]
+    skin_field = skin_field * (1.0 - _FRECKLES * np.minimum(freckles, 1.0))[:, None]
     _paint(img, head, skin_field)
 
     # ---- beard: chin, jaw up to the sideburns, moustache; stubble texture ---------------------

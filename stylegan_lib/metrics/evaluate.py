@@ -103,11 +103,12 @@ def dataset_features(dataset, detectors: list[FeatureDetector], num: int, batch_
 def real_dataset(data: str | None, resolution: int, num: int):
     """(dataset, cache name). ``data``: None / "synthetic" for the book's synthetic faces (the
     training distribution of the book's model: ``FacesConfig()`` at seed 0), or a folder / zip."""
-    from ..data import FacesConfig, ImageFolderDataset, SyntheticFaces
+    from ..data import RENDERER_VERSION, FacesConfig, ImageFolderDataset, SyntheticFaces
 
     if data in (None, "", "synthetic"):
         cfg = FacesConfig(resolution=resolution)
-        name = "synthetic-faces:" + json.dumps(cfg.to_dict(), sort_keys=True) + ":seed=0"
+        name = (f"synthetic-faces-v{RENDERER_VERSION}:" + json.dumps(cfg.to_dict(), sort_keys=True)
+                + ":seed=0")
         return SyntheticFaces(num, resolution, seed=0, config=cfg), name
     path = Path(data)
     ds = ImageFolderDataset(path, resolution=resolution, use_labels=False)

@@ -72,9 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tick-kimg", type=float, default=None)
     p.add_argument("--snapshot-kimg", type=float, default=None)
     p.add_argument("--sample-kimg", type=float, default=None)
+    p.add_argument("--metrics-kimg", type=float, default=None,
+                   help="FD and PPL of G_ema every this many kimg, in log.jsonl (0 = never)")
     p.add_argument("--device", default="auto")
     p.add_argument("--amp", choices=["none", "bf16", "fp16"], default="none",
-                   help="mixed precision on CUDA (ignored on CPU)")
+                   help="mixed precision: bf16/fp16 on CUDA; bf16 on CPUs with bf16 units "
+                        "(refused elsewhere: emulated bf16 is slower than fp32)")
     p.add_argument("--channels-last", action="store_true", help="channels_last on CUDA")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--stop-at", default=None, metavar="HH:MM",
@@ -111,7 +114,8 @@ def _options_from_args(args):
     for name, attr in (("kimg", "kimg"), ("loss", "loss"), ("r1_gamma", "r1_gamma"),
                        ("r1_interval", "r1_interval"), ("mixing_prob", "style_mixing_prob"),
                        ("ema_kimg", "ema_half_life_kimg"), ("tick_kimg", "tick_kimg"),
-                       ("snapshot_kimg", "snapshot_kimg"), ("sample_kimg", "sample_kimg")):
+                       ("snapshot_kimg", "snapshot_kimg"), ("sample_kimg", "sample_kimg"),
+                       ("metrics_kimg", "metrics_kimg")):
         if getattr(args, name) is not None:
             changes[attr] = getattr(args, name)
     if args.no_mirror:

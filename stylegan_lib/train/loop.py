@@ -36,7 +36,7 @@ from ..config import ModelConfig, get_config
 from ..discriminator import Discriminator
 from ..generator import Generator
 from ..layers import downsample2d, lerp, upsample2d
-from ..utils import get_device
+from ..utils import cpu_supports_bf16, get_device
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
 from .ema import ema_beta, make_ema, update_ema
@@ -82,7 +82,13 @@ class TrainOptions:
     grid_size: tuple = (8, 8)            # columns, rows of the sample grid
     # Hardware.
     device: str = "auto"
-    amp: str = "none"                    # "none" | "bf16" | "fp16" (CUDA only; no-op on CPU)
+    amp: str = "none"                    # "none" | "bf16" | "fp16" (CUDA); "bf16" on CPUs with bf16 units
+    # Metrics of G_ema every ``metrics_kimg`` (0 = never), in the tick's log line (Figure 9): FD of
+    # ``metrics_num`` generated against as many training images (the book's classifier features)
+    # and PPL in W (end-point sampling) over ``metrics_ppl_num`` pairs.
+    metrics_kimg: float = 0.0
+    metrics_num: int = 2000
+    metrics_ppl_num: int = 200
     channels_last: bool = False          # CUDA only
     nan_check: bool = True
 
@@ -124,9 +130,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "paper": dict(kimg=25000.0, r1_interval=1, tick_kimg=160.0, snapshot_kimg=1000.0,
                   sample_kimg=1000.0, schedule={}),
     # The book's 32² model on 2 CPU cores (benchmarks/training.md).
-    "book": dict(kimg=360.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
-                 ema_half_life_kimg=10.0,
-                 schedule=dict(start_res=8, lod_training_kimg=30.0, lod_transition_kimg=30.0,
+    "book": dict(kimg=600.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
+                 ema_half_life_kimg=10.0, metrics_kimg=20.0,
+                 schedule=dict(start_res=8, lod_training_kimg=20.0, lod_transition_kimg=20.0,
                                minibatch={8: 32, 16: 32, 32: 32}, minibatch_default=32,
                                lr={}, lr_default=0.002)),
     # A few seconds: the live demo of chapter 8 and the tests.
@@ -217,10 +223,18 @@ class Trainer:
         self.wall_before = 0.0  # seconds of training in previous sessions (resume)
         self.lod_key = None
         self.opt_G = self.opt_D = None
-        amp_on = self.device.type == "cuda" and options.amp != "none"
+        if self.device.type == "cpu" and options.amp == "fp16":
+            raise ValueError("amp='fp16' is for CUDA; on the CPU use amp='bf16' (where the CPU has "
+                             "bf16 units) or amp='none'")
+        if self.device.type == "cpu" and options.amp == "bf16" and not cpu_supports_bf16():
+            raise ValueError("amp='bf16' was asked for, but this CPU has no native bfloat16 units "
+                             "(AVX512-BF16 or AMX): PyTorch would emulate bf16, several times slower "
+                             "than fp32. Train with amp='none' here.")
+        amp_on = self.device.type in ("cuda", "cpu") and options.amp != "none"
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(options.amp) if amp_on else None
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_on and options.amp == "fp16")
         self._stats: dict[str, list[float]] = {}
+        self._real_stats = None  # classifier features of the training images, for snapshot FD
 
     # -- helpers --------------------------------------------------------------------------------
     def _check_images(self, images):
@@ -418,6 +432,39 @@ class Trainer:
             imgs.append(self.G_ema(z.to(self.device), noise_mode="const", lod=lod).float().cpu())
         return image_grid(torch.cat(imgs), self.opts.grid_size[0])
 
+    @torch.no_grad()
+    def snapshot_metrics(self) -> dict[str, float]:
+        """FD and PPL of G_ema now (the paper's Figure 9 tracks FID and PPL over training).
+
+        FD: ``metrics_num`` generated images (ψ = 1, random noise) against as many training
+        images, on the book's classifier features; PPL: W, end points, ``metrics_ppl_num``
+        pairs. Small counts: FD is biased upwards at small counts, so compare values of one
+        run (or runs at one count), not with 50 k figures. Only process 0 computes them.
+        """
+        from ..metrics.detectors import get_feature_detector, get_perceptual_distance
+        from ..metrics.evaluate import generated_features
+        from ..metrics.frechet import StatsAccumulator, frechet_distance_from_stats
+        from ..metrics.ppl import perceptual_path_length
+
+        t0 = time.time()
+        det = get_feature_detector("classifier", None, self.device)
+        n = min(self.opts.metrics_num, len(self.images))
+        if self._real_stats is None:
+            acc = StatsAccumulator()
+            order = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(123))[:n]
+            for part in order.split(500):
+                acc.add(det(self.images[part].to(self.device)))
+            self._real_stats = acc.stats()
+        G = self.G_ema.eval()
+        (fake,) = generated_features(G, [det], n, seed=self.opts.seed + 3, device=self.device,
+                                     progress=False)
+        fd = float(frechet_distance_from_stats(self._real_stats, fake))
+        dist = get_perceptual_distance("classifier", None, self.device)
+        ppl = perceptual_path_length(G, dist, self.opts.metrics_ppl_num, space="w", sampling="end",
+                                     seed=self.opts.seed + 4, device=self.device, progress=False)
+        return {"fd": round(fd, 3), "ppl_wend": round(float(ppl.value), 3), "metrics_num": n,
+                "metrics_ppl_num": self.opts.metrics_ppl_num, "metrics_s": round(time.time() - t0, 1)}
+
     def save_samples(self) -> Path | None:
         if self.run_dir is None or self.rank != 0:
             return None
@@ -516,9 +563,10 @@ class Trainer:
         """A model checkpoint (G_ema only) for ``load_generator`` / ``load_pretrained``."""
         return save_models(path, self.cfg, G_ema=self.G_ema, half=half, meta=meta or {})
 
-    def _log_tick(self, log_path: Path | None, tick_start: float, tick_nimg: int, bar=None) -> dict:
+    def _log_tick(self, log_path: Path | None, tick_start: float, tick_nimg: int, bar=None,
+                  extra: dict | None = None) -> dict:
         p = self.point()
-        dt = max(time.time() - tick_start, 1e-9)
+        dt = max(time.time() - tick_start - (extra or {}).get("metrics_s", 0.0), 1e-9)
         ips = (self.cur_nimg - tick_nimg) / dt
         remaining = (self.opts.kimg * 1000 - self.cur_nimg) / max(ips, 1e-9)
         entry = {"tick": self.tick, "kimg": round(self.cur_nimg / 1000, 3), "step": self.step_idx,
@@ -528,6 +576,7 @@ class Trainer:
                  "wall_s": round(self.wall_seconds(), 1), "eta_s": round(remaining, 0)}
         for k, v in self._stats.items():
             entry[k] = round(sum(v) / len(v), 5)
+        entry.update(extra or {})
         self._stats = {}
         if log_path is not None:
             with open(log_path, "a") as f:
@@ -580,7 +629,11 @@ class Trainer:
             done = self.cur_nimg >= stop
             if self.cur_nimg >= next_tick or done:
                 self.tick += 1
-                entry = self._log_tick(log_path, tick_start, tick_nimg, bar)
+                # metrics at the final resolution only: before, G draws at a lower level of detail
+                measure = self.rank == 0 and self.opts.metrics_kimg > 0 and self.point().lod == 0 and (
+                    crossed(self.opts.metrics_kimg, tick_nimg, self.cur_nimg) or done)
+                extra = self.snapshot_metrics() if measure else None
+                entry = self._log_tick(log_path, tick_start, tick_nimg, bar, extra)
                 entries.append(entry)
                 if crossed(self.opts.sample_kimg, tick_nimg, self.cur_nimg) or self.cur_nimg >= total:
                     self.save_samples()
