@@ -72,11 +72,23 @@ def check_sync(root: Path = ROOT) -> list[str]:
 
 
 def clean_metadata(nb) -> None:
-    """Drop the execution bookkeeping papermill adds, so a rerun only changes outputs."""
+    """Drop the execution bookkeeping papermill adds, so a rerun only changes outputs, and the
+    stderr streams (progress bars, blank strips), which are noise in a saved chapter."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+
+def sync_pair(notebook: Path) -> None:
+    """Re-pair ``notebook`` with its .py the way JupyterLab's jupytext will read them (with
+    jupytext.toml's settings), so that opening the chapter after a run raises no dialog."""
+    from jupytext.cli import jupytext as jupytext_cli
+
+    jupytext_cli(["--sync", "--quiet", str(notebook)])
 
 
 def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> float:
@@ -154,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     for i, name in enumerate(chapters, 1):
         print(f"[{i}/{len(chapters)}] {name} …", flush=True)
         seconds = run_chapter(name, params, out_dir / f"{name}.ipynb")
+        if in_place:
+            sync_pair(out_dir / f"{name}.ipynb")
         total += seconds
         print(f"[{i}/{len(chapters)}] {name}: {seconds:.0f} s", flush=True)
     print(f"done: {len(chapters)} chapter(s) in {total:.0f} s")

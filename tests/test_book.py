@@ -75,3 +75,37 @@ def test_bad_chapter_parameters_give_clear_errors():
         chapter_header("x", "tpu", 1)
     with pytest.raises(ValueError, match="checkpoint"):
         book_generator("", preset="full")
+
+
+def test_a_rewritten_notebook_is_repaired_the_way_jupyterlab_reads_it(tmp_path):
+    """What `make book` does to a chapter (papermill output written over the .ipynb, stderr
+    dropped), then sync_pair: the .py is at least as new as the .ipynb and is exactly what
+    jupytext (with jupytext.toml's settings) makes of the notebook — so JupyterLab opens the
+    pair without a "File Load Error"."""
+    import shutil
+
+    import jupytext
+    import nbformat
+    from jupytext.config import load_jupytext_config
+
+    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
+    py, ipynb = tmp_path / "07.py", tmp_path / "07.ipynb"
+    shutil.copy(ROOT / "chapters" / "07_truncation.py", py)
+    nb = jupytext.read(py)
+    for cell in nb.cells:                              # as papermill leaves an executed notebook
+        cell.metadata["papermill"] = {"duration": 1.0}
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="progress 50%\r"),
+                            nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+    nb.metadata["papermill"] = {"parameters": {}}
+    book.clean_metadata(nb)
+    nbformat.write(nb, ipynb)
+    book.sync_pair(ipynb)
+    assert py.stat().st_mtime >= ipynb.stat().st_mtime
+    config = load_jupytext_config(str(tmp_path))
+    text = jupytext.writes(jupytext.read(ipynb), fmt="py:percent", config=config)
+    assert py.read_text() == text
+    saved = nbformat.read(ipynb, as_version=4)
+    outputs = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and all(o.get("name") != "stderr" for o in outputs)
+    assert "papermill" not in saved.metadata

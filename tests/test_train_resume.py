@@ -122,3 +122,37 @@ def test_nan_stops_with_a_clear_message_and_keeps_checkpoint(tmp_path):
         tr.train()
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
     assert load_training_checkpoint(tmp_path / "checkpoint.pt")["progress"]["cur_nimg"] == 32
+
+
+def test_snapshot_metrics_are_logged_and_leave_training_unchanged(tmp_path):
+    """FD and PPL land in the tick lines at the final resolution only (Figure 9's data), and
+    measuring them does not change a single weight of the run."""
+    data = images()
+    plain = Trainer(options(), data, run_dir=tmp_path / "plain", progress=False)
+    plain.train()
+    measured = Trainer(options(metrics_kimg=0.064, metrics_num=32, metrics_ppl_num=8), data,
+                       run_dir=tmp_path / "measured", progress=False)
+    measured.train()
+    a, b = all_state(plain), all_state(measured)
+    assert not [k for k in a if not torch.equal(a[k], b[k])]
+    log = [json.loads(x) for x in (tmp_path / "measured" / "log.jsonl").read_text().splitlines()]
+    with_fd = [e for e in log if "fd" in e]
+    assert with_fd, "no metrics in the log"
+    assert all(e["lod"] == 0 for e in with_fd)
+    assert with_fd[-1]["kimg"] == 0.192                      # the last tick is always measured
+    assert all(e["fd"] > 0 and e["ppl_wend"] > 0 and e["metrics_num"] == 32 for e in with_fd)
+    assert not any("fd" in e for e in log if e["lod"] > 0)
+
+
+def test_bf16_on_a_cpu_without_bf16_units_is_refused():
+    from stylegan_lib.utils import cpu_supports_bf16
+
+    if cpu_supports_bf16():
+        tr = Trainer(options(amp="bf16"), images(), progress=False)
+        assert tr.amp_dtype == torch.bfloat16
+        tr.step()
+    else:
+        with pytest.raises(ValueError, match="no native bfloat16"):
+            Trainer(options(amp="bf16"), images(), progress=False)
+    with pytest.raises(ValueError, match="fp16' is for CUDA"):
+        Trainer(options(amp="fp16"), images(), progress=False)

@@ -36,6 +36,10 @@ from ..config import ModelConfig, get_config
 from ..discriminator import Discriminator
 from ..generator import Generator
 from ..layers import downsample2d, lerp, upsample2d
+from ..metrics.detectors import get_feature_detector, get_perceptual_distance
+from ..metrics.evaluate import generated_features
+from ..metrics.frechet import StatsAccumulator, frechet_distance_from_stats
+from ..metrics.ppl import perceptual_path_length
 from ..utils import cpu_supports_bf16, get_device
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
@@ -439,29 +443,26 @@ class Trainer:
         FD: ``metrics_num`` generated images (ψ = 1, random noise) against as many training
         images, on the book's classifier features; PPL: W, end points, ``metrics_ppl_num``
         pairs. Small counts: FD is biased upwards at small counts, so compare values of one
-        run (or runs at one count), not with 50 k figures. Only process 0 computes them.
+        run (or runs at one count), not with 50 k figures. The global random state is left
+        as it was, so measuring does not change the training run.
         """
-        from ..metrics.detectors import get_feature_detector, get_perceptual_distance
-        from ..metrics.evaluate import generated_features
-        from ..metrics.frechet import StatsAccumulator, frechet_distance_from_stats
-        from ..metrics.ppl import perceptual_path_length
-
         t0 = time.time()
-        det = get_feature_detector("classifier", None, self.device)
-        n = min(self.opts.metrics_num, len(self.images))
-        if self._real_stats is None:
-            acc = StatsAccumulator()
-            order = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(123))[:n]
-            for part in order.split(500):
-                acc.add(det(self.images[part].to(self.device)))
-            self._real_stats = acc.stats()
-        G = self.G_ema.eval()
-        (fake,) = generated_features(G, [det], n, seed=self.opts.seed + 3, device=self.device,
-                                     progress=False)
-        fd = float(frechet_distance_from_stats(self._real_stats, fake))
-        dist = get_perceptual_distance("classifier", None, self.device)
-        ppl = perceptual_path_length(G, dist, self.opts.metrics_ppl_num, space="w", sampling="end",
-                                     seed=self.opts.seed + 4, device=self.device, progress=False)
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            det = get_feature_detector("classifier", None, self.device)
+            n = min(self.opts.metrics_num, len(self.images))
+            if self._real_stats is None:
+                acc = StatsAccumulator()
+                order = torch.randperm(len(self.images), generator=torch.Generator().manual_seed(123))[:n]
+                for part in order.split(500):
+                    acc.add(det(self.images[part].to(self.device)))
+                self._real_stats = acc.stats()
+            G = self.G_ema.eval()
+            (fake,) = generated_features(G, [det], n, seed=self.opts.seed + 3, device=self.device,
+                                         progress=False)
+            fd = float(frechet_distance_from_stats(self._real_stats, fake))
+            dist = get_perceptual_distance("classifier", None, self.device)
+            ppl = perceptual_path_length(G, dist, self.opts.metrics_ppl_num, space="w", sampling="end",
+                                         seed=self.opts.seed + 4, device=self.device, progress=False)
         return {"fd": round(fd, 3), "ppl_wend": round(float(ppl.value), 3), "metrics_num": n,
                 "metrics_ppl_num": self.opts.metrics_ppl_num, "metrics_s": round(time.time() - t0, 1)}
 

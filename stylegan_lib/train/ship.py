@@ -29,8 +29,11 @@ def _sha256(path: Path) -> str:
 
 
 def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRETRAINED,
-             progress_kimg: list[float] | None = None, sample_seed: int = 0, notes: str = "") -> dict:
-    """Write the shipped files of ``run_dir`` under ``dest`` and return the provenance dict."""
+             progress_kimg: list[float] | None = None, sample_seed: int = 0, notes: str = "",
+             quality_num: int = 5000) -> dict:
+    """Write the shipped files of ``run_dir`` under ``dest`` and return the provenance dict,
+    with the model's quality measured as for every shipped model (:mod:`..metrics.quality`;
+    ``quality_num=0`` skips it)."""
     from PIL import Image
 
     from ..pretrained import load_pretrained
@@ -92,6 +95,10 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     meta["progress_kimg"] = kimgs
     meta["samples"] = {"file": f"{name}-samples.png", "seed": sample_seed, "truncation_psi": 1.0,
                        "noise_mode": "const", "grid": "8x8, nearest-upscaled x2"}
+    if quality_num:
+        from ..metrics.quality import model_quality
+
+        meta["quality"] = model_quality(G, num=quality_num, seed=sample_seed)
     meta["sha256"] = _sha256(pt)
     meta["size_bytes"] = pt.stat().st_size
     (dest / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -106,9 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dest", default=str(PRETRAINED))
     ap.add_argument("--progress-kimg", type=float, nargs="*", default=None)
     ap.add_argument("--notes", default="")
+    ap.add_argument("--quality-num", type=int, default=5000,
+                    help="images per set for the FD ratio of the quality record (0 = skip)")
     args = ap.parse_args(argv)
-    meta = ship_run(args.run_dir, args.name, args.dest, args.progress_kimg, notes=args.notes)
-    print(json.dumps({k: meta[k] for k in ("kimg", "wall_time_min", "size_bytes", "sha256")}, indent=1))
+    meta = ship_run(args.run_dir, args.name, args.dest, args.progress_kimg, notes=args.notes,
+                    quality_num=args.quality_num)
+    print(json.dumps({k: meta.get(k) for k in ("kimg", "wall_time_min", "size_bytes", "sha256", "quality")},
+                     indent=1))
     return 0
 
 
