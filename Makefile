@@ -42,12 +42,15 @@ lab: $(STAMP)
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync chapters/*.py
 
-# Retrain the book's shipped model (about 1.5 h on 2 CPU cores; resumable: run it again after a
-# kill) and ship it into stylegan_lib/pretrained/ with its provenance (book-32.json).
+# Retrain the book's shipped model and ship it into stylegan_lib/pretrained/ with its provenance
+# (book-32.json, with the quality record). Resumable: run it again after a stop (it continues
+# from runs/book-32/checkpoint.pt); BOOK_STOP=HH:MM ends a session cleanly at that time.
+BOOK_KIMG ?= 380
+BOOK_STOP ?=
 book-model: $(STAMP)
-	$(PY) -m stylegan_lib train --preset book-32 --data faces:100000 --kimg 380 --out runs/book-32 --threads 2 \
-		$$(test -f runs/book-32/checkpoint.pt && echo --resume)
-	$(PY) -m stylegan_lib.train.ship runs/book-32 --progress-kimg 0 20 40 60 80 100 120 160 200 280 380
+	$(PY) -m stylegan_lib train --preset book-32 --data faces:100000 --kimg $(BOOK_KIMG) --out runs/book-32 --threads 2 \
+		$$(test -f runs/book-32/checkpoint.pt && echo --resume) $(if $(BOOK_STOP),--stop-at $(BOOK_STOP))
+	$(PY) -m stylegan_lib.train.ship runs/book-32
 
 clean-venv:
 	rm -rf $(VENV)

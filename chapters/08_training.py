@@ -107,7 +107,7 @@ print(f"L_G = {loss_mod.g_nonsaturating(zero).item():.3f}, L_D = {loss_mod.d_log
 # is much stronger on a 32² image than on a 1024² one. During the paper's own progressive
 # growing the low-resolution images are upsampled to 1024² before D sees them, which weakens
 # the penalty on them by the upsampling factor squared. The book's 32² model therefore trains
-# with γ = 1 instead of 10 (see the model's provenance below).
+# with γ = 1 instead of 10 (`r1_gamma` in the model's provenance below).
 #
 # ## G smoothing: the EMA generator
 #
@@ -144,8 +144,8 @@ print(f"batch 32, half-life 10k images: beta = {b:.6f}; weight of the old averag
 #   \qquad \alpha = 1 - (\text{lod} - \lfloor\text{lod}\rfloor).$$
 #
 # The paper spends 600 k images on each stable phase and 600 k on each fade-in, with a
-# minibatch that shrinks as the resolution grows; the book's 32² model uses 30 k + 30 k. The
-# optimiser state is reset whenever a fade-in starts or ends.
+# minibatch that shrinks as the resolution grows; the book's 32² model uses the shorter phases
+# printed below the timeline. The optimiser state is reset whenever a fade-in starts or ends.
 
 # %%
 print(inspect.getsource(Schedule.lod_at))
@@ -154,25 +154,27 @@ print(inspect.getsource(loop_mod.reals_at_lod))
 # %%
 paper = Schedule(resolution=1024)
 book = loop_mod.recipe_options("book").make_schedule()
+stable_k, fade_k = book.lod_training_kimg, book.lod_transition_kimg
 fig, axes = plt.subplots(2, 1, figsize=(8, 5.2))
 tviz.plot_timeline(paper, 12_000, ax=axes[0])
 axes[0].set_title("the paper: FFHQ 1024² (8² → 1024², 600 k + 600 k images per resolution)", fontsize=9)
 tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], ax=axes[1])
-axes[1].set_title("the book's 32² model (8² → 32², 30 k + 30 k)", fontsize=9)
+axes[1].set_title(f"the book's 32² model (8² → 32², {stable_k:g} k + {fade_k:g} k)", fontsize=9)
 fig.tight_layout()
 save_figure(fig, "training_timeline", figures_dir)
 plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for k in (0, 45, 100, 300):
+print(f"book recipe: {stable_k:g} k images per stable phase + {fade_k:g} k per fade-in")
+for k in (0, 30, 100, 300):
     print(tviz.schedule_summary(book, k))
 
 # %% [markdown]
 # ### Widget: where is training at a given kimg?
 #
 # Drag the slider along the book's schedule; the line under the plot is
-# `stylegan_lib.viz.training.schedule_summary`. The static figure below shows 45 kimg, half-way
+# `stylegan_lib.viz.training.schedule_summary`. The static figure below shows 30 kimg, half-way
 # through the 16² fade-in.
 
 # %% tags=["nbval-ignore-output"]
@@ -188,13 +190,13 @@ try:
     from stylegan_lib.viz.book import interactive
 
     if interactive():  # a batch run (make book / make test) shows the static figure below instead
-        widgets.interact(show, kimg=widgets.FloatSlider(value=45, min=0, max=loop_mod.RECIPES["book"]["kimg"],
+        widgets.interact(show, kimg=widgets.FloatSlider(value=30, min=0, max=loop_mod.RECIPES["book"]["kimg"],
                                                         step=5, continuous_update=False))
 except ImportError:
     print("ipywidgets is not installed: the static figure below shows the same")
 
 # %%
-fig = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=45)
+fig = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=30)
 save_figure(fig, "training_widget_timeline", figures_dir)
 plt.show()
 
@@ -216,8 +218,8 @@ print(inspect.getsource(loop_mod.Trainer.step))
 #
 # The quick preset trains the tiny 16² network (`tiny-16`) on freshly rendered synthetic faces
 # for about sixty steps: long enough to see the losses move and the schedule grow the network
-# from 8² to 16², far too short for faces (its samples are still coloured noise; the book's
-# model below needed about 60 k images to show the first face-like blobs). The full preset
+# from 8² to 16², far too short for faces (its samples are still coloured noise; compare the
+# book model's sample progression in the next section). The full preset
 # retrains the book's model instead, with the `book` recipe (its wall time on the shipped
 # model's machine is printed from the provenance in the next section); its samples and log
 # land in `run_dir`.
@@ -261,11 +263,29 @@ plt.show()
 prov = provenance("book-32")
 print(json.dumps({k: prov[k] for k in ("command", "restarts", "kimg", "wall_time_min", "device", "cpu",
                                        "torch_threads", "seed", "git_commit", "date") if k in prov}, indent=1))
+opts = prov["training_options"]
+print(f"r1_gamma = {opts['r1_gamma']:g}, lazy R1 every {opts['r1_interval']} steps, "
+      f"EMA half-life {opts['ema_half_life_kimg']:g} kimg")
 print(f"book-32: {prov['kimg']:g} kimg ({prov['images_shown']:,} images of {prov['dataset']['num_images']:,} "
       f"faces) in {prov['wall_time_min']:.1f} min on {prov['device']} ({prov.get('cpu', '?')}, "
       f"{prov['torch_threads']} threads)")
 log = loop_mod.read_log(shipped_path("book-32").with_name("book-32-log.jsonl"))
 print(f"{len(log)} log ticks, {log[-1]['kimg']:g} kimg")
+
+# %% [markdown]
+# How close is the model to its data? The shipping script measured it the same way for every
+# shipped model (`stylegan_lib.metrics.quality`): the FD between 5,000 generated and 5,000
+# training faces, divided by the FD between two disjoint sets of 5,000 training faces (the
+# floor a perfect model would reach at this count); how much the noise inputs move the pixels
+# (for a fixed w, the per-pixel standard deviation over noise draws, [-1, 1] scale); and PPL.
+
+# %%
+q = prov["quality"]
+print(f"FD generated vs real: {q['fd']:.1f}; real vs real: {q['fd_real_real']:.2f}; "
+      f"ratio {q['fd_ratio']:.1f}x the floor ({q['fd_num']:,} images each)")
+print(f"noise: per-pixel std over noise draws, mean {q['noise_std_mean']:.3f}, "
+      f"95th percentile {q['noise_std_p95']:.3f}")
+print(f"PPL (W, end points, {q['ppl_num']:,} pairs): {q['ppl_wend']:.1f}")
 
 # %%
 fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)

@@ -228,8 +228,13 @@ plt.show()
 #    l_W = \mathbb E\Big[\tfrac{1}{\epsilon^2} d\big(g(\mathrm{lerp}(f(z_1), f(z_2); t)),
 #      g(\mathrm{lerp}(f(z_1), f(z_2); t + \epsilon))\big)\Big] $$
 #
-# with $t \sim U(0, 1)$ ("full") or $t = 0$ ("end": only path endpoints, which the paper argues
-# suits W better because W is not sampled uniformly along lerps). Both images of a pair share
+# with $t \sim U(0, 1)$ ("full") or $t = 0$ ("end": only path endpoints). The paper's reason for
+# "end": a linear interpolation between two w can pass through regions of W that the mapping
+# network never produces and the generator never learned, while the endpoints are real w's. In
+# Z the two variants have the same expectation for any generator (a slerp point of two random
+# z is uniform on the sphere, at every t; the release reports 664.9 and 666.1), but single
+# pairs are heavy-tailed, so at a few hundred pairs they can differ by a factor of two by chance
+# (benchmarks/metrics.md). Both images of a pair share
 # their noise inputs; faces are cropped to the face region; values below the 1st and above the
 # 99th percentile are dropped before averaging.
 
@@ -320,8 +325,8 @@ plt.show()
 #
 # The paper's numbers are for 1024² FFHQ with Inception/VGG16/CelebA classifiers at 50 k/100 k/
 # 200 k samples; ours are for the 32² book model on synthetic faces with the offline network at
-# the sample counts above. Only the *direction* of each comparison (Z vs W, full vs end) carries
-# over — the scales do not.
+# the sample counts above. Only the *direction* of the Z-against-W comparisons can carry over —
+# the scales do not — and at these counts the Z full-against-end comparison is within its noise.
 
 # %%
 paper = {"fid": "4.40 (Table 1, F)", "ppl_zfull": "664.89 (release, Z full)", "ppl_wfull": "233.31",

@@ -97,6 +97,8 @@ def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> f
     import nbformat
     import papermill
 
+    from .viz.book import check_parameters
+
     chapters = root / "chapters"
     src = chapters / f"{name}.py"
     if not src.is_file():
@@ -111,6 +113,7 @@ def run_chapter(name: str, params: dict, out_path: Path, root: Path = ROOT) -> f
         if unknown:
             raise ValueError(f"chapter {name} has no parameter(s) {unknown}; its parameters are "
                              f"{sorted(known)}")
+        check_parameters(params or {})
         t0 = time.perf_counter()
         # Write to a temporary file first: a failed run leaves the chapter's notebook untouched.
         tmp_out = Path(tmp) / f"{name}.out.ipynb"

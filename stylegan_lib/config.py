@@ -60,25 +60,53 @@ class ModelConfig:
     mbstd_num_features: int = 1
 
     def __post_init__(self):
+        import math
+        import numbers
+
         r = self.img_resolution
         if not isinstance(r, int) or r < 8 or r > 1024 or r & (r - 1):
             raise ValueError(
                 f"img_resolution must be a power of two from 8 to 1024, got {r!r}; "
                 "pick one of 8, 16, 32, 64, 128, 256, 512, 1024"
             )
+        # Bounds well above any StyleGAN (the paper's networks: 512 channels, 8 mapping layers), so
+        # that a config from a file cannot ask for tens of gigabytes before anything is checked.
+        int_limits = (("img_channels", 1, 4), ("z_dim", 1, 4096), ("w_dim", 1, 4096),
+                      ("mapping_layers", 0, 64), ("mapping_fmaps", 1, 4096), ("fmap_base", 1, 1 << 20),
+                      ("fmap_max", 1, 4096), ("fmap_min", 1, 4096), ("fused_scale_min_res", 0, 1 << 16),
+                      ("mbstd_group_size", 0, 1024), ("mbstd_num_features", 0, 64))
+        for name, low, high in int_limits:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be from {low} to {high}, got {value} (limits far above "
+                                 "any StyleGAN, checked before a network is allocated)")
+            object.__setattr__(self, name, int(value))
+        for name, low, high in (("mapping_lr_mul", 1e-6, 1e3), ("w_avg_beta", 0.0, 1.0),
+                                ("style_mixing_prob", 0.0, 1.0)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+                    or not low <= value <= high):
+                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
+        for name in ("const_input", "use_noise"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.architecture not in ("style", "traditional"):
             raise ValueError(f"architecture must be 'style' or 'traditional', got {self.architecture!r}")
         if self.architecture == "traditional" and (self.const_input or self.use_noise):
             raise ValueError("the traditional generator (Figure 1a) has no constant input and no noise "
                              "inputs: set const_input=False and use_noise=False")
-        if self.mapping_layers < 0:
-            raise ValueError(f"mapping_layers must be >= 0, got {self.mapping_layers}")
         if self.mapping_layers == 0 and self.z_dim != self.w_dim:
             raise ValueError("with mapping_layers=0, w is the normalised z: z_dim must equal w_dim")
-        if not 0.0 <= self.style_mixing_prob <= 1.0:
-            raise ValueError(f"style_mixing_prob must be in [0, 1], got {self.style_mixing_prob}")
         if self.blur_filter is not None:
-            object.__setattr__(self, "blur_filter", tuple(int(v) for v in self.blur_filter))
+            taps = self.blur_filter
+            if (not isinstance(taps, (list, tuple)) or not 1 <= len(taps) <= 16
+                    or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v <= 1024
+                               for v in taps)):
+                raise ValueError(f"blur_filter must be None or 1 to 16 integer taps such as (1, 2, 1), "
+                                 f"got {taps!r}")
+            object.__setattr__(self, "blur_filter", tuple(int(v) for v in taps))
 
     # -- derived quantities -------------------------------------------------------------------
     @property
@@ -136,10 +164,15 @@ SCALES: dict[str, dict[str, Any]] = {
     "paper-1024": dict(img_resolution=1024),
     "paper-512": dict(img_resolution=512),
     "paper-256": dict(img_resolution=256),
-    # 32x32 with 128/128/64/32 channels (4², 8², 16², 32²) and 128-d latents: the book's shipped
-    # model, trained on two CPU cores (halving the 32² channels made a training step 1.6x
-    # faster; benchmarks/training.md).
+    # 32x32 with 128/128/64/64 channels (4², 8², 16², 32²) and 128-d latents: the book's shipped
+    # model, trained on two CPU cores (benchmarks/training.md).
     "book-32": dict(
+        img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
+        fmap_base=512, fmap_max=128, fmap_min=64,
+    ),
+    # The same with 32 channels at 32²: a training step 1.6x faster on a CPU (benchmarks/
+    # training.md, section 5), for the next book model.
+    "book-32-fast": dict(
         img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
         fmap_base=512, fmap_max=128, fmap_min=32,
     ),

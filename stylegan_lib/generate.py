@@ -24,22 +24,30 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from tqdm import tqdm
 
+    from .checkpoint import CheckpointError
+    from .official import OfficialFormatError
     from .pretrained import load_pretrained
+    from .utils import arg_number
     from .viz.grids import generate, image_grid, to_uint8
 
     ap = argparse.ArgumentParser(prog="python -m stylegan_lib generate", description=__doc__)
     ap.add_argument("--checkpoint", default="book-32",
                     help="shipped model name, .pt checkpoint or official .pkl (default book-32)")
     ap.add_argument("--seeds", type=parse_seeds, default=parse_seeds("0-15"))
-    ap.add_argument("--truncation-psi", type=float, default=1.0)
-    ap.add_argument("--truncation-cutoff", type=int, default=None)
+    ap.add_argument("--truncation-psi", type=arg_number(float), default=1.0,
+                    help="truncation ψ, a finite number (1 = none, 0.7 = the paper's figures)")
+    ap.add_argument("--truncation-cutoff", type=arg_number(int, low=0), default=None)
     ap.add_argument("--noise-mode", choices=["random", "const", "none"], default="const")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--grid", action="store_true", help="also write all images as one grid.png")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     args = ap.parse_args(argv)
 
-    G = load_pretrained(args.checkpoint, device=args.device)
+    try:
+        G = load_pretrained(args.checkpoint, device=args.device)
+    except (CheckpointError, OfficialFormatError, FileNotFoundError, RuntimeError, ValueError) as e:
+        print(f"generate: error: {e}", file=sys.stderr)
+        return 1
     args.out.mkdir(parents=True, exist_ok=True)
     chunks = [args.seeds[i:i + 32] for i in range(0, len(args.seeds), 32)]
     all_images = []

@@ -67,7 +67,8 @@ def test_golden_pixels():
     assert digest == GOLDEN_SHA256, digest
 
 
-GOLDEN_SHA256 = "ea5057d546e64378fd5f10d1d1f45192eb36b2820bd3e6a852a6ec617ed9ad18"
+GOLDEN_SHA256 = "9eef9e2af8f1276f6b977437ced94a2028dfdf3afd4f436934e3d98d0a8ec4f9"
+GOLDEN_SHA256_STRONG = "ea5057d546e64378fd5f10d1d1f45192eb36b2820bd3e6a852a6ec617ed9ad18"
 
 
 def test_row_bands_change_nothing(monkeypatch):
@@ -104,10 +105,11 @@ def test_every_resolution_and_dataset_item():
 
 def test_detail_is_independent_of_factors_and_visible():
     base = {k: np.repeat(v, 4) for k, v in sample_factors(1, seed=4).items()}
-    # visible (mean |difference| of two draws of the same face over 6/255, what the noise inputs
-    # are to learn at the book's 32²) but not swamping the face (under 30/255)
-    for r, low, high in ((32, 6.0, 30.0), (64, 6.0, 30.0)):
-        img = render(base, r, seed=4, indices=[0, 1, 2, 3]).astype(np.float64)
+    # mean |difference| of two draws of the same face, in 1/255: subtle but present by default;
+    # with detail="strong" over 6/255 (plainly visible at 32²) but not swamping the face
+    for r, detail, low, high in ((32, "subtle", 0.5, 12.0), (64, "subtle", 0.5, 12.0),
+                                 (32, "strong", 6.0, 30.0), (64, "strong", 6.0, 30.0)):
+        img = render(base, r, seed=4, indices=[0, 1, 2, 3], detail=detail).astype(np.float64)
         flat = render(base, r, seed=4, indices=[0, 1, 2, 3], texture=False)
         assert (flat == flat[0]).all()                      # no detail: identical images
         diff = np.abs(img[1:] - img[0]).mean(axis=(1, 2, 3))
@@ -409,3 +411,25 @@ def test_plots_and_quadrant_counts():
     plt.close(fig)
     plt.close(plot_samples(render({k: v[:8] for k, v in f.items()}, 16), ncols=4, title="t"))
     plt.close(plot_factor_sweep(factor_sweep(names=["yaw"], steps=2, resolution=16), ["yaw"]))
+
+
+def test_detail_std_measures_the_detail_alone():
+    from stylegan_lib.data import detail_std
+
+    flat = detail_std(num_faces=2, num_draws=3, config=FacesConfig(texture=False))
+    assert flat.shape == (2, 32, 32) and flat.max() < 1e-12
+    subtle = detail_std(num_faces=4, num_draws=6)
+    strong = detail_std(num_faces=4, num_draws=6, config=FacesConfig(detail="strong"))
+    # "strong" is visible at 32²: the 95th percentile of the per-pixel std is above 0.1 on the
+    # [-1, 1] scale, and well above that of the default "subtle" detail
+    assert np.percentile(strong, 95) > 0.1 and strong.min() >= 0.0
+    assert np.percentile(strong, 95) > 1.5 * np.percentile(subtle, 95) > 0
+    with pytest.raises(ValueError, match="at least 2"):
+        detail_std(num_draws=1)
+    with pytest.raises(ValueError, match="detail must be one of"):
+        FacesConfig(detail="loud")
+
+
+def test_golden_pixels_of_strong_detail():
+    images = render(sample_factors(4, seed=0), 32, seed=0, detail="strong")
+    assert hashlib.sha256(images.tobytes()).hexdigest() == GOLDEN_SHA256_STRONG

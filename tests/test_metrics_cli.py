@@ -50,13 +50,19 @@ def test_fid_needs_the_inception_file(capsys):
 
 
 class StandInInception(nn.Module):
+    """The Inception detector's call signature and feature size (2048)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(48, 2048)
+
     def forward(self, img: torch.Tensor, return_features: bool = False) -> torch.Tensor:
-        x = F.adaptive_avg_pool2d(img.float() / 255, 4).flatten(1)
-        return torch.cat([x, x.square()], 1)
+        return self.proj(F.adaptive_avg_pool2d(img.float() / 255, 4).flatten(1))
 
 
 def test_fid_and_kid_with_a_stand_in_detector(tmp_path, monkeypatch):
     path = tmp_path / "inception.pt"
+    torch.manual_seed(0)
     torch.jit.script(StandInInception()).save(str(path))
     monkeypatch.setenv("STYLEGAN_INCEPTION", str(path))
     torch.manual_seed(0)
@@ -86,3 +92,10 @@ def test_bench_rows(monkeypatch):
     assert all({"what", "value", "unit", "device"} <= set(r) for r in rows)
     assert any("fd+kd at 16" in r["what"] for r in rows) and any("estimated" in r["what"] for r in rows)
     assert all(r["value"] >= 0 for r in rows)
+
+
+def test_help_says_detector_files_are_code():
+    from stylegan_lib.metrics.cli import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "TorchScript" in text and "trusted source" in text and "SHA-256" in text

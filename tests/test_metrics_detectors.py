@@ -24,7 +24,34 @@ class StandInInception(nn.Module):
 
 
 class StandInVGG(nn.Module):
-    """Same call signature as NVIDIA's vgg16.pt with return_lpips=True."""
+    """Same call signature and output layout as NVIDIA's vgg16.pt with return_lpips=True: five
+    unit-normalised feature maps of 64 … 512 channels at 1, 1/2 … 1/16 of the size, flattened."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(3, c, 1) for c in (64, 128, 256, 512, 512)])
+
+    def forward(self, img: torch.Tensor, resize_images: bool = True, return_lpips: bool = False) -> torch.Tensor:
+        x = img / 255
+        fs = []
+        for i, conv in enumerate(self.convs):
+            if i > 0:
+                x = F.avg_pool2d(x, 2)
+            f = conv(x)
+            fs.append((f / (f.square().sum(1, keepdim=True).sqrt() + 1e-8)).flatten(1))
+        return torch.cat(fs, 1)
+
+
+class WrongSizeInception(nn.Module):
+    """The right call signature, but 96-d features: not the Inception detector."""
+
+    def forward(self, img: torch.Tensor, return_features: bool = False) -> torch.Tensor:
+        x = F.adaptive_avg_pool2d(img.float() / 255, 4).flatten(1)
+        return torch.cat([x, x.square()], 1)
+
+
+class WrongSizeVGG(nn.Module):
+    """The right call signature, but one pooled RGB map instead of VGG16's five LPIPS layers."""
 
     def forward(self, img: torch.Tensor, resize_images: bool = True, return_lpips: bool = False) -> torch.Tensor:
         f = F.avg_pool2d(img / 255, 4)
@@ -37,6 +64,7 @@ def files(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("STYLEGAN_LIB_CACHE", str(tmp_path / "cache"))
     inc, vgg = tmp_path / "inc.pt", tmp_path / "vgg.pt"
+    torch.manual_seed(0)
     torch.jit.script(StandInInception()).save(str(inc))
     torch.jit.script(StandInVGG()).save(str(vgg))
     return inc, vgg
@@ -98,6 +126,58 @@ def test_vgg16_lpips_stand_in(files):
     torch.testing.assert_close(d(a, b), d(b, a))
     assert torch.all(d(a, b) > 0)
     assert isinstance(det.get_perceptual_distance("vgg16", vgg), det.VGG16LPIPS)
+
+
+def test_wrong_feature_size_is_refused(files, tmp_path):
+    # Any network with the right call signature used to be reported as "FID"; not any more.
+    inc96, vgg_small = tmp_path / "inc96.pt", tmp_path / "vgg_small.pt"
+    torch.jit.script(WrongSizeInception()).save(str(inc96))
+    torch.jit.script(WrongSizeVGG()).save(str(vgg_small))
+    with pytest.raises(det.DetectorError, match="96-d features.*2048"):
+        det.InceptionDetector(inc96)
+    with pytest.raises(det.DetectorError, match=f"768-d LPIPS vectors.*{det.vgg16_lpips_dim(64)}"):
+        det.VGG16LPIPS(vgg_small)
+    with pytest.raises(det.DetectorError, match="2048"):
+        det.get_feature_detector("auto", inc96)
+
+
+def test_vgg16_lpips_size_by_hand():
+    # 64·64² + 128·32² + 256·16² + 512·8² + 512·4² = 262144 + 131072 + 65536 + 32768 + 8192
+    assert det.vgg16_lpips_dim(64) == 499712 == 122 * 64**2
+
+
+def test_load_says_which_file_and_that_it_is_unverified(files, tmp_path, capsys):
+    import hashlib
+
+    inc, vgg = files
+    digest = hashlib.sha256(inc.read_bytes()).hexdigest()
+    d = det.InceptionDetector(inc)
+    err = capsys.readouterr().err
+    assert str(inc) in err and digest[:16] in err and "the path given" in err
+    assert "could not be verified" in err and "trusted source" in err
+    assert d.sha256 == digest and d.verified is None and d.identity.endswith(digest[:16])
+    # found implicitly in the cache folder: said just as loudly
+    cache = tmp_path / "cache" / "detectors"
+    cache.mkdir(parents=True)
+    (cache / "vgg16.pt").write_bytes(vgg.read_bytes())
+    dist = det.get_perceptual_distance("auto")
+    err = capsys.readouterr().err
+    assert isinstance(dist, det.VGG16LPIPS) and str(cache / "vgg16.pt") in err and "detectors folder" in err
+    assert hashlib.sha256(vgg.read_bytes()).hexdigest()[:16] in err
+
+
+def test_official_digest_is_compared(files, monkeypatch, capsys):
+    import hashlib
+
+    inc, _ = files
+    digest = hashlib.sha256(inc.read_bytes()).hexdigest()
+    monkeypatch.setitem(det.OFFICIAL_SHA256, "inception", digest)
+    assert det.InceptionDetector(inc).verified is True
+    assert "matches NVIDIA's official" in capsys.readouterr().err
+    monkeypatch.setitem(det.OFFICIAL_SHA256, "inception", "0" * 64)
+    with pytest.warns(RuntimeWarning, match="DIFFERS from NVIDIA's official"):
+        d = det.InceptionDetector(inc)
+    assert d.verified is False and "DIFFERS" in capsys.readouterr().err
 
 
 def _blur(x, k):

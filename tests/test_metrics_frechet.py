@@ -139,6 +139,20 @@ def test_mmd_unbiased_matches_definition():
     assert mmd2_unbiased(x, y) == pytest.approx(sxx + syy - 2 * sxy, rel=1e-10)
 
 
+def test_kid_hand_computed():
+    # d = 2, k(x, y) = (x·y / 2 + 1)³. x = {(2, 0), (0, 2)}, y = {(0, 0), (0, −3)}.
+    # x1·x2 = 0 → k = 1, so the x term (pairs i ≠ j only) is 1; y1·y2 = 0 → the y term is 1.
+    # Cross terms: x·y = 0, 0, 0, −6 → k = 1, 1, 1, (−3 + 1)³ = −8; mean (3 − 8)/4 = −1.25.
+    # MMD²_u = 1 + 1 − 2·(−1.25) = 4.5. (Quadratic kernel: 2 − 2·7/4 = −1.5; keeping the
+    # diagonal k(x1, x1) = (4/2 + 1)³ = 27 would give a biased x term of (27 + 27 + 1 + 1)/4 = 14.)
+    x = np.array([[2.0, 0.0], [0.0, 2.0]])
+    y = np.array([[0.0, 0.0], [0.0, -3.0]])
+    assert polynomial_kernel(x[1:], y[1:])[0, 0] == -8.0
+    assert mmd2_unbiased(x, y) == pytest.approx(4.5, abs=1e-12)
+    # one subset of both whole sets: KID is the same number
+    assert kernel_distance(x, y, num_subsets=1, max_subset_size=2) == pytest.approx(4.5, abs=1e-12)
+
+
 def test_kid_unbiased_same_distribution():
     # Same distribution: KID averages to ~0 (the biased FD does not).
     rng = np.random.default_rng(8)

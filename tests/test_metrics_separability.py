@@ -72,3 +72,34 @@ def test_linear_separability_end_to_end():
         assert set(res[space]["entropies"]) == {"red"}
     with pytest.raises(ValueError, match="accuracy"):
         linear_separability(G, MeanColourClassifier(), num_samples=10, progress=False)
+
+
+def test_svm_sees_raw_latents_like_a_plain_linear_svc():
+    # The release fits sklearn's LinearSVC on the raw latents. On anisotropic latents (as W is:
+    # axes of very different spread) whose label hangs on the small axes, standardising first
+    # changes the regularised fit and the score, so the two must not be confused.
+    import warnings
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    lat = rng.normal(size=(400, 4)) * np.array([30.0, 3.0, 0.3, 0.03])
+    score = lat[:, 3] / 0.03 + lat[:, 2] / 0.3 + 0.8 * rng.normal(size=400)
+    probs = 1 / (1 + np.exp(-3 * score))
+    keep = most_confident(probs, 0.5)
+    y = (probs[keep] > 0.5).astype(np.int64)
+
+    def entropy_of(model):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(lat[keep], y)
+        return conditional_entropy(y, model.predict(lat[keep]))
+
+    plain = entropy_of(LinearSVC(C=1.0, max_iter=5000, random_state=0))
+    scaled = entropy_of(make_pipeline(StandardScaler(), LinearSVC(C=1.0, max_iter=5000, random_state=0)))
+    assert abs(plain - scaled) > 0.05, "the case must tell a plain SVM from a standardised one"
+    res = separability_score(lat, probs, ["a"])
+    assert res["entropies"]["a"] == pytest.approx(plain, abs=1e-12)
+    assert res["value"] == pytest.approx(np.exp(plain), rel=1e-12)

@@ -74,3 +74,19 @@ def test_progression_from_a_run_folder(tmp_path):
     plt.close(fig)
     with pytest.raises(ValueError, match="need at least"):
         progression_strip(grids, cell=4, count=5)
+
+
+def test_plot_metrics_draws_fd_and_ppl_over_kimg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from stylegan_lib.viz.training import plot_metrics
+
+    log = [{"kimg": 4.0, "loss_G": 1.0}, {"kimg": 20.0, "fd": 50.0, "ppl_wend": 9.0, "metrics_num": 100},
+           {"kimg": 40.0, "fd": 20.0, "ppl_wend": 12.0, "metrics_num": 100}]
+    fig = plot_metrics(log)
+    ax = fig.axes[0]
+    assert list(ax.lines[0].get_xdata()) == [20.0, 40.0] and list(ax.lines[0].get_ydata()) == [50.0, 20.0]
+    assert list(fig.axes[1].lines[0].get_ydata()) == [9.0, 12.0]
+    with pytest.raises(ValueError, match="no metrics"):
+        plot_metrics(log[:1])

@@ -31,7 +31,7 @@ def test_figure3_cells_take_the_rows_group_of_styles_from_b(G):
             expected = ws_a[i:i + 1].clone()
             expected[:, layers] = ws_b[j, layers]
             torch.testing.assert_close(grid.cells[j, i], G.synthesis(expected, noise_mode="const")[0],
-                                       atol=1e-5, rtol=1e-5)
+                                       atol=1e-4, rtol=1e-4)
     # A cell differs from its A and its B: it really is a mixture.
     assert not torch.allclose(grid.cells[0, 0], grid.images_a[0], atol=1e-3)
     assert not torch.allclose(grid.cells[0, 0], grid.images_b[0], atol=1e-3)

@@ -7,15 +7,15 @@
 * :mod:`.prepare` — ``python -m stylegan_lib prepare SRC DEST --resolution R`` for photos.
 """
 from .faces import (ATTRIBUTE_RULES, ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
-                    NEUTRAL_FACTORS, RENDERER_VERSION, FacesConfig, SyntheticFaces, bench_faces, check_factors,
+                    DETAIL_LEVELS, NEUTRAL_FACTORS, RENDERER_VERSION, FacesConfig, SyntheticFaces, bench_faces, check_factors, detail_std,
                     labels_from_factors, layout, render, sample_factors)
 from .folder import (DatasetError, DatasetWarning, ImageFolderDataset, decode_image, random_xflip,
                      to_float, to_uint8, write_faces_archive)
 
 __all__ = [
     "ATTRIBUTES", "ATTRIBUTE_RULES", "FACTORS", "FACTOR_RANGES", "FACTOR_SCALES", "NEUTRAL_FACTORS",
-    "RENDERER_VERSION",
-    "FacesConfig", "SyntheticFaces", "bench_faces", "check_factors", "labels_from_factors",
+    "DETAIL_LEVELS", "RENDERER_VERSION",
+    "FacesConfig", "SyntheticFaces", "bench_faces", "check_factors", "detail_std", "labels_from_factors",
     "layout", "render", "sample_factors",
     "DatasetError", "DatasetWarning", "ImageFolderDataset", "decode_image", "random_xflip",
     "to_float", "to_uint8", "write_faces_archive",

@@ -38,8 +38,11 @@ value in range (the widget uses that).
 
 Stochastic detail — freckles, hair strands, skin and background texture, soft spots of light
 in the background — comes from a second random stream that is independent of every factor:
-it is what StyleGAN's noise inputs are meant to model.  Coarse texture is visible at 32²;
-finer octaves and thinner strands appear only when the pixels can show them (64² and up).
+it is what StyleGAN's noise inputs are meant to model.  ``FacesConfig.detail`` sets its
+strength: "subtle" (the default, what the book's shipped model was trained on: coarse texture
+visible at 32²) or "strong" (plainly visible at 32²: where each hair strand runs, the grain of
+the background, the freckles).  Finer octaves and thinner strands appear when the pixels can
+show them (64² and up).
 
 Determinism
 -----------
@@ -132,12 +135,18 @@ _NOISE_GRIDS = (4, 8, 16, 32, 64, 128)   # value-noise lattice sizes, coarse to 
 _NUM_FRECKLES = 20
 _HEAD_CY, _EYE_Y, _MOUTH_Y = -0.02, -0.04, 0.31   # heights fixed for every face (y points down)
 _NUM_SPOTS = 3
-# Strength of the stochastic detail, chosen so that it is plainly visible at 32² (what the noise
-# inputs must learn; chapter 5): background grain (relative brightness per unit of the detail
-# field), hair strand contrast, how far the detail field bends the strands (radians), freckle
-# darkness.  RENDERER_VERSION changes whenever the pixels of a given seed change, so that
-# cached real-image statistics of an older renderer are never reused.
-_GRAIN, _STRANDS, _STRAND_BEND, _FRECKLES = 0.16, 0.35, 0.3, 0.55
+#: Strength of the stochastic detail, per level: background grain (relative brightness per unit
+#: of the detail field), hair-strand contrast, how far the detail field bends the strands
+#: (radians), freckle darkness, and the stripe period in pixels from which a strand frequency
+#: starts to show (it ramps in over as many pixels again).  "subtle" is the detail the book's
+#: shipped model was trained on; "strong" makes it plainly visible at 32² (what the noise
+#: inputs would have to learn; benchmarks/data.md measures both).
+DETAIL_LEVELS: dict[str, tuple[float, float, float, float, float]] = {
+    "subtle": (0.07, 0.14, 0.05, 0.35, 2.5),
+    "strong": (0.16, 0.35, 0.30, 0.55, 2.0),
+}
+#: Changes whenever the pixels of a given seed and config change, so that cached real-image
+#: statistics of an older renderer are never reused.
 RENDERER_VERSION = 2
 
 
@@ -203,6 +212,7 @@ class FacesConfig:
     p_looking_left: float = 0.5
     label_margin: float = 0.2
     texture: bool = True
+    detail: str = "subtle"
 
     def __post_init__(self):
         object.__setattr__(self, "exclude", _normalise_exclude(self.exclude))
@@ -213,6 +223,9 @@ class FacesConfig:
                 if not 0.0 <= float(value) <= 1.0:
                     raise ValueError(f"FacesConfig.{f.name} is a probability and must lie in "
                                      f"[0, 1]; got {value!r}")
+        if self.detail not in DETAIL_LEVELS:
+            raise ValueError(f"FacesConfig.detail must be one of {', '.join(DETAIL_LEVELS)}; "
+                             f"got {self.detail!r}")
         if not 0.0 <= self.label_margin < 0.5:
             raise ValueError(f"FacesConfig.label_margin must lie in [0, 0.5); "
                              f"got {self.label_margin!r}")
@@ -558,16 +571,19 @@ def _detail(seed, indices, resolution):
 
 def render(factors: Mapping[str, object], resolution: int = 32, seed: int = 0,
            indices: Sequence[int] | np.ndarray | None = None, texture: bool = True,
-           batch_size: int | None = None) -> np.ndarray:
+           batch_size: int | None = None, detail: str = "subtle") -> np.ndarray:
     """Draw faces from their factors: uint8 array ``[N, 3, R, R]``.
 
     ``factors`` is a dict with every name of :data:`FACTORS` (scalars or arrays of length N).
     The stochastic detail of row ``j`` comes from image index ``indices[j]`` (default ``j``)
     of ``seed``: keep ``seed``/``indices`` fixed and change a factor to see only that factor
-    change.  ``texture=False`` leaves the detail out.  Rendering goes in chunks of
+    change.  ``texture=False`` leaves the detail out; ``detail`` is its strength (a key of
+    :data:`DETAIL_LEVELS`).  Rendering goes in chunks of
     ``batch_size`` images (default: about 64k pixels a chunk) to bound memory.
     """
     resolution = check_resolution(resolution)
+    if detail not in DETAIL_LEVELS:
+        raise ValueError(f"detail must be one of {', '.join(DETAIL_LEVELS)}; got {detail!r}")
     f = check_factors(factors)
     n = len(f["yaw"])
     idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -579,7 +595,8 @@ def render(factors: Mapping[str, object], resolution: int = 32, seed: int = 0,
     out = np.empty((n, 3, resolution, resolution), dtype=np.uint8)
     for s in range(0, n, chunk):
         part = {k: v[s:s + chunk] for k, v in f.items()}
-        out[s:s + chunk] = _render_chunk(part, resolution, seed, idx[s:s + chunk], texture)
+        out[s:s + chunk] = _render_chunk(part, resolution, seed, idx[s:s + chunk], texture,
+                                          DETAIL_LEVELS[detail])
     return out
 
 
@@ -610,7 +627,7 @@ def _rows(name: str, R: int) -> slice:
     return slice(max(r0, 0), min(r1, R))
 
 
-def _render_chunk(f, R, seed, indices, texture):
+def _render_chunk(f, R, seed, indices, texture, strength):
     """Draw one chunk of faces as float64 [N, 3, R, R] in [0, 1], then quantise to uint8."""
     n = len(indices)
     g = {k: _col(v) for k, v in layout(f).items()}
@@ -649,7 +666,8 @@ def _render_chunk(f, R, seed, indices, texture):
         # a round Gaussian is separable: exp(-(dx² + dy²)/r²) = exp(-dx²/r²) · exp(-dy²/r²)
         spots += (_col(params[:, 109 + k] * tex) * np.exp(-(X - sx) ** 2 / (sr * sr))) * np.exp(
             -(Y - sy) ** 2 / (sr * sr))
-    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + _GRAIN * field_a + 0.12 * spots)
+    grain, strand_contrast, strand_bend, freckle_darkness, strand_period = strength
+    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + grain * field_a + 0.12 * spots)
     img = bg[:, :, None, None] * light[:, None]
 
     # ---- shoulders and neck ------------------------------------------------------------------
@@ -664,15 +682,15 @@ def _render_chunk(f, R, seed, indices, texture):
     # ---- hair: one strand texture for all of it ----------------------------------------------
     # stripes that fan out from a point above the head, at three frequencies, bent by the
     # detail field so that where each strand runs is random; a frequency is shown only where a
-    # stripe spans at least ~2 pixels (richer detail at higher resolution)
-    angle = np.arctan2(X - g["head_cx"], Y + 1.3) + _STRAND_BEND * field_b
+    # stripe spans at least `strand_period` pixels (richer detail at higher resolution)
+    angle = np.arctan2(X - g["head_cx"], Y + 1.3) + strand_bend * field_b
     strands = np.zeros((n, R, R))
     for k, freq in enumerate((4.0, 9.0, 20.0)):
-        visible = float(np.clip(((1.0 / freq) / px - 2.0) / 2.0, 0.0, 1.0))
+        visible = float(np.clip(((1.0 / freq) / px - strand_period) / strand_period, 0.0, 1.0))
         if visible > 0.0 and texture:
             phase = _col(params[:, 90 + k] * 2 * np.pi)
             strands += visible / (k + 1) * np.sin(2 * np.pi * freq * 1.3 * angle + phase)
-    hair_field = hair[:, :, None, None] * ((1.0 + _STRANDS * strands) * (1.0 + 0.05 * field_b)
+    hair_field = hair[:, :, None, None] * ((1.0 + strand_contrast * strands) * (1.0 + 0.05 * field_b)
                                            * shade)[:, None]
     # long hair hangs behind the head, wider than it, down to hair_bottom_y
     hair_w = g["head_a"] + 0.03 + 0.08 * _col(c["hair_length"]) + 0.04 * _col(c["hair_style"])
@@ -704,7 +722,7 @@ def _render_chunk(f, R, seed, indices, texture):
     gx = np.exp(-(line - fx[:, :, None]) ** 2 / (2 * sigma2)) * (strength[:, :, None]
                                                                 * fr[:, :, None] ** 2 / sigma2)
     freckles = np.einsum("nky,nkx->nyx", gy, gx)
-    skin_field = skin_field * (1.0 - _FRECKLES * np.minimum(freckles, 1.0))[:, None]
+    skin_field = skin_field * (1.0 - freckle_darkness * np.minimum(freckles, 1.0))[:, None]
     _paint(img, head, skin_field)
 
     # ---- beard: chin, jaw up to the sideburns, moustache; stubble texture ---------------------
@@ -798,6 +816,27 @@ def _render_chunk(f, R, seed, indices, texture):
     return np.clip(np.floor(img * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
+def detail_std(resolution: int = 32, num_faces: int = 16, num_draws: int = 16, seed: int = 0,
+               config: FacesConfig | None = None) -> np.ndarray:
+    r"""How much the stochastic detail alone moves the pixels: for each of ``num_faces`` sampled
+    faces, the factors are held fixed and the detail is drawn ``num_draws`` times; per pixel,
+    :math:`\sigma_p = \frac13\sum_c \operatorname{std}_k x_{k,c,p}` on the [-1, 1] scale (the
+    statistic of the paper's Figure 4, and of ``metrics.quality.noise_visibility`` for a
+    generator). Returns ``[num_faces, R, R]``."""
+    if num_draws < 2:
+        raise ValueError(f"a standard deviation needs at least 2 draws, got {num_draws}")
+    config = config or FacesConfig()
+    factors = sample_factors(num_faces, seed, config)
+    out = []
+    for i in range(num_faces):
+        one = {k: np.full(num_draws, v[i]) for k, v in factors.items()}
+        x = render(one, resolution, seed, indices=np.arange(num_draws) + i * num_draws,
+                   texture=config.texture, detail=config.detail)
+        x = x.astype(np.float64) / 127.5 - 1.0
+        out.append(x.std(axis=0).mean(axis=0))
+    return np.stack(out)
+
+
 # --------------------------------------------------------------------------------------------
 # The data set
 # --------------------------------------------------------------------------------------------
@@ -839,7 +878,8 @@ class SyntheticFaces(torch.utils.data.Dataset):
         """Draw the images ``indices`` as one uint8 tensor ``[len(indices), 3, R, R]``."""
         idx = self._indices(indices)
         part = {k: v[idx] for k, v in self.factors.items()}
-        return torch.from_numpy(render(part, self.resolution, self.seed, idx, self.config.texture))
+        return torch.from_numpy(render(part, self.resolution, self.seed, idx, self.config.texture,
+                                                detail=self.config.detail))
 
     def render_all(self, batch_size: int = 1024, progress: bool = False) -> torch.Tensor:
         """Every image, uint8 ``[N, 3, R, R]`` (what training at 32² keeps in memory)."""

@@ -38,7 +38,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 LABELS_FILE = "dataset.json"
@@ -77,10 +77,18 @@ class _Source:
                                f"of images or a .zip ({PREPARE_HINT})")
         self._zip = None
         self._zip_pid = None
+        #: Symbolic links in a folder whose target does not exist (never listed as files).
+        self.broken_links: list[str] = []
         if self.is_zip:
             names = [n for n in self._zipfile().namelist() if not n.endswith("/")]
         else:
-            names = [p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file()]
+            names = []
+            for p in self.path.rglob("*"):
+                if p.is_file():
+                    names.append(p.relative_to(self.path).as_posix())
+                elif p.is_symlink() and not p.exists():
+                    self.broken_links.append(p.relative_to(self.path).as_posix())
+            self.broken_links.sort()
         self.all_names = sorted(names)
 
     def _zipfile(self) -> zipfile.ZipFile:
@@ -160,12 +168,31 @@ def decode_image(data: bytes, name: str = "<bytes>", where: str = "") -> tuple[n
     Returns the pixels and a note if the image had to be converted (see :func:`_to_rgb8`).
     Truncated files are an error (Pillow's LOAD_TRUNCATED_IMAGES is not consulted).
     """
+    pixels, note, _ = _decode(data, name, where, upright=False)
+    return pixels, note
+
+
+def decode_photo(data: bytes, name: str = "<bytes>", where: str = "") -> tuple[np.ndarray, str | None, int]:
+    """:func:`decode_image` for photos: the image is first turned upright by its EXIF Orientation
+    tag (``PIL.ImageOps.exif_transpose``), as cameras store many photos sideways. Returns the
+    pixels, the conversion note and the orientation that was applied (1: none)."""
+    return _decode(data, name, where, upright=True)
+
+
+def _decode(data: bytes, name: str, where: str, upright: bool) -> tuple[np.ndarray, str | None, int]:
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)
-            return _to_rgb8(img)
+            orientation = 1
+            if upright:
+                orientation = img.getexif().get(0x0112, 1)
+                orientation = orientation if orientation in range(2, 9) else 1
+                if orientation != 1:
+                    img = ImageOps.exif_transpose(img)
+            pixels, note = _to_rgb8(img)
+            return pixels, note, orientation
     except DatasetError:
         raise
     except Exception as e:  # PIL raises OSError, SyntaxError, ValueError, … for bad files
@@ -472,7 +499,7 @@ def write_faces_archive(path: str | os.PathLike, num_images: int, resolution: in
         for s in starts:
             idx = np.arange(s, min(s + batch_size, n))
             images = render({k: v[idx] for k, v in factors.items()}, config.resolution, seed, idx,
-                            config.texture)
+                            config.texture, detail=config.detail)
             for j, i in enumerate(idx):
                 out.add(names[i], encode_png(images[j].transpose(1, 2, 0)))
         factor_table = np.stack([factors[k] for k in FACTORS], axis=1)

@@ -1,25 +1,28 @@
 """``python -m stylegan_lib prepare SRC DEST --resolution R``: photos -> a training archive.
 
-Every image under SRC (a folder, searched recursively, or a zip) is decoded, converted to
+Every image under SRC (a folder, searched recursively, or a zip) is decoded, turned upright
+by its EXIF orientation (photos stored sideways; counted in the report), converted to
 8-bit RGB if it is not (grayscale, RGBA, CMYK, palette, 16-bit: noted in the report),
 cropped to the largest centred square and resized to R×R (Pillow's Lanczos filter, after a
 box-filter reduction when shrinking a lot, i.e. area averaging), then stored as PNG in the
 zip format of :mod:`stylegan_lib.data.folder`.
 
-Prepare is forgiving where the loader is strict: an unreadable file, or one smaller than R
-(unless ``--upscale``), is skipped and listed with the reason.  The summary printed at the
+Prepare is forgiving where the loader is strict: an unreadable file (corrupt, or one that
+cannot be opened), a broken symbolic link, or an image smaller than R (unless ``--upscale``)
+is skipped and listed with the reason.  The summary printed at the
 end — and ``prepare_report.txt`` inside the archive — say how many images were converted,
 how many skipped and why.  DEST is never overwritten without ``--force``, and it is written
 atomically (an interrupted run leaves no half-written archive).
 
 Exit codes: 0 done; 1 no image could be converted (no archive written); 2 bad arguments:
-SRC missing or without images, DEST exists, resolution not a power of two.
+SRC missing or without images, DEST exists or is a directory, resolution not a power of two.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -27,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from .folder import (IMAGE_EXTENSIONS, LABELS_FILE, ArchiveWriter, DatasetError, _Source,
-                     decode_image, encode_png)
+                     decode_photo, encode_png)
 
 REPORT_FILE = "prepare_report.txt"
 
@@ -41,6 +44,7 @@ class PrepareReport:
     converted: list[tuple[str, str]] = field(default_factory=list)   # (source, archive name)
     skipped: list[tuple[str, str]] = field(default_factory=list)     # (source, reason)
     notes: list[tuple[str, str]] = field(default_factory=list)       # (source, what was done)
+    rotated: list[tuple[str, int]] = field(default_factory=list)     # (source, EXIF orientation)
 
     def summary(self) -> str:
         """Human-readable summary: counts, then every skipped file and every note."""
@@ -52,6 +56,7 @@ class PrepareReport:
             reasons[key] = reasons.get(key, 0) + 1
         lines += [f"  {count} × {reason}" for reason, count in sorted(reasons.items())]
         lines += [f"  {src}: {reason}" for src, reason in self.skipped]
+        lines.append(f"turned upright by their EXIF orientation: {len(self.rotated)}")
         lines.append(f"converted with notes: {len(self.notes)}")
         lines += [f"  {src}: {note}" for src, note in self.notes]
         return "\n".join(lines)
@@ -86,6 +91,9 @@ def prepare_dataset(src: str | os.PathLike, dest: str | os.PathLike, resolution:
     src, dest = Path(src), Path(dest)
     if not src.exists():
         raise FileNotFoundError(f"source {str(src)!r} does not exist")
+    if dest.is_dir():
+        raise ValueError(f"DEST {str(dest)!r} is a directory; give the archive file to write, e.g. "
+                         f"{str(dest / 'dataset.zip')!r}")
     if dest.suffix.lower() != ".zip":
         raise ValueError(f"DEST must be a .zip file; got {str(dest)!r}")
     if dest.exists() and not force:
@@ -98,6 +106,8 @@ def prepare_dataset(src: str | os.PathLike, dest: str | os.PathLike, resolution:
     for other in source.all_names:
         if other not in names and other != LABELS_FILE:
             report.skipped.append((other, f"not an image: extension not in {', '.join(IMAGE_EXTENSIONS)}"))
+    for link in source.broken_links:
+        report.skipped.append((link, "broken symbolic link: its target does not exist"))
     if not names:
         raise DatasetError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) found in {str(src)!r}"
                            + (f"; {len(source.all_names)} other files ignored" if source.all_names else ""))
@@ -110,9 +120,12 @@ def prepare_dataset(src: str | os.PathLike, dest: str | os.PathLike, resolution:
     try:
         for name in it:
             try:
-                pixels, note = decode_image(source.read(name), name)
+                pixels, note, orientation = decode_photo(source.read(name), name)
             except DatasetError as e:
                 report.skipped.append((name, f"unreadable: {getattr(e, 'reason', e)}"))
+                continue
+            except (OSError, zipfile.BadZipFile) as e:
+                report.skipped.append((name, f"unreadable: {type(e).__name__}: {getattr(e, 'strerror', None) or e}"))
                 continue
             h, w = pixels.shape[:2]
             if min(w, h) < resolution and not upscale:
@@ -124,6 +137,9 @@ def prepare_dataset(src: str | os.PathLike, dest: str | os.PathLike, resolution:
             writer.add(out_name, encode_png(np.asarray(image)))
             report.converted.append((name, out_name))
             extra = []
+            if orientation != 1:
+                report.rotated.append((name, orientation))
+                extra.append(f"turned upright by its EXIF orientation {orientation}")
             if note:
                 extra.append(f"{note} converted to 8-bit RGB")
             if w != h:

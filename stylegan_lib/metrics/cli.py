@@ -34,9 +34,14 @@ def load_any_generator(spec: str, device="cpu", seed: int = 0):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import textwrap
+
+    from ..utils import arg_number
+    from .detectors import TRUST_NOTE
     from .evaluate import FULL_COUNTS, METRICS, QUICK_COUNTS
 
     p = argparse.ArgumentParser(prog="python -m stylegan_lib metrics", description=__doc__,
+                                epilog="\n".join(textwrap.wrap(TRUST_NOTE, 96)),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="book-32",
                    help="shipped model name, .pt / .pkl path, or random:PRESET (default: book-32)")
@@ -46,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                    f"paper's {FULL_COUNTS}")
     p.add_argument("--data", default="synthetic", help="real images: 'synthetic' (the book's faces) or a folder/zip")
     p.add_argument("--device", default="auto")
-    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--batch", type=arg_number(int, low=1), default=64, help="images per forward pass (at least 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--inception", default=None, help="path to inception-2015-12-05.pt (or $STYLEGAN_INCEPTION)")
     p.add_argument("--vgg16", default=None, help="path to vgg16.pt (or $STYLEGAN_VGG16)")

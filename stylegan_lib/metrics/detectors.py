@@ -13,6 +13,12 @@ as ``model(images_uint8_nchw, return_features=True)``) and ``vgg16.pt`` (LPIPS f
 StyleGAN2-ADA PyTorch release. Only distances computed with the Inception detector are called
 "FID" and "KID"; with the book's classifier they are "FD" and "KD".
 
+A detector file is a TorchScript archive, i.e. *code*: TorchScript programs can read and write
+files, so a file from an untrusted source must never be loaded. On every load stylegan_lib prints
+which file it uses (path, where it was found, SHA-256 prefix), compares its SHA-256 with the
+official one where that is known, and refuses a file whose output has the wrong size (a
+stand-in network with the right call signature is not "FID").
+
 Every detector takes uint8 images ``[N, 3, H, W]`` in [0, 255] (the convention of NVIDIA's
 detectors); every perceptual distance takes float images in [-1, 1] (the generator's range; the
 path length's ε = 1e-4 steps would vanish in uint8).
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -36,6 +43,24 @@ DETECTOR_FILES = {
     "vgg16": ("vgg16.pt", "STYLEGAN_VGG16", "NVIDIA's VGG16 LPIPS TorchScript network for PPL"),
 }
 DETECTORS_DIR_ENV = "STYLEGAN_DETECTORS_DIR"
+
+# SHA-256 of NVIDIA's published files, by kind. The project's reference record of the release
+# (REFERENCE.md) does not give them, so none is known yet: such a file is used but reported as
+# unverified. Fill in a digest here once it is known, and a differing file is flagged.
+OFFICIAL_SHA256: dict[str, str | None] = {"inception": None, "vgg16": None}
+
+INCEPTION_FEATURES = 2048                       # Inception-v3 pool features
+VGG16_LPIPS_CHANNELS = (64, 128, 256, 512, 512)  # LPIPS layers relu1_2, relu2_2, relu3_3, relu4_3, relu5_3
+
+
+TRUST_NOTE = (
+    "Detector files (--inception, --vgg16, $STYLEGAN_INCEPTION, $STYLEGAN_VGG16, or found in the "
+    "detectors folder $STYLEGAN_DETECTORS_DIR / $STYLEGAN_LIB_CACHE/detectors) are TorchScript "
+    "archives: they contain code that runs on this machine and can read and write files. Use only "
+    "files from a trusted source (NVIDIA's StyleGAN2-ADA release). Every load prints the file's "
+    "path and SHA-256, compares the digest with the official one where it is known (otherwise it "
+    "says the file could not be verified), and refuses a network whose output has the wrong size "
+    "(2048-d features for Inception; VGG16's five LPIPS layers for vgg16).")
 
 
 class DetectorError(RuntimeError):
@@ -57,8 +82,8 @@ def detector_help(kind: str) -> str:
             "use the book's offline detector (metrics 'fd', 'kd'; PPL distance 'classifier').")
 
 
-def find_detector_file(kind: str, path: str | os.PathLike | None = None) -> Path | None:
-    """The detector file of ``kind`` ('inception' or 'vgg16'), or None if it is nowhere.
+def locate_detector_file(kind: str, path: str | os.PathLike | None = None) -> tuple[Path, str] | None:
+    """(file, where it was found) for the detector of ``kind``, or None if it is nowhere.
 
     A path given explicitly (argument or environment variable) that does not exist is an error,
     not a silent fallback.
@@ -71,17 +96,51 @@ def find_detector_file(kind: str, path: str | os.PathLike | None = None) -> Path
             p = Path(given).expanduser()
             if not p.is_file():
                 raise DetectorError(f"{origin} points to {p}, which is not a file. {detector_help(kind)}")
-            return p
+            return p, origin
     p = detectors_dir() / name
-    return p if p.is_file() else None
+    return (p, f"the detectors folder {detectors_dir()}") if p.is_file() else None
 
 
-def _file_digest(path: Path) -> str:
+def find_detector_file(kind: str, path: str | os.PathLike | None = None) -> Path | None:
+    """The detector file of ``kind`` ('inception' or 'vgg16'), or None if it is nowhere (see
+    :func:`locate_detector_file`)."""
+    found = locate_detector_file(kind, path)
+    return found[0] if found else None
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, as hex."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()[:16]
+    return h.hexdigest()
+
+
+def check_detector_file(kind: str, path: Path, origin: str = "the path given") -> tuple[str, bool | None]:
+    """Say which detector file is about to run, and whether it is NVIDIA's: returns (sha256,
+    verified), verified being True (the official digest), False (another file: a warning) or None
+    (no official digest known). Printed to stderr before the file is loaded."""
+    name, _, what = DETECTOR_FILES[kind]
+    digest = file_sha256(path)
+    official = OFFICIAL_SHA256.get(kind)
+    if official is None:
+        verified, verdict = None, (f"could not be verified: stylegan_lib knows no official SHA-256 for {name}. "
+                                   "It is TorchScript, i.e. code that runs here: use it only from a trusted source.")
+    elif digest == official.lower():
+        verified, verdict = True, f"matches NVIDIA's official {name}."
+    else:
+        verified, verdict = False, (f"DIFFERS from NVIDIA's official {name} (sha256 {official[:16]}…): it is "
+                                    "not the published network, so its numbers are not comparable with "
+                                    "published ones, and it runs code: make sure you trust its source.")
+        warnings.warn(f"{path}: {verdict}", RuntimeWarning, stacklevel=3)
+    print(f"stylegan_lib: {what}: using {path} (from {origin}), sha256 {digest[:16]}…; {verdict}",
+          file=sys.stderr)
+    return digest, verified
+
+
+def _file_digest(path: Path) -> str:
+    return file_sha256(path)[:16]
 
 
 def _load_torchscript(kind: str, path: Path, device) -> torch.jit.ScriptModule:
@@ -127,10 +186,12 @@ class InceptionDetector(FeatureDetector):
     metric_prefix = "FID"
 
     def __init__(self, path: str | os.PathLike | None = None, device="cpu"):
-        found = find_detector_file("inception", path)
-        if found is None:
+        located = locate_detector_file("inception", path)
+        if located is None:
             raise DetectorError(detector_help("inception"))
+        found, origin = located
         self.path, self.device = found, torch.device(device)
+        self.sha256, self.verified = check_detector_file("inception", found, origin)
         self.model = _load_torchscript("inception", found, self.device)
         probe = torch.zeros(2, 3, 32, 32, dtype=torch.uint8, device=self.device)
         try:
@@ -144,9 +205,15 @@ class InceptionDetector(FeatureDetector):
         if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
             raise DetectorError(f"{found} returned {type(out).__name__} "
                                 f"{list(out.shape) if isinstance(out, torch.Tensor) else ''} for 2 images; "
-                                "the Inception detector returns features [N, 2048]")
-        self.feature_dim = int(out.shape[1])
-        self.identity = f"{self.name}:{_file_digest(found)}"
+                                f"the Inception detector returns features [N, {INCEPTION_FEATURES}]")
+        if out.shape[1] != INCEPTION_FEATURES:
+            raise DetectorError(
+                f"{found} gives {out.shape[1]}-d features, but the Inception detector gives "
+                f"{INCEPTION_FEATURES}-d pool features: refusing it, since distances in another feature "
+                f"space must not be called FID/KID. Use NVIDIA's {DETECTOR_FILES['inception'][0]}, or the "
+                "book's offline detector (metrics 'fd', 'kd').")
+        self.feature_dim = INCEPTION_FEATURES
+        self.identity = f"{self.name}:{self.sha256[:16]}"
 
     def features(self, images):
         return self.model(images, return_features=True)
@@ -180,7 +247,7 @@ def get_feature_detector(kind: str = "auto", path=None, device="cpu") -> Feature
         return ClassifierDetector(path=path, device=device)
     if kind == "auto":
         found = find_detector_file("inception", path)
-        return InceptionDetector(found, device) if found else ClassifierDetector(device=device)
+        return InceptionDetector(path, device) if found else ClassifierDetector(device=device)
     raise ValueError(f"detector must be 'auto', 'inception' or 'classifier', got {kind!r}")
 
 
@@ -207,6 +274,16 @@ class PerceptualDistance:
             return (f0 - f1).square().sum(1)
 
 
+def vgg16_lpips_dim(size: int) -> int:
+    r"""Length of the LPIPS vector of a size² image: the five VGG16 layers' unit-normalised
+    features, flattened and concatenated,
+
+    .. math::  D = \sum_{l=0}^{4} C_l \,\lfloor \text{size} / 2^l \rfloor^2
+               \quad (= 122 \cdot \text{size}^2 \text{ when 16 divides size})
+    """
+    return sum(c * (size // 2**l) ** 2 for l, c in enumerate(VGG16_LPIPS_CHANNELS))
+
+
 class VGG16LPIPS(PerceptualDistance):
     """NVIDIA's VGG16 LPIPS TorchScript network (the paper's PPL distance).
 
@@ -218,10 +295,12 @@ class VGG16LPIPS(PerceptualDistance):
     name = "vgg16-lpips"
 
     def __init__(self, path: str | os.PathLike | None = None, device="cpu", min_size: int = 64):
-        found = find_detector_file("vgg16", path)
-        if found is None:
+        located = locate_detector_file("vgg16", path)
+        if located is None:
             raise DetectorError(detector_help("vgg16"))
+        found, origin = located
         self.path, self.device, self.min_size = found, torch.device(device), int(min_size)
+        self.sha256, self.verified = check_detector_file("vgg16", found, origin)
         self.model = _load_torchscript("vgg16", found, self.device)
         probe = torch.zeros(2, 3, self.min_size, self.min_size, device=self.device)
         try:
@@ -235,7 +314,14 @@ class VGG16LPIPS(PerceptualDistance):
         if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != 2:
             raise DetectorError(f"{found} returned {type(out).__name__} for 2 images; the VGG16 LPIPS "
                                 "network returns flat feature vectors [N, D]")
-        self.identity = f"{self.name}:{_file_digest(found)}"
+        expected = vgg16_lpips_dim(self.min_size)
+        if out.shape[1] != expected:
+            raise DetectorError(
+                f"{found} gives {out.shape[1]}-d LPIPS vectors for {self.min_size}² images, but VGG16's "
+                f"LPIPS layers (relu1_2 … relu5_3, channels {VGG16_LPIPS_CHANNELS}, each halved in size) "
+                f"give {expected}: refusing it, since its path lengths would not be the paper's. Use "
+                f"NVIDIA's {DETECTOR_FILES['vgg16'][0]}, or the book's distance (--ppl-distance classifier).")
+        self.identity = f"{self.name}:{self.sha256[:16]}"
 
     def embed(self, images):
         x = (images + 1) * (255 / 2)
@@ -270,7 +356,7 @@ def get_perceptual_distance(kind: str = "auto", path=None, device="cpu") -> Perc
         return ClassifierLPIPS(path=path, device=device)
     if kind == "auto":
         found = find_detector_file("vgg16", path)
-        return VGG16LPIPS(found, device) if found else ClassifierLPIPS(device=device)
+        return VGG16LPIPS(path, device) if found else ClassifierLPIPS(device=device)
     raise ValueError(f"distance must be 'auto', 'vgg16' or 'classifier', got {kind!r}")
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -84,9 +86,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--num", type=int, default=5000, help="images per set for the FD ratio")
     ap.add_argument("--ppl-num", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--into", default=None, metavar="JSON",
+                    help="also store the result, with this command, under 'quality' in this "
+                         "provenance file (e.g. stylegan_lib/pretrained/book-32.json)")
     args = ap.parse_args(argv)
+    into = Path(args.into) if args.into else None
+    if into is not None and not into.is_file():
+        ap.error(f"--into {into}: no such provenance file")
     G = load_generator(args.checkpoint, device="cpu")
-    print(json.dumps(model_quality(G, args.num, args.ppl_num, seed=args.seed), indent=1))
+    result = model_quality(G, args.num, args.ppl_num, seed=args.seed)
+    print(json.dumps(result, indent=1))
+    if into is not None:
+        meta = json.loads(into.read_text())
+        result["command"] = "python -m stylegan_lib.metrics.quality " + " ".join(
+            argv if argv is not None else sys.argv[1:])
+        result["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        result["torch"] = torch.__version__
+        result["device"] = str(G.device)
+        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent)
+        result["git_commit"] = git.stdout.strip() or None
+        meta["quality"] = result
+        into.write_text(json.dumps(meta, indent=1) + "\n")
     return 0
 
 

@@ -44,16 +44,18 @@ def conditional_entropy(y: np.ndarray, x: np.ndarray) -> float:
 def svm_entropy(latents: np.ndarray, labels: np.ndarray, C: float = 1.0, max_iter: int = 5000,
                 seed: int = 0) -> tuple[float, float]:
     """Fit a linear SVM latent → label and return (H(Y|X) of the labels given its predictions,
-    its accuracy). The SVM is scored on the samples it was fitted on, as in the paper."""
+    its accuracy). The SVM is scored on the samples it was fitted on, as in the paper.
+
+    As in the official release, the SVM sees the raw latents: no standardisation. (A scaler would
+    change the regularised fit, and so the score, whenever the latent's axes have different
+    spreads, as W's do.)"""
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
     from sklearn.svm import LinearSVC
 
     labels = np.asarray(labels).astype(np.int64)
     if np.unique(labels).size < 2:
         return 0.0, 1.0  # one class only: nothing left to explain
-    svm = make_pipeline(StandardScaler(), LinearSVC(C=C, max_iter=max_iter, random_state=seed))
+    svm = LinearSVC(C=C, max_iter=max_iter, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         svm.fit(latents, labels)

@@ -123,9 +123,19 @@ def config_from_release(G: ReleaseNetwork, D: ReleaseNetwork | None = None,
     """The :class:`ModelConfig` of a release generator (and its discriminator).
 
     Sizes come from the variables' shapes; everything else from the networks' static kwargs
-    with the release's defaults. Settings the book's model cannot represent raise
-    :class:`OfficialFormatError`.
+    with the release's defaults. Settings the book's model cannot represent, and settings of the
+    wrong type or beyond :class:`ModelConfig`'s limits, raise :class:`OfficialFormatError`.
     """
+    try:
+        return _config_from_release(G, D, where)
+    except OfficialFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as e:
+        raise OfficialFormatError(f"{where}: the networks' settings or variable shapes cannot describe a "
+                                  f"StyleGAN v1 network: {str(e)[:300]}") from None
+
+
+def _config_from_release(G: ReleaseNetwork, D: ReleaseNetwork | None, where: str) -> ModelConfig:
     _check_v1_names(G, where)
     mapping, synthesis = _component(G, "mapping", where), _component(G, "synthesis", where)
     kw = _kwargs(G, synthesis, mapping)
@@ -292,18 +302,15 @@ def to_torch_layout(value: np.ndarray, kind: str) -> np.ndarray:
     return value
 
 
-def _fill(module: torch.nn.Module, plan, variables: dict[str, np.ndarray], what: str, where: str,
-          ignore: tuple[str, ...] = ("lod",), optional: tuple[str, ...] = ()) -> list[str]:
-    """Copy the planned variables into ``module``; strict about names and shapes.
-
-    Returns the release names in ``optional`` that were missing (their tensors keep the
-    module's values)."""
-    state = module.state_dict()
-    new = {}
+def _check_plan(shapes: dict[str, tuple[int, ...]], plan, variables: dict[str, np.ndarray], what: str,
+                where: str, ignore: tuple[str, ...] = ("lod",), optional: tuple[str, ...] = ()) -> list[str]:
+    """Check the file's variables against the planned parameters (``shapes``: name → shape of
+    the module's state): names, shapes, finite values. Returns the release names in
+    ``optional`` that are missing (their tensors keep the module's values)."""
     missing_optional = []
     planned_ours = {p[0] for p in plan}
     for ours, theirs, kind in plan:
-        if ours not in state:
+        if ours not in shapes:
             raise OfficialFormatError(f"internal: {ours!r} is not a parameter of the {what}")
         if theirs not in variables:
             if theirs in optional:
@@ -313,23 +320,39 @@ def _fill(module: torch.nn.Module, plan, variables: dict[str, np.ndarray], what:
                 f"{where}: the {what} needs the variable {theirs!r}, which the file lacks; "
                 "the file is not a complete StyleGAN v1 network")
         value = to_torch_layout(variables[theirs], kind)
-        if tuple(value.shape) != tuple(state[ours].shape):
+        if tuple(value.shape) != tuple(shapes[ours]):
             raise OfficialFormatError(
                 f"{where}: variable {theirs!r} has shape {list(np.shape(variables[theirs]))}, which "
-                f"does not fit {ours} {list(state[ours].shape)} of the {what} built from the file's "
+                f"does not fit {ours} {list(shapes[ours])} of the {what} built from the file's "
                 "settings; the file's architecture differs from the released StyleGAN")
-        new[ours] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
+        if not np.isfinite(value).all():
+            raise OfficialFormatError(
+                f"{where}: variable {theirs!r} of the {what} holds non-finite values (NaN or inf): the "
+                "file is corrupt or the network diverged before it was saved; use another copy")
     extra = sorted(set(variables) - {p[1] for p in plan} - {n for n in variables
                                                             if n.rsplit("/", 1)[-1] in ignore})
     if extra:
         raise OfficialFormatError(
             f"{where}: the {what} has variables the importer does not know: {extra[:5]}"
             f"{' …' if len(extra) > 5 else ''}; the file is not the released StyleGAN v1 architecture")
-    unplanned = sorted(k for k in state if k not in planned_ours and not k.endswith("w_avg_updates"))
+    unplanned = sorted(k for k in shapes if k not in planned_ours and not k.endswith("w_avg_updates"))
     if unplanned:
         raise OfficialFormatError(f"internal: no release variable for {unplanned[:5]} of the {what}")
-    module.load_state_dict(new, strict=False)
     return missing_optional
+
+
+def _meta_shapes(cls, config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Parameter shapes of ``cls(config)``, built on the meta device (nothing allocated)."""
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}
+
+
+def _fill(module: torch.nn.Module, plan, variables: dict[str, np.ndarray]) -> None:
+    """Copy the planned variables (checked by :func:`_check_plan`) into ``module``."""
+    new = {ours: torch.from_numpy(np.ascontiguousarray(to_torch_layout(variables[theirs], kind),
+                                                       dtype=np.float32))
+           for ours, theirs, kind in plan if theirs in variables}
+    module.load_state_dict(new, strict=False)
 
 
 def check_gains(G: Generator) -> None:
@@ -377,11 +400,13 @@ def convert_generator(G: ReleaseNetwork, config: ModelConfig | None = None,
                       where: str = "the file") -> Generator:
     """A book ``Generator`` (on the CPU) holding the weights of a release ``G_style`` network."""
     config = config or config_from_release(G, where=where)
+    variables = G.all_variables()
+    plan = generator_plan(config)
+    missing = _check_plan(_meta_shapes(Generator, config), plan, variables, "generator", where,
+                          optional=("dlatent_avg",))
     model = Generator(config)
     check_gains(model)
-    variables = G.all_variables()
-    missing = _fill(model, generator_plan(config), variables, "generator", where,
-                    optional=("dlatent_avg",))
+    _fill(model, plan, variables)
     with torch.no_grad():
         if missing:
             warnings.warn(f"{where}: {G.name} has no dlatent_avg (running average of w); truncation "
@@ -398,9 +423,11 @@ def convert_discriminator(D: ReleaseNetwork, config: ModelConfig, where: str = "
     _check_v1_names(D, where)
     if int(_kwargs(D).get("label_size", 0)):
         raise OfficialFormatError(f"{where}: the discriminator is conditional (label_size > 0); not supported")
+    plan, variables = discriminator_plan(config), D.all_variables()
+    _check_plan(_meta_shapes(Discriminator, config), plan, variables, "discriminator", where)
     model = Discriminator(config)
     check_discriminator_gains(model)
-    _fill(model, discriminator_plan(config), D.all_variables(), "discriminator", where)
+    _fill(model, plan, variables)
     return model
 
 
@@ -439,7 +466,8 @@ def sha256_of(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
 
 def _info(net: ReleaseNetwork, path: Path, resolution: int, digest: str, network: str) -> OfficialInfo:
     kw = _kwargs(net, *net.components.values())
-    lods = [float(np.asarray(v)) for k, v in net.all_variables().items() if k.rsplit("/", 1)[-1] == "lod"]
+    lods = [float(np.asarray(v).reshape(-1)[0]) for k, v in net.all_variables().items()
+            if k.rsplit("/", 1)[-1] == "lod" and np.size(v) == 1]
     lod = max(lods, default=0.0)
     return OfficialInfo(
         path=str(path), network=network, build_func_name=net.build_func_name, version=int(net.version),
@@ -484,11 +512,17 @@ def read_official(path: str | os.PathLike, which: str = "Gs", discriminator: boo
         raise OfficialFormatError(
             f"{where}: network {gen.name!r} was built by {gen.build_func_name!r}; StyleGAN v1 "
             "generators are built by G_style")
-    config = config_from_release(gen, D_rel, where)
-    G = convert_generator(gen, config, where)
-    D = convert_discriminator(D_rel, config, where) if discriminator else None
-    digest = sha256_of(path) if with_hash else ""
-    info = _info(gen, path, config.img_resolution, digest, which)
+    try:
+        config = config_from_release(gen, D_rel, where)
+        G = convert_generator(gen, config, where)
+        D = convert_discriminator(D_rel, config, where) if discriminator else None
+        info = _info(gen, path, config.img_resolution, "", which)
+    except OfficialFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError, AttributeError) as e:
+        raise OfficialFormatError(f"{where} is not a well-formed StyleGAN v1 release file: "
+                                  f"{type(e).__name__}: {str(e)[:300]}") from None
+    info.sha256 = sha256_of(path) if with_hash else ""
     if info.lod != 0:
         warnings.warn(f"{where}: the file was saved at level of detail {info.lod} (mid progressive "
                       f"growing); pass lod={info.lod} to G.synthesis to render as the release would",

@@ -11,7 +11,8 @@ only). A training checkpoint has ``kind = "training"`` and adds to the G / G_ema
 * ``data_order`` – the current epoch's permutation and the position in it.
 
 A kill during a write leaves the previous file intact (``atomic_save`` writes a temporary file
-and renames it).
+and renames it). Like every checkpoint it carries a ``sha256`` of its contents, verified on
+reading, and its state dicts are checked against its config before any network is built.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import FORMAT, CheckpointError, atomic_save, read_checkpoint
+from ..checkpoint import FORMAT, CheckpointError, atomic_save, check_fits, read_checkpoint, seal
 
 KIND = "training"
 REQUIRED = ("config", "G", "G_ema", "D", "opt_G", "opt_D", "options", "progress", "rng", "data_order")
@@ -31,7 +32,7 @@ def save_training_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> 
     if missing:
         raise ValueError(f"training checkpoint state is missing {missing}")
     obj = {"format": FORMAT, "kind": KIND, **state}
-    return atomic_save(obj, path)
+    return atomic_save(seal(obj), path)
 
 
 def load_training_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict[str, Any]:
@@ -44,6 +45,7 @@ def load_training_checkpoint(path: str | os.PathLike, map_location="cpu") -> dic
     missing = [k for k in REQUIRED if k not in obj]
     if missing:
         raise CheckpointError(f"training checkpoint {str(path)!r} is incomplete: missing {missing}")
+    check_fits(obj, path)
     return obj
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import dataclasses
 import json
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -25,10 +27,29 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import CheckpointError
+from ..config import ModelConfig, get_config
+from ..utils import arg_number
 from . import distributed as dist_util
-from .loop import RECIPES, Trainer, TrainingDivergedError, recipe_options
+from .checkpoint import load_training_checkpoint
+from .loop import RECIPES, Trainer, TrainingDivergedError, TrainOptions, recipe_options
 
-DEFAULT_RECIPE = {"book-32": "book", "tiny-16": "quick"}
+DEFAULT_RECIPE = {"book-32": "book", "book-32-fast": "book", "tiny-16": "quick"}
+DEFAULT_PRESET = "book-32"
+#: Options a resumed run may change (announced when it does): the length of the run, the
+#: learning rate (the advice after a divergence is to lower it and resume), regularisation
+#: strengths, bookkeeping intervals and the hardware.
+RESUMABLE = ("kimg", "r1_gamma", "r1_interval", "style_mixing_prob", "ema_half_life_kimg", "mirror",
+             "tick_kimg", "snapshot_kimg", "sample_kimg", "metrics_kimg")
+HARDWARE = ("device", "amp", "channels_last")
+RESUMABLE_SCHEDULE = ("lr", "lr_default")
+OPTION_FLAGS = {"kimg": "--kimg", "r1_gamma": "--r1-gamma", "r1_interval": "--r1-interval",
+                "style_mixing_prob": "--mixing-prob", "ema_half_life_kimg": "--ema-kimg",
+                "mirror": "--no-mirror", "tick_kimg": "--tick-kimg", "snapshot_kimg": "--snapshot-kimg",
+                "sample_kimg": "--sample-kimg", "metrics_kimg": "--metrics-kimg", "seed": "--seed",
+                "loss": "--loss", "preset": "--preset", "config_overrides": "--set", "lr": "--lr",
+                "lr_default": "--lr", "minibatch": "--batch", "minibatch_default": "--batch",
+                "start_res": "--start-res", "lod_training_kimg": "--stable-kimg",
+                "lod_transition_kimg": "--fade-kimg"}
 
 
 def _parse_value(text: str):
@@ -38,62 +59,110 @@ def _parse_value(text: str):
         return text
 
 
+def config_override(text: str) -> tuple[str, object]:
+    """``--set KEY=VALUE`` → (KEY, VALUE parsed as JSON when possible); KEY must be a
+    ModelConfig field (the value is checked with the whole config after parsing)."""
+    key, eq, value = text.partition("=")
+    if not eq or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. fmap_min=32), got {text!r}")
+    fields = [f.name for f in dataclasses.fields(ModelConfig)]
+    if key not in fields:
+        raise argparse.ArgumentTypeError(f"{key!r} is not a model config field; fields: {', '.join(fields)}")
+    return key, _parse_value(value)
+
+
+def clock_time(text: str) -> tuple[int, int]:
+    """``--stop-at HH:MM`` → (hours, minutes) of a valid time of day."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise argparse.ArgumentTypeError(f"expected a time of day HH:MM (00:00 to 23:59, UTC), got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
 def build_parser() -> argparse.ArgumentParser:
+    count, seed = arg_number(int, low=1), arg_number(int, low=0)
+    positive, nonneg = arg_number(float, above=0), arg_number(float, low=0)
     p = argparse.ArgumentParser(prog="python -m stylegan_lib train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="book-32", help="model preset (stylegan_lib.config), e.g. book-32, "
-                   "paper-256, book-32/config-C")
+    p.add_argument("--preset", default=None, help="model preset (stylegan_lib.config), e.g. book-32, "
+                   f"paper-256, book-32/config-C (default {DEFAULT_PRESET}; on --resume the run's own)")
     p.add_argument("--recipe", choices=sorted(RECIPES), default=None,
                    help="training recipe: paper (FFHQ schedule), book (CPU, 32²), quick (seconds). "
                         "Default: book for book-32, quick for tiny-16, paper otherwise")
     p.add_argument("--data", required=True,
-                   help="'faces' or 'faces:N' (N synthetic faces rendered in memory, default 60000), "
+                   help="'faces', 'faces:N' or 'faces:N:DETAIL' (N synthetic faces rendered in memory, "
+                        "default 60000; DETAIL subtle (default) or strong stochastic detail), "
                         "or a folder / zip with dataset.json")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic faces")
+    p.add_argument("--data-seed", type=seed, default=0, help="seed of the synthetic faces")
     p.add_argument("--out", required=True, help="run folder (log.jsonl, samples, checkpoint.pt)")
-    p.add_argument("--kimg", type=float, default=None, help="thousands of real images to show")
+    p.add_argument("--kimg", type=positive, default=None, help="thousands of real images to show")
     p.add_argument("--resume", nargs="?", const="auto", default=None,
-                   help="continue from OUT/checkpoint.pt (or the given training checkpoint)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="continue from OUT/checkpoint.pt (or the given training checkpoint). The run keeps "
+                        "its stored options; --kimg, --lr, --r1-gamma, --r1-interval, --mixing-prob, "
+                        "--ema-kimg, --no-mirror, the *-kimg intervals and the hardware may change (each "
+                        "change is printed); the model, --seed, --loss and the rest of the schedule may not")
+    p.add_argument("--seed", type=seed, default=None, help="seed of the weights, latents and data order (default 0)")
+    p.add_argument("--set", action="append", type=config_override, default=[], metavar="KEY=VALUE",
                    help="model config override, e.g. --set fmap_min=32 (repeatable)")
     p.add_argument("--loss", choices=["logistic", "wgan-gp"], default=None)
-    p.add_argument("--r1-gamma", type=float, default=None)
-    p.add_argument("--r1-interval", type=int, default=None, help="lazy R1 every k steps")
-    p.add_argument("--lr", type=float, default=None, help="learning rate at every resolution")
-    p.add_argument("--batch", type=int, default=None, help="minibatch at every resolution")
-    p.add_argument("--start-res", type=int, default=None,
+    p.add_argument("--r1-gamma", type=nonneg, default=None)
+    p.add_argument("--r1-interval", type=count, default=None, help="lazy R1 every k steps")
+    p.add_argument("--lr", type=positive, default=None, help="learning rate at every resolution")
+    p.add_argument("--batch", type=count, default=None, help="minibatch at every resolution")
+    p.add_argument("--start-res", type=arg_number(int, low=4), default=None,
                    help="progressive growing start (= the model resolution: fixed resolution)")
-    p.add_argument("--stable-kimg", type=float, default=None, help="kimg per stable phase")
-    p.add_argument("--fade-kimg", type=float, default=None, help="kimg per fade-in")
-    p.add_argument("--mixing-prob", type=float, default=None, help="style-mixing probability")
-    p.add_argument("--ema-kimg", type=float, default=None, help="half-life of G's EMA in kimg")
+    p.add_argument("--stable-kimg", type=nonneg, default=None, help="kimg per stable phase")
+    p.add_argument("--fade-kimg", type=nonneg, default=None, help="kimg per fade-in")
+    p.add_argument("--mixing-prob", type=arg_number(float, low=0, high=1), default=None,
+                   help="style-mixing probability, from 0 to 1")
+    p.add_argument("--ema-kimg", type=positive, default=None, help="half-life of G's EMA in kimg")
     p.add_argument("--no-mirror", action="store_true", help="no horizontal flips of the reals")
-    p.add_argument("--tick-kimg", type=float, default=None)
-    p.add_argument("--snapshot-kimg", type=float, default=None)
-    p.add_argument("--sample-kimg", type=float, default=None)
-    p.add_argument("--metrics-kimg", type=float, default=None,
+    p.add_argument("--tick-kimg", type=positive, default=None)
+    p.add_argument("--snapshot-kimg", type=nonneg, default=None)
+    p.add_argument("--sample-kimg", type=nonneg, default=None)
+    p.add_argument("--metrics-kimg", type=nonneg, default=None,
                    help="FD and PPL of G_ema every this many kimg, in log.jsonl (0 = never)")
     p.add_argument("--device", default="auto")
     p.add_argument("--amp", choices=["none", "bf16", "fp16"], default="none",
                    help="mixed precision: bf16/fp16 on CUDA; bf16 on CPUs with bf16 units "
                         "(refused elsewhere: emulated bf16 is slower than fp32)")
     p.add_argument("--channels-last", action="store_true", help="channels_last on CUDA")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--stop-at", default=None, metavar="HH:MM",
+    p.add_argument("--threads", type=count, default=None, help="torch CPU threads")
+    p.add_argument("--stop-at", type=clock_time, default=None, metavar="HH:MM",
                    help="wall-clock limit (UTC, today): stop cleanly at the first tick after it, with a "
                         "checkpoint to --resume from")
     p.add_argument("--no-progress", action="store_true")
     return p
 
 
+def check_args(parser: argparse.ArgumentParser, args) -> None:
+    """Checks that need several arguments together; failures are argparse errors (exit 2)."""
+    if args.data.startswith("faces:"):
+        n = args.data.split(":", 1)[1]
+        if not n.isdigit() or int(n) < 1:
+            parser.error(f"argument --data: faces:N needs a positive number of images N, got {args.data!r}")
+    try:
+        get_config(args.preset or DEFAULT_PRESET, **dict(args.set))
+    except ValueError as e:
+        given = " ".join(f"--set {k}={json.dumps(v)}" for k, v in args.set)
+        parser.error(f"--preset {args.preset or DEFAULT_PRESET}{' ' + given if given else ''}: {e}")
+
+
 def load_images(spec: str, resolution: int, data_seed: int = 0, progress: bool = True):
     """The training images as uint8 [N, 3, R, R], and a description of the data set."""
     if spec == "faces" or spec.startswith("faces:"):
-        from ..data import SyntheticFaces
+        from ..data import DETAIL_LEVELS, FacesConfig, SyntheticFaces
 
-        n = int(spec.split(":", 1)[1]) if ":" in spec else 60000
-        ds = SyntheticFaces(n, resolution=resolution, seed=data_seed)
+        parts = spec.split(":")
+        try:
+            n = int(parts[1]) if len(parts) > 1 and parts[1] else 60000
+        except ValueError:
+            raise ValueError(f"--data {spec!r}: the number of faces must be an integer, as in faces:100000") from None
+        detail = parts[2] if len(parts) > 2 else "subtle"
+        if len(parts) > 3 or detail not in DETAIL_LEVELS:
+            raise ValueError(f"--data {spec!r}: expected faces, faces:N or faces:N:DETAIL with DETAIL one of "
+                             f"{', '.join(DETAIL_LEVELS)}")
+        ds = SyntheticFaces(n, resolution=resolution, seed=data_seed, config=FacesConfig(detail=detail))
         images = ds.render_all(progress=progress)
         return images, {"kind": "SyntheticFaces", "num_images": n, "resolution": resolution,
                         "seed": data_seed, "config": ds.config.to_dict()}
@@ -105,12 +174,15 @@ def load_images(spec: str, resolution: int, data_seed: int = 0, progress: bool =
                     "num_images": int(len(images)), "resolution": resolution}
 
 
-def _options_from_args(args):
-    recipe = args.recipe or DEFAULT_RECIPE.get(args.preset, "paper")
-    changes = {"preset": args.preset, "seed": args.seed, "device": args.device, "amp": args.amp,
-               "channels_last": args.channels_last,
-               "config_overrides": dict(s.split("=", 1) for s in args.set)}
-    changes["config_overrides"] = {k: _parse_value(v) for k, v in changes["config_overrides"].items()}
+def _requested(args, base: dict) -> dict:
+    """TrainOptions fields: ``base`` with the options given on the command line applied."""
+    changes = dict(base, device=args.device, amp=args.amp, channels_last=args.channels_last)
+    if args.preset is not None:
+        changes["preset"] = args.preset
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.set:
+        changes["config_overrides"] = {**changes.get("config_overrides", {}), **dict(args.set)}
     for name, attr in (("kimg", "kimg"), ("loss", "loss"), ("r1_gamma", "r1_gamma"),
                        ("r1_interval", "r1_interval"), ("mixing_prob", "style_mixing_prob"),
                        ("ema_kimg", "ema_half_life_kimg"), ("tick_kimg", "tick_kimg"),
@@ -120,7 +192,7 @@ def _options_from_args(args):
             changes[attr] = getattr(args, name)
     if args.no_mirror:
         changes["mirror"] = False
-    sched = dict(RECIPES[recipe].get("schedule", {}))
+    sched = dict(changes.get("schedule", {}))
     if args.lr is not None:
         sched.update(lr={}, lr_default=args.lr)
     if args.batch is not None:
@@ -132,7 +204,51 @@ def _options_from_args(args):
     if args.fade_kimg is not None:
         sched["lod_transition_kimg"] = args.fade_kimg
     changes["schedule"] = sched
-    return recipe, recipe_options(recipe, **changes)
+    return changes
+
+
+def _options_from_args(args):
+    preset = args.preset or DEFAULT_PRESET
+    recipe = args.recipe or DEFAULT_RECIPE.get(preset, "paper")
+    base = {"preset": preset, "seed": 0, "schedule": dict(RECIPES[recipe].get("schedule", {}))}
+    return recipe, recipe_options(recipe, **_requested(args, base))
+
+
+def resume_options(stored: TrainOptions, args) -> tuple[TrainOptions, list[str]]:
+    """The options a resumed run continues with: its stored ones, plus the changes asked for on
+    the command line that a run may take on resume (:data:`RESUMABLE`, the learning rate and the
+    hardware). Returns them and a description of each change; raises ``ValueError`` naming every
+    option that was asked to change but cannot (the model, the seed, the loss, the schedule)."""
+    old = stored.to_dict()
+    new = TrainOptions.from_dict(_requested(args, old))
+    now = new.to_dict()
+    refused, changed = [], []
+    for key in old:
+        if old[key] == now[key] or key in HARDWARE or key in ("preset", "config_overrides"):
+            continue
+        if key == "schedule":
+            for sk in sorted(set(old[key]) | set(now[key])):
+                a, b = old[key].get(sk), now[key].get(sk)
+                if a != b:
+                    (changed if sk in RESUMABLE_SCHEDULE else refused).append((sk, a, b))
+        else:
+            (changed if key in RESUMABLE else refused).append((key, old[key], now[key]))
+    if stored.model_config() != new.model_config():
+        diff = {k: v for k, v in dataclasses.asdict(new.model_config()).items()
+                if getattr(stored.model_config(), k) != v}
+        refused.append(("model", f"{stored.preset} {stored.config_overrides or ''}".strip(),
+                        f"{new.preset} {diff}"))
+    if refused:
+        raise ValueError(
+            "cannot change on --resume: "
+            + "; ".join(f"{OPTION_FLAGS.get(k, '--preset/--set' if k == 'model' else k)} ({k}: the run "
+                        f"has {a!r}, the command asks for {b!r})" for k, a, b in refused)
+            + ". A resumed run continues with the options stored in its checkpoint: drop these options "
+              "(or give the run's values), or start a new run with another --out")
+    notes = [f"{k} {a!r} -> {b!r} ({OPTION_FLAGS.get(k, k)})" for k, a, b in changed]
+    if args.recipe:
+        notes.append(f"--recipe {args.recipe} is not used: the run keeps its stored options")
+    return new, notes
 
 
 def git_commit() -> str | None:
@@ -154,7 +270,9 @@ def cpu_model() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
     if args.threads:
         torch.set_num_threads(args.threads)
     rank, world, device = dist_util.init_from_env(args.device)
@@ -162,33 +280,35 @@ def main(argv: list[str] | None = None) -> int:
     launcher = f"torchrun --nproc_per_node {world} -m stylegan_lib" if world > 1 else "python -m stylegan_lib"
     command = f"{launcher} train " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     try:
-        recipe, opts = _options_from_args(args)
         out = Path(args.out)
+        ckpt = None
+        if args.resume:
+            ckpt = out / "checkpoint.pt" if args.resume == "auto" else Path(args.resume)
+            if args.resume == "auto" and not ckpt.exists():
+                print(f"no checkpoint at {ckpt} yet: starting a new run", file=sys.stderr)
+                ckpt = None
+        elif (out / "checkpoint.pt").is_file():
+            print(f"error: {out} already holds a run (checkpoint.pt); pass --resume to continue it "
+                  "or choose another --out", file=sys.stderr)
+            return 2
+        if ckpt is not None:
+            state = load_training_checkpoint(ckpt)
+            opts, notes = resume_options(TrainOptions.from_dict(state["options"]), args)
+            recipe = None
+            if rank == 0 and notes:
+                print("resuming with changed options: " + "; ".join(notes), file=sys.stderr)
+        else:
+            recipe, opts = _options_from_args(args)
         cfg = opts.model_config()
         images, data_info = load_images(args.data, cfg.img_resolution, args.data_seed,
                                         progress=not args.no_progress and rank == 0)
-        if args.resume:
-            ckpt = out / "checkpoint.pt" if args.resume == "auto" else Path(args.resume)
-            if not ckpt.is_file() and args.resume == "auto":
-                print(f"no checkpoint at {ckpt} yet: starting a new run", file=sys.stderr)
-                ckpt = None
-        else:
-            ckpt = None
-            if (out / "checkpoint.pt").is_file():
-                print(f"error: {out} already holds a run (checkpoint.pt); pass --resume to continue it "
-                      "or choose another --out", file=sys.stderr)
-                return 2
+        trainer = Trainer(opts, images, run_dir=out, progress=not args.no_progress, rank=rank,
+                          world_size=world, command=command)
         if ckpt is not None:
-            changes = {"device": opts.device, "amp": opts.amp, "channels_last": opts.channels_last}
-            if args.kimg is not None:
-                changes["kimg"] = args.kimg
-            trainer = Trainer.resume(ckpt, images, run_dir=out, progress=not args.no_progress,
-                                     rank=rank, world_size=world, command=command, **changes)
+            trainer.load_state_dict(state)
+            del state
             if rank == 0:
                 print(f"resuming {ckpt} at {trainer.cur_nimg / 1000:.1f} kimg", file=sys.stderr)
-        else:
-            trainer = Trainer(opts, images, run_dir=out, progress=not args.no_progress, rank=rank,
-                              world_size=world, command=command)
         if rank == 0:
             out.mkdir(parents=True, exist_ok=True)
             info = {"command": command, "recipe": recipe, "dataset": data_info, "git_commit": git_commit(),
@@ -199,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(json.dumps(info) + "\n")
         deadline = None
         if args.stop_at:
-            hh, mm = (int(v) for v in args.stop_at.split(":"))
+            hh, mm = args.stop_at
             now = time.gmtime()
             deadline = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, hh, mm, 0))
         trainer.train(deadline=deadline)

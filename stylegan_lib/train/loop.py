@@ -134,9 +134,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "paper": dict(kimg=25000.0, r1_interval=1, tick_kimg=160.0, snapshot_kimg=1000.0,
                   sample_kimg=1000.0, schedule={}),
     # The book's 32² model on 2 CPU cores (benchmarks/training.md).
-    "book": dict(kimg=600.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
+    "book": dict(kimg=380.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
                  ema_half_life_kimg=10.0, metrics_kimg=20.0,
-                 schedule=dict(start_res=8, lod_training_kimg=20.0, lod_transition_kimg=20.0,
+                 schedule=dict(start_res=8, lod_training_kimg=30.0, lod_transition_kimg=30.0,
                                minibatch={8: 32, 16: 32, 32: 32}, minibatch_default=32,
                                lr={}, lr_default=0.002)),
     # A few seconds: the live demo of chapter 8 and the tests.

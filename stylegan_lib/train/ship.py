@@ -30,10 +30,10 @@ def _sha256(path: Path) -> str:
 
 def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRETRAINED,
              progress_kimg: list[float] | None = None, sample_seed: int = 0, notes: str = "",
-             quality_num: int = 5000) -> dict:
+             quality_num: int = 5000, quality_ppl_num: int = 2000) -> dict:
     """Write the shipped files of ``run_dir`` under ``dest`` and return the provenance dict,
     with the model's quality measured as for every shipped model (:mod:`..metrics.quality`;
-    ``quality_num=0`` skips it)."""
+    ``quality_num`` images per FD set, ``quality_ppl_num`` PPL pairs; ``quality_num=0`` skips it)."""
     from PIL import Image
 
     from ..pretrained import load_pretrained
@@ -77,7 +77,7 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     pt = dest / f"{name}.pt"
     save_models(pt, cfg, G_ema=G_ema, half=True, meta={k: meta[k] for k in ("name", "kimg", "seed",
                                                                              "command", "git_commit")})
-    pt.chmod(0o644)  # atomic_save's temporary file is private; a shipped file is for everyone
+    pt.chmod(0o644)  # a shipped file is for everyone, whatever the umask
     (dest / f"{name}-log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in log))
     # Samples of the shipped (fp16-stored) model, as a reader will load it.
     G = load_pretrained(str(pt), device="cpu")
@@ -90,7 +90,8 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     if progress_kimg:
         wanted = set(progress_kimg)
         grids = [g for g in grids if g[0] in wanted]
-    strip, kimgs = progression_strip(grids, cell=cfg.img_resolution, count=8)
+    columns = min(g.shape[1] for _, g in grids) // cfg.img_resolution
+    strip, kimgs = progression_strip(grids, cell=cfg.img_resolution, count=min(8, columns))
     Image.fromarray(strip.numpy()).save(dest / f"{name}-progress.png")
     meta["progress_kimg"] = kimgs
     meta["samples"] = {"file": f"{name}-samples.png", "seed": sample_seed, "truncation_psi": 1.0,
@@ -98,7 +99,7 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     if quality_num:
         from ..metrics.quality import model_quality
 
-        meta["quality"] = model_quality(G, num=quality_num, seed=sample_seed)
+        meta["quality"] = model_quality(G, num=quality_num, ppl_num=quality_ppl_num, seed=sample_seed)
     meta["sha256"] = _sha256(pt)
     meta["size_bytes"] = pt.stat().st_size
     (dest / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")

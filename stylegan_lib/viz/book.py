@@ -6,7 +6,10 @@ never rewrites tracked files.
 """
 from __future__ import annotations
 
+import math
+import numbers
 import os
+import sys
 from pathlib import Path
 
 FIGURES_ENV = "STYLEGAN_BOOK_FIGURES"
@@ -40,14 +43,64 @@ def chapter_header(title: str, device, expected_seconds: float) -> str:
 
 
 PRESETS = ("quick", "full")
+#: What each chapter parameter must hold, by name (papermill injects whatever it is given:
+#: ``-p seed abc`` sets ``seed = "abc"``).
+TEXT_PARAMETERS = ("device", "checkpoint", "figures_dir", "classifier", "layer", "real_data",
+                   "official_pkl", "detectors", "run_dir")
+COUNT_FROM_ZERO = ("seed", "noise_seed", "fig6_samples", "fig6_grid", "metric_samples")
+COUNT_FROM_ONE = ("interpolation_steps", "batch_size", "live_images", "resolution", "max_resolution")
+NUMBERS = {"truncation_psi": None, "live_kimg": 0.0}   # name -> exclusive lower bound (None: any)
+NUMBER_LISTS = ("tradeoff_psis",)
+
+
+def _parameter_problem(name: str, value) -> str | None:
+    """What is wrong with chapter parameter ``name`` = ``value`` (None: nothing, or unknown name)."""
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    def is_number(v):
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+    if name in TEXT_PARAMETERS:
+        return None if isinstance(value, str) else "a string"
+    if name in COUNT_FROM_ZERO:
+        return None if is_int(value) and value >= 0 else "an integer >= 0"
+    if name in COUNT_FROM_ONE or name.startswith("num_"):
+        return None if is_int(value) and value >= 1 else "an integer >= 1"
+    if name in NUMBERS:
+        low = NUMBERS[name]
+        ok = is_number(value) and (low is None or value > low)
+        return None if ok else "a finite number" + (f" > {low:g}" if low is not None else "")
+    if name in NUMBER_LISTS:
+        ok = isinstance(value, (list, tuple)) and value and all(is_number(v) for v in value)
+        return None if ok else "a non-empty list of finite numbers"
+    return None
+
+
+def check_parameters(params: dict) -> None:
+    """Raise ``ValueError`` naming the first chapter parameter of the wrong type or range."""
+    for name, value in params.items():
+        want = _parameter_problem(name, value)
+        if want:
+            raise ValueError(f"parameter {name} must be {want}, got {value!r} "
+                             f"(papermill: -p {name} VALUE)")
 
 
 def check_preset(preset: str) -> str:
     """Chapters know two presets: "quick" (CPU, the shipped book model) and "full" (a larger
-    model given by ``checkpoint``, usually on a GPU)."""
+    model given by ``checkpoint``, usually on a GPU).
+
+    Called from a notebook or script (the ``__main__`` namespace), it also checks the chapter's
+    other parameters there with :func:`check_parameters`, so that ``-p seed abc`` is named here
+    rather than failing deep inside torch. Only plain values, the kinds papermill injects, are
+    checked: a name a later cell bound to a model, in a kernel that ran before, is left alone."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {PRESETS}, got {preset!r} "
                          "(papermill: -p preset quick | -p preset full)")
+    caller = sys._getframe(1).f_globals
+    if caller.get("__name__") == "__main__":
+        check_parameters({k: v for k, v in caller.items()
+                          if isinstance(v, (str, int, float, list, tuple, dict, type(None)))})
     return preset
 
 

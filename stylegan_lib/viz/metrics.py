@@ -251,14 +251,13 @@ def svm_projection(latents, probs, keep_fraction: float = 0.5, seed: int = 0) ->
     """Fit the LS SVM for one attribute and project the kept samples on a plane: x = signed
     distance to the hyperplane along its unit normal, y = the main direction of what is left.
     Returns {"xy", "labels", "accuracy", "entropy"}; the boundary is x = 0."""
-    from sklearn.preprocessing import StandardScaler
     from sklearn.svm import LinearSVC
 
     from ..metrics.separability import conditional_entropy, most_confident
 
     lat, p = _np(latents), _np(probs).ravel()
     keep = most_confident(p, keep_fraction)
-    x, y = StandardScaler().fit_transform(lat[keep]), (p[keep] > 0.5).astype(int)
+    x, y = lat[keep], (p[keep] > 0.5).astype(int)   # raw latents, as the LS metric fits them
     if np.unique(y).size < 2:
         raise ValueError("the kept samples all have one label: nothing to separate")
     svm = LinearSVC(C=1.0, max_iter=5000, random_state=seed).fit(x, y)

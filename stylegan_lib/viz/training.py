@@ -80,6 +80,32 @@ def plot_scores(log: list[dict], window: int = 5, ax=None):
     return plot_losses(log, keys=("real_score", "fake_score"), window=window, ax=ax)
 
 
+def plot_metrics(log: list[dict], axes=None, title: str | None = None):
+    """FD and PPL (W, end points) of G_ema over kimg, as logged during training (the data of the
+    paper's Figure 9): FD on the left axis, PPL on a second one."""
+    import matplotlib.pyplot as plt
+
+    points = [e for e in log if "fd" in e]
+    if not points:
+        raise ValueError("the training log has no metrics (train with --metrics-kimg > 0)")
+    fig = None
+    if axes is None:
+        fig, ax = plt.subplots(figsize=(8, 3.2))
+    else:
+        ax = axes
+    kimg = [e["kimg"] for e in points]
+    ax.plot(kimg, [e["fd"] for e in points], "o-", color="tab:blue", ms=3, label="FD")
+    ax.set_xlabel("kimg (thousands of real images shown)")
+    ax.set_ylabel(f"FD ({points[-1].get('metrics_num', '?')} images)", color="tab:blue")
+    ax.set_yscale("log")
+    ax2 = ax.twinx()
+    ax2.plot(kimg, [e["ppl_wend"] for e in points], "s-", color="tab:red", ms=3, label="PPL (W, end)")
+    ax2.set_ylabel(f"PPL W end ({points[-1].get('metrics_ppl_num', '?')} pairs)", color="tab:red")
+    if title:
+        ax.set_title(title)
+    return fig if fig is not None else ax.figure
+
+
 def plot_timeline(schedule, total_kimg: float, marker_kimg: float | None = None, ax=None):
     """Progressive growing drawn as a timeline: one bar per phase (stable / fade-in) at the height
     of its resolution, the lod curve above, and an optional marker at ``marker_kimg``."""
