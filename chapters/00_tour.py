@@ -118,6 +118,11 @@ del big
 #
 # One image per seed, seeds 0, 1, 2, …, no truncation (ψ = 1) and the stored noise images
 # (`noise_mode="const"`), so the grid is the same on every run.
+#
+# The book's model is small and weak, and the grid shows it: most samples are recognisable
+# cartoon heads, though the eyes are often smeared, but several are broken — in seeds 0, 8,
+# 9, 13 and 26, hair or a dark smear covers the face. This is far from the paper's FFHQ
+# quality: keep it in mind when reading the later chapters' figures.
 
 # %%
 images = generate(G, list(range(seed, seed + num_samples)), truncation_psi=1.0, noise_mode="const")

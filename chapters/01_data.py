@@ -201,10 +201,11 @@ print(f"P(dark hair | pale) = {labels[pale, A['dark_hair']].mean():.2f}   "
 # background texture, soft spots of light. Below, one set of factors with six different
 # detail draws, at 32² and at 64² (shown at the same size), and the per-pixel standard
 # deviation over 32 draws (like the paper's Figure 4c): the detail lives in the hair, the
-# skin and the background, not in the face's layout. Finer noise octaves and thinner strands
-# appear only when the pixels can show them. This is the default, `FacesConfig(detail="subtle")`,
-# on which the book's model was trained; `detail="strong"` makes strands, grain and freckles
-# plainly visible at 32² (about 2.5× the per-pixel spread; benchmarks/data.md).
+# background and the freckles on the cheeks, not in the face's layout. Finer noise octaves
+# and thinner strands appear only when the pixels can show them. This is the default,
+# `FacesConfig(detail="subtle")`, on which the book's model was trained; `detail="strong"`
+# makes strands, grain and freckles plainly visible at 32² (about 2.5× the per-pixel spread;
+# benchmarks/data.md).
 
 # %%
 one = {k: np.full(32, v) for k, v in dict(faces.NEUTRAL_FACTORS, skin_tone=0.85, hair_length=0.8).items()}

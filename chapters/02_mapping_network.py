@@ -142,7 +142,9 @@ print(inspect.getsource(stylegan_lib.latent.slerp))
 # flat step sizes; a path that crosses a region where the generator changes its mind quickly
 # has a peak. The paper found paths in W perceptually shorter than paths in Z on average
 # (its Table 3, reproduced in chapter 9); one pair of seeds proves nothing either way, but the
-# plot shows where along each path the image changes most.
+# plot shows where along each path the image changes most. Here seeds 0 and 1 happen to give
+# almost the same (broken) image: the W line stays on it, with steps near zero, while both
+# paths in Z detour through other faces and take their largest steps near the end.
 
 # %%
 strips = M.interpolation_strips(G, seed, seed + 1, steps=interpolation_steps, spaces=("z", "w", "z-lerp"))
@@ -210,9 +212,9 @@ print("training images per combination (male, long_hair):", factors["counts"])
 # If the plane's directions carry the two attributes independently, the contours are straight
 # lines, male changing with u only and long hair with v only; in an entangled space they bend.
 # The title of each plane gives the share of grid points that one straight line classifies
-# correctly for each attribute (100 %: a straight boundary; "–": the attribute does not change
-# on the plane). The paper's argument predicts straighter boundaries in W, whose map from Z
-# can undo the warping the missing combination forces on Z.
+# correctly for each attribute, male / long hair (100 %: a straight boundary; "–": the
+# attribute does not change on the plane). The paper's argument predicts straighter
+# boundaries in W, whose map from Z can undo the warping the missing combination forces on Z.
 
 # %%
 clf = M.attribute_classifier(classifier, device=G.device)
@@ -278,14 +280,17 @@ if planes:
     plt.show()
 
 # %% [markdown]
-# With the book's model you should see the two spaces part ways at the corner A + B − C. In Z
-# the plane bends around the missing combination: the long-hair region stops where "male"
-# begins, and the corner is a man with short hair — Z has folded the empty quadrant away, as
-# the paper's Figure 6b draws it. In W, vector arithmetic runs straight on towards the
-# left-out combination: near the corner the images leave the faces the generator knows and
-# degrade, and the classifier reads some of them as long-haired men (red). W keeps the
-# attributes closer to independent directions (Figure 6c), but a direction that leads where
-# the training data never went leads to images the generator never learned to draw.
+# With the book's model the two spaces part ways at the corner A + B − C. In Z the plane
+# bends around the missing combination: the long-hair region stops where "male" begins, and
+# the classifier reads the corner as a man with short hair — Z has folded the empty quadrant
+# away, as the paper's Figure 6b draws it. In W, vector arithmetic runs straight on towards
+# the left-out combination: from about half-way there the images leave the faces the
+# generator knows and degrade into coloured blotches, and the classifier reads some of them
+# as long-haired men (red). This plane does *not* show what the paper's Figure 6c draws, W
+# keeping the attributes closer to independent directions: by the titles, W's long-hair
+# boundary is straighter than Z's but its male boundary is less straight, and in W long hair
+# reaches down almost to B. What it does show is that a direction that leads where the
+# training data never went leads to images the generator never learned to draw.
 #
 # One plane is one picture of a high-dimensional space, spanned by three images out of a few
 # hundred: take the numbers as an illustration (the straight-line scores in particular can go
@@ -299,9 +304,11 @@ if planes:
 # $$ \bar w \leftarrow \beta\,\bar w + (1-\beta)\,\overline{f(z)}_\text{batch}, \qquad \beta = 0.995, $$
 #
 # the centre of mass of W. It is the anchor of the truncation trick (chapter 7). Its image
-# g(w̄) is "the average face" — and, unlike the pixel average of many images (a blur), it is
-# a face: averaging happens in W, where the generator still turns the result into a sharp
-# image.
+# g(w̄) is "the average face" — and, unlike the pixel average of many images (a blur, with a
+# ghost of long hair), it has sharp edges, one hair style and one head outline: averaging
+# happens in W, where the generator still turns the result into a sharp image. With the
+# book's model the face inside the outline is poor, though: the eyes are a smear and there
+# is no mouth.
 
 # %%
 print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.update_w_avg))
@@ -322,7 +329,8 @@ plt.show()
 # * Paths: slerp in Z, lerp in W. W is not tied to a fixed distribution, so f can straighten
 #   what a Gaussian Z has to bend (Figure 6); on the synthetic faces, whose training set has no
 #   long-haired men, we can look at how each space arranges the attributes around the hole.
-# * w̄, the average of W, generates a sharp "average face", the anchor of truncation.
+# * w̄, the average of W, generates a sharp-edged "average face" (a poor one with the book's
+#   model), the anchor of truncation.
 #
 # ## Exercises
 #

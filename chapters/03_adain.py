@@ -132,7 +132,9 @@ print("after AdaIN, std  = |y_s + 1|: ",
 # The same layer, a few of its channels (the ones whose style changes the image most, see
 # below). Each row shares one colour scale. The normalised maps (middle) have the same
 # *pattern* as before (top) with new contrast; the style (bottom) gives each channel its own
-# contrast and offset — a few channels are turned up, others almost off.
+# contrast and offset. These channels, the ones that matter most, are all turned up: their σ
+# under the bottom row is several times the 1 of the normalised maps. The channels that the
+# style turns almost off (σ near 0) are in the right panel of the figure above, not here.
 
 # %%
 influence = A.channel_influence(G, ws, layer, scale=0.0)
@@ -163,8 +165,11 @@ plt.show()
 # The new style can only rescale and shift each normalised map, so every channel's new map is
 # perfectly correlated (or anti-correlated) with the old one: 1 − |correlation| is zero up to
 # float rounding. The new noise enters *before* the normalisation and changes the map pixel by
-# pixel: 1 − |correlation| grows with the channel's noise strength. The figure shows the four
-# channels with the strongest noise.
+# pixel — in the book's model only a little: 1 − |correlation| is far above rounding but small
+# (the red histogram, and the median and largest value printed below it). The figure shows the
+# four channels with the strongest noise; even among them the change (bottom row, one colour
+# scale for all four) is plain in channel 22, faint in 16 and 5 and invisible in channel 1, so
+# a channel's noise strength alone does not say how much its map moves.
 
 # %%
 noise_layer = A.strongest_noise_layer(G)
@@ -181,10 +186,11 @@ print(f"{noise_layer}, new noise: 1 − |correlation| median {np.median(d_noise)
 
 # %% [markdown]
 # The images on the right show the consequence further down: the new styles change this
-# layer's statistics (and those of the layers after it), which changes the whole image's
-# character at this scale and finer — colours and textures at the book's resolution; the new
-# noise moves small details around (the bottom row shows where — look closely at the images,
-# the change is subtle in a 32² image).
+# layer's statistics (and those of the layers after it), which changes the image at this scale
+# and finer — at the book's resolution its colours: hair, skin, background and shirt change,
+# while the head's layout stays. The new noise changes nothing you can see: the bottom image
+# cannot be told from the original by eye, because this model makes little use of its noise
+# (chapter 5). Only the layer's maps show where it acted (the bottom row on the left).
 #
 # ## Try it: scale one style channel
 #

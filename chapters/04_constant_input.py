@@ -182,11 +182,16 @@ print("random noise:", "  ".join(f"{k}: {v:.2f}" for k, v in agree_random.items(
 # position, its 16 positions shuffled, made flat (each channel's mean: instance norm turns it
 # into zeros), its value before training (ones), or random numbers with the same statistics.
 # Its logic is `stylegan_lib.viz.constant.synthesize_with_constant` (a pre-hook on the first
-# layer, removed afterwards). With the book's model you should see that even mirroring the
-# constant or shifting it by one position wrecks the face: the layers after it have learned to
-# read this exact positional code. A flat constant (or the initial ones) carries no layout at
-# all — instance norm turns it into zeros — and what is left is a blurry head, drawn from the
-# styles and the zero padding at the borders alone.
+# layer, removed afterwards). With the book's model (the static figure below) mirroring or
+# shuffling the constant wrecks the image in every row: the layers after it have learned to
+# read this exact positional code. Shifting it by one position (a quarter of the 4×4 grid) is
+# milder: it moves the head to the right and distorts it in the first three rows, but in the
+# last row (seed 3) the face survives almost intact, only moved. A flat constant (or the
+# initial ones) carries no layout at all — instance norm turns it into zeros, so the two
+# columns are identical — and what is left is a blurry head shape without a face, in the
+# seed's colours, drawn from the styles and the zero padding at the borders alone. (The first
+# two rows are broken samples even with the learned constant — hair where the face should
+# be — one of this weak model's failures, not an effect of the replacement.)
 
 # %% tags=["nbval-ignore-output"]
 K.constant_widget(G, seed=seed, variant="mirrored", alpha=1.0)

@@ -115,8 +115,11 @@ for name, layers in groups.items():
 # The size of B per layer tells where the trained generator relies on noise. The synthetic faces
 # of this book carry their stochastic detail (freckles, hair strands, textured background) at
 # the finer scales, independent of every labelled factor, so you should expect the largest bar
-# at the highest resolution. (An untrained generator has B = 0 everywhere: then every
-# bar is zero and the noise figures below show no variation at all.)
+# at the highest resolution. In the book's model that holds for only one of the two 32²
+# layers: layer 6 has by far the largest bar, while layer 7, also at 32², has one of the
+# smallest, and the second largest is a coarse 4² layer (layer 1). (An untrained generator has
+# B = 0 everywhere: then every bar is zero and the noise figures below show no variation at
+# all.)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 2.6))
@@ -151,10 +154,17 @@ for s, std in zip(fig4.seeds, fig4.std):
           f"(images range over about [-1, 1])")
 
 # %% [markdown]
-# You should see the four realisations of each seed agree on everything that matters — the same
-# face, the same pose, the same colours — and differ in small local detail; the σ map is bright
-# only where such detail lives. Compare the spread of a pixel *within* an identity with the
-# difference *between* the two identities:
+# The four realisations of each seed agree on everything that matters — the same face, the
+# same pose, the same colours — and by eye they are hardly distinguishable. Both seeds are
+# broken samples of this weak model: a blond head with no readable face, only a garbled band of
+# dark and light pixels where the eyes belong. The σ map is bright almost only in that band,
+# with a faint glow in the hair above it; the hair strands, the silhouette and the background,
+# which light up in the paper's figure, stay nearly dark, and the printed mean σ is about 0.01
+# on the [-1, 1] scale. So the book's model differs from the paper here: its noise moves few
+# pixels, and mostly in a region it draws badly, not the hair and background detail of the
+# training faces. What does carry over is that the noise leaves the identity alone. Compare the
+# spread of a pixel *within* an identity with the difference *between* the two identities (the
+# first comes out about six times smaller):
 
 # %%
 within = float(fig4.std.mean())
@@ -175,6 +185,14 @@ print(f"mean per-pixel σ over noise draws: {within:.4f}; "
 # The second row of each seed shows what the noise changed: |image − image without noise|.
 # Compare it with the strengths B above: a group of layers whose B is small changes little when
 # its noise is switched on.
+#
+# The book's model does not reproduce the paper's figure. Its four images of each seed look
+# the same by eye: "none" is not visibly smoother or more painterly than "all". Nearly all of
+# the change comes from the fine (32²) layers — the fine |Δ| map is almost the same as the
+# "all" map, and so are the printed means — and it sits in the eye band (for seed 2 also a
+# small patch at the mouth), not in curls or background. The coarse layers change almost
+# nothing: their map is nearly black and their mean |Δ| about a sixth of the fine one, so there
+# is no large-scale variation from coarse noise to see.
 
 # %%
 fig5 = noise_viz.noise_panels(G, [seed + 2, seed + 3], noise_seed=noise_seed,
@@ -230,9 +248,11 @@ plt.show()
 # * Every layer adds B_i · n: one N(0, 1) image per layer, a learned strength per feature map,
 #   initialised to zero.
 # * Styles act on whole feature maps (global attributes); noise differs from pixel to pixel
-#   (local, stochastic detail). With w fixed, the noise changes detail, not identity.
-# * Figure 4's σ map shows where the noise reaches; Figure 5 shows that coarse noise makes
-#   large-scale variation and fine noise fine-scale variation.
+#   (local, stochastic detail). With w fixed, the noise changes detail, not identity — in the
+#   book's model very little detail, mostly around the eyes.
+# * Figure 4's σ map shows where the noise reaches. In the paper, Figure 5 shows that coarse
+#   noise makes large-scale variation and fine noise fine-scale variation; in the book's model
+#   almost all of the noise's small effect comes from the fine 32² layers.
 # * `G.synthesis(ws, noise=[…])` takes one noise image per layer; `noise_mode` picks random,
 #   stored ("const") or no noise.
 #

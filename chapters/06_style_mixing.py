@@ -110,8 +110,17 @@ print("paper-1024:", {k: (v.start, v.stop - 1) for k, v in latent.layer_groups(1
 #
 # The synthetic faces were designed with the same three scales (coarse: pose, face width,
 # masculinity, glasses; middle: hair length and style, eyes, smile, beard; fine: skin and hair
-# colour, background, lighting), so you should see the same split: in a coarse row each image
-# has B's pose and glasses with A's colours, in the fine row A's face with B's colours.
+# colour, background, lighting), so a model that learned the data's split would show it here:
+# in a coarse row B's pose and glasses with A's colours, in the fine row A's face with B's
+# colours. The book's model does not quite do that. In every coarse row the hair takes B's
+# colour along with B's hair style — B 100 and B 101 make all five sources black-haired, B 102
+# turns seed 3's black hair light brown — while the background and mostly the skin colour stay
+# A's. The fine row (B 105) brings B's pink background to every source, but the hair and skin
+# colours stay A's. The middle rows change the eye region, the lower face (seed 4 gets a dark,
+# beard-like lower face in both) and in places the hair colour too: B 104's middle styles
+# darken every source's hair. All faces here are frontal, so no pose transfer can be seen,
+# and glasses are hard to make out at 32². Seeds 0 and 1 (and seed 4 in part) are broken
+# samples to begin with: hair where the face should be.
 
 # %%
 seeds_a = list(range(seed, seed + num_sources_a))
@@ -131,13 +140,19 @@ plt.show()
 # which A and B disagree, whether the mixture has B's value. A group that carries an attribute
 # scores near 1 for it, a group that does not near 0. The columns are labelled with the scale of
 # the factor behind each attribute in the synthetic faces. With well-separated styles each
-# attribute is carried mainly by one group, and you should see the fine row take the colours
-# (background, skin, hair colour) and the coarse row the pose and the sex. Where an attribute
-# follows a different group than its label, the model has put it at another scale than the
-# data's construction: at 32² the groups sit one octave lower than the paper's, so the coarse
-# group (4²–8²) can take on some of the "middle" attributes, such as hair length. (For a model
-# not trained on the synthetic faces, e.g. an official FFHQ pickle, these attributes mean
-# nothing.)
+# attribute is carried mainly by one group, and the data's construction would have the fine row
+# take the colours (background, skin, hair colour) and the coarse row the pose and the sex.
+# Where an attribute follows a different group than its label, the model has put it at another
+# scale than the data's construction: at 32² the groups sit one octave lower than the paper's,
+# so the coarse group (4²–8²) can take on some of the "middle" attributes. The book's model
+# gets only part of the expected split. The coarse row does take the pose (looking_left) and
+# the sex (male), but also most of the middle attributes — long hair, smile, beard, open
+# eyes — and the hair colour: dark_hair scores 0.71 in the coarse row and 0.00 in the fine row,
+# as Figure 3 shows. The fine row takes the background (warm_background); the skin colour is
+# split between the middle and the fine row (0.46 each), and glasses follow the middle row a
+# little more than the coarse one (0.52 against 0.39). eyes_open scores high in both the coarse
+# and the fine row, which no clean split would give. (For a model not trained on the synthetic
+# faces, e.g. an official FFHQ pickle, these attributes mean nothing.)
 
 # %%
 from stylegan_lib.data import ATTRIBUTE_RULES, FACTOR_SCALES
@@ -160,8 +175,13 @@ plt.show()
 #
 # One pair of sources, with the crossover k swept from 0 (every style from B) to num_ws (every
 # style from A): image k takes style inputs 0 … k−1 from A and the rest from B. Reading from
-# left to right, B's styles are replaced by A's from the coarsest up: first the pose and shape,
-# last the colours.
+# left to right, B's styles are replaced by A's from the coarsest up; by the paper's Figure 3
+# you would expect first the pose and shape to switch, last the colours. In this pair both
+# faces are frontal and k = 1–3 look just like B. The hair switches from B's black to light
+# brown at k = 4, when the last coarse style input comes from A (hair colour rides with the
+# coarse styles in this model, as in Figure 3 above), and grows lighter, closer to A's blond,
+# over k = 5–7; only the background keeps B's colour to the very last style input and turns
+# to A's purple at k = 8, the panel labelled A.
 
 # %%
 sweep = mixing.crossover_sweep(G, seed, seed + 100, truncation_psi=truncation_psi, truncation_cutoff=cutoff)
@@ -230,7 +250,10 @@ print(mixing.training_mixing_source())
 #
 # The same measurement on the book's model (trained with 90 % mixing): FD and KD of images whose
 # styles come from 1, 2, 3 or 4 latents, in the feature space of the book's faces classifier.
-# You should see the distances grow slowly with the number of latents.
+# In the paper's table the distance grows steadily with the number of latents. Here only the
+# KD does: it rises at every step from 1 to 4 latents, the largest step from 1 to 2. The FD
+# does not: ordinary images (1 latent) score worst and 2 latents best — see the note below on
+# how far to trust the FD at this sample size.
 
 # %%
 from stylegan_lib.viz.truncation import feature_detector, real_features
@@ -266,10 +289,13 @@ plt.show()
 #
 # * The synthesis network has one style input per layer; style mixing feeds different w to
 #   different layers: crossover k, or a group of layers.
-# * Coarse styles (lowest resolutions) carry pose, shape and glasses; middle styles facial
-#   features and hair style; fine styles colours and micro-structure (Figure 3).
+# * In the paper's Figure 3, coarse styles (lowest resolutions) carry pose, shape and glasses;
+#   middle styles facial features and hair style; fine styles colours and micro-structure. In
+#   the book's 32² model the coarse styles also carry the hair colour and most of the middle
+#   attributes, and the fine styles mainly the background colour.
 # * Mixing regularisation (90 % of training images from two latents, random crossover) keeps the
-#   styles of neighbouring layers independent; mixed images then stay good (Table 2).
+#   styles of neighbouring layers independent; mixed images then stay good (the paper's
+#   Table 2). In the book's model the KD of mixed images still grows with each added latent.
 #
 # ## Exercises
 #

@@ -91,8 +91,9 @@ print(inspect.getsource(MappingNetwork.update_w_avg))
 # ## The average face
 #
 # w̄ is itself a point of W and has an image: the paper calls it the "mean" face of FFHQ. For the
-# book's model you should see a plain, centred, front-facing face: the pose, colours and features
-# that are most typical of the synthetic faces.
+# book's model it is a centred, front-facing head with short black hair, mid-brown skin and a
+# mauve background; its eyes are faint dark spots in a smeared band under the fringe and it has
+# no visible mouth, so even the centre of this weak model's W is not a clean face.
 
 # %%
 avg = trunc.average_image(G)
@@ -110,6 +111,13 @@ plt.show()
 # inputs. As ψ goes to 0 all faces converge to the average face; the negative values give the
 # "anti-face": the paper notes that viewpoint, glasses, age, colouring and hair length flip, and
 # often the gender. The stored noise images are used, so only ψ changes along a row.
+#
+# The book's model behaves less neatly. Seeds 0 and 1 are two of its broken samples (at ψ = 1
+# blond hair covers the whole face), and ψ = 0.7 and 0.5 do not repair them: all three rows
+# change little (seed 2's hair darkens) until ψ = 0, where they reach the average face. Past w̄
+# only seed 0 gets a distinct anti-face (black hair over a pale face with a mouth at ψ = −0.5 and
+# −1); at ψ = −1 seeds 1 and 2 still look much like the average face, with a different
+# background tint.
 
 # %%
 grid = trunc.truncation_figure(G, [seed, seed + 1, seed + 2], psis=trunc.FIGURE8_PSIS)
@@ -131,10 +139,12 @@ print(f"same as the average face: {torch.allclose(grid.images[0, col], avg[0], a
 # %% [markdown]
 # ## Try it
 #
-# Move ψ, and the **cutoff**: how many style inputs, from the coarsest, are truncated. With the
-# cutoff at the end of the coarse group only pose, face shape and the like are pulled towards the
-# average; the colours and fine detail of the seed stay. The logic is
-# `stylegan_lib.viz.truncation.truncated_image`.
+# Move ψ, and the **cutoff**: how many style inputs, from the coarsest, are truncated. In the
+# paper's model the coarse styles carry pose, hair style, face shape and glasses and the fine
+# styles the colour scheme (the paper's Figure 3), so there a cutoff at the end of the coarse
+# group should keep the seed's colours. The book's model is different: its coarse styles
+# (4²–8²) also carry hair colour, and in the figure below truncating them turns seed 0's blond
+# hair black, the average face's. The logic is `stylegan_lib.viz.truncation.truncated_image`.
 
 # %% tags=["nbval-ignore-output"]
 trunc.truncation_widget(G, seed=seed, truncation_psi=0.5, truncation_cutoff=groups["middle"].stop)
@@ -142,7 +152,10 @@ trunc.truncation_widget(G, seed=seed, truncation_psi=0.5, truncation_cutoff=grou
 # %% [markdown]
 # The same function, without a kernel: one seed at ψ = 0 with the cutoff moved from 0 (no
 # truncation) to all style inputs. Left of the cutoff the styles are w̄'s, right of it the seed's:
-# the picture goes from the seed's image to the average face one group of features at a time.
+# the picture goes from the seed's image to the average face (last panel) one group of features
+# at a time. The 4² styles alone change nothing visible; the 8² styles bring the average face's
+# black hair and uncover the face; 16² changes little; the 32² styles bring its pinker background
+# and darker skin.
 
 # %%
 cutoffs = list(range(0, G.num_ws + 1, 2))
@@ -172,7 +185,13 @@ plt.show()
 # * **diversity**: the mean distance between two generated images, relative to that between two
 #   real ones.
 #
-# You should see precision rise and recall and diversity fall as ψ goes to 0. FD and KD count
+# As ψ goes to 0, diversity falls steadily; precision rises and recall falls overall, but not
+# step by step: with 128 images per ψ, precision dips and recall rises again at ψ = 0.4. Note
+# also that precision is already 0.88 at ψ = 1 although roughly a third of this model's
+# uncurated samples are visibly broken (chapter 8; seeds 0 and 1 above are two of them): in the
+# classifier's feature space broken faces can fall inside the real faces' manifold, so precision
+# flatters this model.
+# FD and KD count
 # the lost diversity as much as the gained quality: they grow as ψ shrinks, slowly near ψ = 1 and
 # steeply when the images become too alike — which is why truncation is never used when a
 # generator is evaluated. (With a few hundred images the FD is biased upwards; compare values
@@ -199,8 +218,9 @@ plt.show()
 # * w̄ is a running average of w kept during training (β = 0.995); its image is the average face.
 # * Truncation: w' = w̄ + ψ(w − w̄), on the first `truncation_cutoff` style inputs.
 #   ψ = 1: no change; ψ = 0: w̄; ψ < 0: the "anti-face" on the other side of w̄.
-# * Smaller ψ: higher precision (fewer bad samples), lower recall and diversity. FD/KD tell
-#   when the loss of diversity outweighs the gain in quality.
+# * Smaller ψ: higher precision, lower recall and diversity (for the book's model overall, not at
+#   every step; and ψ = 0.5–0.7 does not repair its broken seeds). FD/KD tell when the loss of
+#   diversity outweighs the gain in quality.
 #
 # ## Exercises
 #

@@ -60,7 +60,7 @@ from stylegan_lib.viz import training as tviz
 from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
 
 check_preset(preset)
-chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else 4000)
+chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else 6000)
 torch.manual_seed(seed)
 
 # %% [markdown]
@@ -88,8 +88,11 @@ for fn in (loss_mod.g_nonsaturating, loss_mod.d_logistic, loss_mod.r1_penalty):
 
 # %% [markdown]
 # A check by hand: when D cannot tell at all (every logit 0), both terms are log 2 per image, so
-# L_G = log 2 ≈ 0.693 and L_D = 2 log 2 ≈ 1.386: the value the curves below hover around when
-# G and D are balanced.
+# L_G = log 2 ≈ 0.693 and L_D = 2 log 2 ≈ 1.386: the values of a perfectly balanced game. The
+# book's model never gets there (its loss curves are further below): L_G falls from about 3 and
+# L_D rises from about 0.5 until they meet at about 1.05 at the end of training, and D's mean
+# logit is then still about +0.45 on real and −0.45 on generated images, so D can still tell
+# them apart.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -174,8 +177,8 @@ for k in (0, 30, 100, 300):
 # ### Widget: where is training at a given kimg?
 #
 # Drag the slider along the book's schedule; the line under the plot is
-# `stylegan_lib.viz.training.schedule_summary`. The static figure below shows 30 kimg, half-way
-# through the 16² fade-in.
+# `stylegan_lib.viz.training.schedule_summary`. The static figure below shows 30 kimg: the end
+# of the 8² stable phase, where the 16² fade-in (30–60 kimg) begins.
 
 # %% tags=["nbval-ignore-output"]
 try:
@@ -278,6 +281,13 @@ print(f"{len(log)} log ticks, {log[-1]['kimg']:g} kimg")
 # training faces, divided by the FD between two disjoint sets of 5,000 training faces (the
 # floor a perfect model would reach at this count); how much the noise inputs move the pixels
 # (for a fixed w, the per-pixel standard deviation over noise draws, [-1, 1] scale); and PPL.
+#
+# The answer, printed below, is plain: this model is far from its data. Its FD is about 118
+# times the floor, and its noise inputs barely move the pixels (a mean standard deviation of
+# about 0.01 on a range of 2), unlike the paper's, whose noise visibly varies hair, silhouette
+# and background (its Figure 4, chapter 5). A retraining attempt on faces with stronger
+# stochastic detail did not learn faces by 160 kimg and was not shipped
+# (`benchmarks/training.md`, section 6).
 
 # %%
 q = prov["quality"]
@@ -298,8 +308,16 @@ plt.show()
 
 # %% [markdown]
 # The sample progression below shows the same eight latents (G_ema, stored noise) at increasing
-# kimg: blurry 8² blobs, then 16² faces, then the 32² detail fading in. Note how pose, hair
-# colour and background are fixed early (at low resolution) and survive the growth.
+# kimg: blurry 8² blobs (20 kimg), blurry 16² heads (40–80 kimg), a noisy, smeared stretch while
+# 32² fades in (100–120 kimg), and sharp 32² faces from 160 kimg on. Each column's background
+# keeps roughly its hue from the 16² rows on (the blue one stays blue, the violet one violet),
+# but hair colour is not fixed early in this model: the eighth column's red hair at 80 kimg is
+# dark from 160 kimg on, and the seventh column's light hair turns black between 160 and
+# 280 kimg, long after 32² had fully faded in (120 kimg).
+#
+# The last figure, 32 uncurated samples of the final model at ψ = 1, shows where training
+# ended: roughly a third are broken (hair covering the whole face, a dark or over-bright blob
+# where the face should be), the rest are blurry but recognisable faces.
 
 # %%
 from PIL import Image

@@ -220,7 +220,9 @@ print("release default images:", tuple(default.shape), f"range [{float(default.m
 #
 # All latents are drawn as the release drew them, `RandomState(seed).randn(512)`, with the seeds
 # NVIDIA published for each figure (`stylegan_lib.official.figures`). With the FFHQ file these are
-# the paper's people.
+# the paper's people. With the stand-in (the default) they are coloured noise, and each title
+# says STAND-IN: the descriptions below are of the paper's figures, and the stand-in shows only
+# the mechanics (in Figure 8, for instance, both seeds reach the same image at ψ = 0).
 #
 # **Figure 2** — uncurated samples: a mosaic of 81 images, columns at full, half, quarter and
 # eighth size, all with the release's default truncation ψ = 0.7 on the 4²–32² styles.

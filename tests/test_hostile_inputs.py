@@ -87,15 +87,16 @@ def write_pickle(path: Path, obj, protocol: int = 2) -> Path:
     return path
 
 
-def fast(seconds: float = 20.0):
-    """Context manager: the block must use less than ``seconds`` of CPU time (what it guards
-    against hung for minutes or ran out of memory; CPU time, so a loaded machine does not fail it)."""
+def without_hanging(seconds: float = 60.0):
+    """A hang guard, not a speed test: the block must end within ``seconds`` of CPU time (the
+    files it guards against hung for minutes or ran out of memory; CPU time, so load does not matter)."""
     class Timer:
         def __enter__(self):
             self.t0 = time.process_time()
 
         def __exit__(self, *exc):
-            assert time.process_time() - self.t0 < seconds, "took too long"
+            assert time.process_time() - self.t0 < seconds, \
+                "a minute of CPU: the refusal must not first do the work it refuses"
             return False
     return Timer()
 
@@ -206,7 +207,7 @@ def test_crafted_release_pickles_give_format_errors(tmp_path):
     for name, data in cases.items():
         path = tmp_path / f"{name}.pkl"
         path.write_bytes(data)
-        with fast(), pytest.raises(OfficialFormatError) as err:
+        with without_hanging(), pytest.raises(OfficialFormatError) as err:
             read_release_pickle(path)
         assert str(path) in str(err.value), name
 
@@ -226,7 +227,7 @@ def test_arrays_declaring_huge_shapes_are_refused_before_allocation(tmp_path):
     for name, (obj, needle) in cases.items():
         path = write_pickle(tmp_path / f"{name}.pkl", obj)
         assert path.stat().st_size < 300
-        with fast(), pytest.raises(OfficialFormatError, match=needle):
+        with without_hanging(), pytest.raises(OfficialFormatError, match=needle):
             read_release_pickle(path)
     # the protocol-5 reconstructor checks its buffer too
     frombuffer = np.zeros(4, np.float32).__reduce_ex__(5)[0]
@@ -246,7 +247,7 @@ def test_nested_and_self_referencing_kwargs_are_refused_quickly(tmp_path):
         nets["Gs"]["static_kwargs"]["payload"] = value
         path = tmp_path / f"{name}.pkl"
         path.write_bytes(release_pickle_bytes(nets))
-        with fast(), pytest.raises(OfficialFormatError, match=needle):
+        with without_hanging(), pytest.raises(OfficialFormatError, match=needle):
             load_official(path, device="cpu")
 
 
@@ -254,7 +255,7 @@ def test_release_files_declaring_oversized_networks_are_refused(tmp_path):
     path = tmp_path / "deep-mapping.pkl"
     small = dict(SMALL, latent_size=4, dlatent_size=4, mapping_fmaps=4)
     write_release_pickle(path, 8, mapping_layers=100, **small)
-    with fast(), pytest.raises(OfficialFormatError, match="mapping_layers must be from 0 to 64"):
+    with without_hanging(), pytest.raises(OfficialFormatError, match="mapping_layers must be from 0 to 64"):
         load_official(path, device="cpu")
     for key, value in (("mapping_lrmul", [1, 2]), ("fused_scale", [True]), ("resolution", "abc")):
         nets = make_release_networks(8, **SMALL)
@@ -275,7 +276,7 @@ def test_checkpoint_configs_declaring_huge_networks_are_refused(tiny_checkpoint,
             ("typo", dict(obj["config"], z_dim="abc"), "z_dim must be an integer")):
         path = tmp_path / f"{name}.pt"
         torch.save(seal(dict(obj, config=config)), path)
-        with fast(), pytest.raises(CheckpointError, match=needle):
+        with without_hanging(), pytest.raises(CheckpointError, match=needle):
             load_generator(path, device="cpu")
 
 
@@ -285,7 +286,7 @@ def test_self_referencing_checkpoint_data_is_refused(tiny_checkpoint, tmp_path):
     loop.append(loop)
     path = tmp_path / "loop.pt"
     torch.save(dict(obj, meta={"notes": loop}), path)
-    with fast(), pytest.raises(CheckpointError, match="nested more than 32 levels deep"):
+    with without_hanging(), pytest.raises(CheckpointError, match="nested more than 32 levels deep"):
         load_generator(path, device="cpu")
 
 
@@ -393,7 +394,7 @@ def test_train_argument_errors(extra, needle, tmp_path, capsys):
     from stylegan_lib.train import cli
 
     args = train_args(tmp_path / "run") + extra
-    with fast(), pytest.raises(SystemExit) as err:
+    with without_hanging(), pytest.raises(SystemExit) as err:
         cli.main(args)
     assert err.value.code == 2
     assert needle in capsys.readouterr().err
