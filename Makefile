@@ -45,10 +45,13 @@ sync: $(STAMP)
 # Retrain the book's shipped model and ship it into stylegan_lib/pretrained/ with its provenance
 # (book-32.json, with the quality record). Resumable: run it again after a stop (it continues
 # from runs/book-32/checkpoint.pt); BOOK_STOP=HH:MM ends a session cleanly at that time.
+# BOOK_DATA=faces:100000:strong / BOOK_PRESET=book-32-fast for the next attempt (benchmarks/training.md §6).
 BOOK_KIMG ?= 380
 BOOK_STOP ?=
+BOOK_DATA ?= faces:100000
+BOOK_PRESET ?= book-32
 book-model: $(STAMP)
-	$(PY) -m stylegan_lib train --preset book-32 --data faces:100000 --kimg $(BOOK_KIMG) --out runs/book-32 --threads 2 \
+	$(PY) -m stylegan_lib train --preset $(BOOK_PRESET) --data $(BOOK_DATA) --kimg $(BOOK_KIMG) --out runs/book-32 --threads 2 \
 		$$(test -f runs/book-32/checkpoint.pt && echo --resume) $(if $(BOOK_STOP),--stop-at $(BOOK_STOP))
 	$(PY) -m stylegan_lib.train.ship runs/book-32
 
