@@ -1,8 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution,-ExecuteTime,-trusted
-#     formats: ipynb,py:percent
+#     cell_metadata_filter: tags,-papermill,-execution,-ExecuteTime,-trusted
 #     notebook_metadata_filter: -papermill,-widgets,-language_info
 #     text_representation:
 #       extension: .py

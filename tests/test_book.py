@@ -105,6 +105,13 @@ def test_a_rewritten_notebook_is_repaired_the_way_jupyterlab_reads_it(tmp_path):
     config = load_jupytext_config(str(tmp_path))
     text = jupytext.writes(jupytext.read(ipynb), fmt="py:percent", config=config)
     assert py.read_text() == text
+    # and what jupytext's command line makes of the notebook on its own is the .py, header included
+    import subprocess
+    import sys
+
+    alone = subprocess.run([sys.executable, "-m", "jupytext", "--to", "py:percent", "-o", "-", str(ipynb)],
+                           capture_output=True, text=True, cwd=tmp_path, check=True).stdout
+    assert alone == py.read_text()
     saved = nbformat.read(ipynb, as_version=4)
     outputs = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs and all(o.get("name") != "stderr" for o in outputs)
