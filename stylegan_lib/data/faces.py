@@ -139,10 +139,13 @@ _NUM_SPOTS = 3
 #: of the detail field), hair-strand contrast, how far the detail field bends the strands
 #: (radians), freckle darkness, and the stripe period in pixels from which a strand frequency
 #: starts to show (it ramps in over as many pixels again).  "subtle" is the detail the book's
-#: shipped model was trained on; "strong" makes it plainly visible at 32² (what the noise
-#: inputs would have to learn; benchmarks/data.md measures both).
+#: first shipped model was trained on; "strong" makes it plainly visible at 32² (what the noise
+#: inputs would have to learn), so busy that a small model at a few hundred kimg spreads its
+#: texture over whole faces; "medium" sits between: strands and grain visible at 32², the face
+#: still dominant (benchmarks/data.md measures all three).
 DETAIL_LEVELS: dict[str, tuple[float, float, float, float, float]] = {
     "subtle": (0.07, 0.14, 0.05, 0.35, 2.5),
+    "medium": (0.11, 0.22, 0.15, 0.45, 2.5),
     "strong": (0.16, 0.35, 0.30, 0.55, 2.0),
 }
 #: Changes whenever the pixels of a given seed and config change, so that cached real-image

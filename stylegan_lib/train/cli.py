@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "Default: book for book-32, quick for tiny-16, paper otherwise")
     p.add_argument("--data", required=True,
                    help="'faces', 'faces:N' or 'faces:N:DETAIL' (N synthetic faces rendered in memory, "
-                        "default 60000; DETAIL subtle (default) or strong stochastic detail), "
+                        "default 60000; DETAIL the stochastic detail: subtle (default), medium or strong), "
                         "or a folder / zip with dataset.json")
     p.add_argument("--data-seed", type=seed, default=0, help="seed of the synthetic faces")
     p.add_argument("--out", required=True, help="run folder (log.jsonl, samples, checkpoint.pt)")
