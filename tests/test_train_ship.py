@@ -24,3 +24,29 @@ def test_ship_writes_model_provenance_and_quality(tmp_path):
     G = load_pretrained(str(dest / "tiny.pt"), device="cpu")
     assert G.img_resolution == 16
     assert (dest / "tiny-log.jsonl").is_file() and (dest / "tiny-samples.png").is_file()
+
+
+def test_ship_refuses_a_run_short_of_its_kimg(tmp_path):
+    """A run stopped by --stop-at (here: its target raised after the fact) is not shipped unless
+    asked for; the shipped model already in place is left alone."""
+    import pytest
+
+    from stylegan_lib.train import ship
+    from stylegan_lib.checkpoint import DIGEST_KEY
+    from stylegan_lib.train.checkpoint import load_training_checkpoint, save_training_checkpoint
+
+    out, dest = tmp_path / "run", tmp_path / "shipped"
+    assert cli.main(["--preset", "tiny-16", "--data", "faces:32", "--out", str(out), "--batch", "8",
+                     "--start-res", "16", "--tick-kimg", "0.016", "--snapshot-kimg", "0.016",
+                     "--sample-kimg", "0.016", "--device", "cpu", "--no-progress", "--kimg", "0.016"]) == 0
+    obj = load_training_checkpoint(out / "checkpoint.pt")
+    obj["options"]["kimg"] = 0.064
+    save_training_checkpoint(out / "checkpoint.pt", {k: v for k, v in obj.items() if k not in ("format", "kind", DIGEST_KEY)})
+    dest.mkdir()
+    (dest / "tiny.pt").write_bytes(b"the model already shipped")
+    with pytest.raises(ship.RunNotFinished, match="0.0 of its 0.064 kimg"):
+        ship.ship_run(out, name="tiny", dest=dest, quality_num=0)
+    assert ship.main([str(out), "--name", "tiny", "--dest", str(dest), "--quality-num", "0"]) == 3
+    assert (dest / "tiny.pt").read_bytes() == b"the model already shipped"
+    meta = ship.ship_run(out, name="tiny", dest=dest, quality_num=0, unfinished=True)
+    assert meta["kimg"] == 0.016

@@ -28,12 +28,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+class RunNotFinished(RuntimeError):
+    """The run's checkpoint has not reached the run's ``kimg`` (it was stopped by ``--stop-at``
+    or killed): shipping it would replace the book's model with a half-trained one."""
+
+
 def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRETRAINED,
              progress_kimg: list[float] | None = None, sample_seed: int = 0, notes: str = "",
-             quality_num: int = 5000, quality_ppl_num: int = 2000) -> dict:
+             quality_num: int = 5000, quality_ppl_num: int = 2000, unfinished: bool = False) -> dict:
     """Write the shipped files of ``run_dir`` under ``dest`` and return the provenance dict,
     with the model's quality measured as for every shipped model (:mod:`..metrics.quality`;
-    ``quality_num`` images per FD set, ``quality_ppl_num`` PPL pairs; ``quality_num=0`` skips it)."""
+    ``quality_num`` images per FD set, ``quality_ppl_num`` PPL pairs; ``quality_num=0`` skips it).
+    A run short of its ``kimg`` raises :class:`RunNotFinished` unless ``unfinished``."""
     from PIL import Image
 
     from ..pretrained import load_pretrained
@@ -50,6 +56,9 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     prog = obj["progress"]
     opts = obj["options"]
     kimg = prog["cur_nimg"] / 1000
+    if kimg < opts["kimg"] and not unfinished:
+        raise RunNotFinished(f"{run_dir} is at {kimg:.1f} of its {opts['kimg']:g} kimg, so nothing was shipped; "
+                             "resume the run to finish it, or pass --unfinished to ship it as it is")
     meta = {
         "name": name,
         "command": sessions[0]["command"],
@@ -116,9 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notes", default="")
     ap.add_argument("--quality-num", type=int, default=5000,
                     help="images per set for the FD ratio of the quality record (0 = skip)")
+    ap.add_argument("--unfinished", action="store_true",
+                    help="ship a run that has not reached its kimg (stopped by --stop-at or killed)")
     args = ap.parse_args(argv)
-    meta = ship_run(args.run_dir, args.name, args.dest, args.progress_kimg, notes=args.notes,
-                    quality_num=args.quality_num)
+    try:
+        meta = ship_run(args.run_dir, args.name, args.dest, args.progress_kimg, notes=args.notes,
+                        quality_num=args.quality_num, unfinished=args.unfinished)
+    except RunNotFinished as e:
+        print(f"not shipped: {e}", file=sys.stderr)
+        return 3
     print(json.dumps({k: meta.get(k) for k in ("kimg", "wall_time_min", "size_bytes", "sha256", "quality")},
                      indent=1))
     return 0
