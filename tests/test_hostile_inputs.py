@@ -389,6 +389,8 @@ def test_metrics_batch_must_be_positive(capsys):
     (["--set", "z_dim=abc"], "z_dim must be an integer, got 'abc'"),
     (["--set", "mapping_layers=100000"], "mapping_layers must be from 0 to 64"),
     (["--data", "faces:abc"], "faces:N needs a positive number"),
+    (["--data", "faces:64:loud"], "DETAIL one of subtle, medium, strong"),
+    (["--data", "faces:64:medium:x"], "DETAIL one of subtle, medium, strong"),
 ])
 def test_train_argument_errors(extra, needle, tmp_path, capsys):
     from stylegan_lib.train import cli

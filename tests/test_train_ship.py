@@ -36,7 +36,7 @@ def test_ship_refuses_a_run_short_of_its_kimg(tmp_path):
     from stylegan_lib.train.checkpoint import load_training_checkpoint, save_training_checkpoint
 
     out, dest = tmp_path / "run", tmp_path / "shipped"
-    assert cli.main(["--preset", "tiny-16", "--data", "faces:32", "--out", str(out), "--batch", "8",
+    assert cli.main(["--preset", "tiny-16", "--data", "faces:32:medium", "--out", str(out), "--batch", "8",
                      "--start-res", "16", "--tick-kimg", "0.016", "--snapshot-kimg", "0.016",
                      "--sample-kimg", "0.016", "--device", "cpu", "--no-progress", "--kimg", "0.016"]) == 0
     obj = load_training_checkpoint(out / "checkpoint.pt")
@@ -49,4 +49,4 @@ def test_ship_refuses_a_run_short_of_its_kimg(tmp_path):
     assert ship.main([str(out), "--name", "tiny", "--dest", str(dest), "--quality-num", "0"]) == 3
     assert (dest / "tiny.pt").read_bytes() == b"the model already shipped"
     meta = ship.ship_run(out, name="tiny", dest=dest, quality_num=0, unfinished=True)
-    assert meta["kimg"] == 0.016
+    assert meta["kimg"] == 0.016 and meta["dataset"]["config"]["detail"] == "medium"

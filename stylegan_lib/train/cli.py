@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import CheckpointError
+from ..data.faces import DETAIL_LEVELS
 from ..config import ModelConfig, get_config
 from ..utils import arg_number
 from . import distributed as dist_util
@@ -138,9 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 def check_args(parser: argparse.ArgumentParser, args) -> None:
     """Checks that need several arguments together; failures are argparse errors (exit 2)."""
     if args.data.startswith("faces:"):
-        n = args.data.split(":", 1)[1]
+        n, *detail = args.data.split(":")[1:]
         if not n.isdigit() or int(n) < 1:
             parser.error(f"argument --data: faces:N needs a positive number of images N, got {args.data!r}")
+        if len(detail) > 1 or (detail and detail[0] not in DETAIL_LEVELS):
+            parser.error(f"argument --data: faces:N:DETAIL needs DETAIL one of {', '.join(DETAIL_LEVELS)}, "
+                         f"got {args.data!r}")
     try:
         get_config(args.preset or DEFAULT_PRESET, **dict(args.set))
     except ValueError as e:
@@ -151,7 +155,7 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
 def load_images(spec: str, resolution: int, data_seed: int = 0, progress: bool = True):
     """The training images as uint8 [N, 3, R, R], and a description of the data set."""
     if spec == "faces" or spec.startswith("faces:"):
-        from ..data import DETAIL_LEVELS, FacesConfig, SyntheticFaces
+        from ..data import FacesConfig, SyntheticFaces
 
         parts = spec.split(":")
         try:
