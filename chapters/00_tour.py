@@ -53,9 +53,10 @@ import torch
 
 import stylegan_lib
 from stylegan_lib import Generator
+from stylegan_lib.generate import generate
 from stylegan_lib.viz.architecture import draw_architecture, parameter_table
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
-from stylegan_lib.viz.grids import generate, show_images
+from stylegan_lib.viz.grids import show_images
 
 check_preset(preset)
 chapter_header("Chapter 0 – a tour of StyleGAN", device, expected_seconds=15)
@@ -109,7 +110,7 @@ assert dict(table)["total"] == sum(p.numel() for p in G.parameters()) > 0
 # NBVAL_CHECK_OUTPUT
 big = Generator("paper-1024")
 print(f"paper-1024: G {big.num_parameters()['total']:,d} parameters, "
-      f"D {stylegan_lib.Discriminator('paper-1024').num_parameters():,d}")
+      f"D {stylegan_lib.Discriminator('paper-1024').num_parameters()['total']:,d}")
 del big
 
 # %% [markdown]

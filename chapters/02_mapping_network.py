@@ -54,9 +54,9 @@ import torch
 
 import stylegan_lib
 from stylegan_lib.data.faces import FacesConfig
+from stylegan_lib.images import image_grid
 from stylegan_lib.viz import mapping as M
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
-from stylegan_lib.viz.grids import image_grid
 
 check_preset(preset)
 fig6_samples = fig6_samples or (1000 if preset == "full" else 256)

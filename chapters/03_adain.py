@@ -104,7 +104,7 @@ print(f"total: {sum(2 * e.channels for e in epis)} style numbers per image from 
 
 # %%
 ws = A.ws_from_seeds(G, [seed])
-feats = A.layer_features(G, ws, layer)
+feats = A.layer_stages(G, ws, layer)
 fig = A.draw_channel_statistics(feats)
 save_figure(fig, "adain_statistics", figures_dir)
 plt.show()

@@ -88,7 +88,8 @@ print(inspect.getsource(Epilogue.make_noise))
 # `noise_mode="random"` draws a new n for every call; `"const"` uses one image stored per layer
 # (so a seed always gives the same picture); `"none"` leaves the noise out. For the figures below
 # we pass the noise images ourselves (`G.synthesis(ws, noise=[…])`, one per layer), drawn from a
-# seeded generator, so every figure is the same on every run.
+# seeded generator by `G.synthesis.make_noise_inputs(batch, seed=…)`, so every figure is the same
+# on every run.
 #
 # There is one noise input per layer, two per resolution, in the same order as the style inputs.
 # Figure 5 of the paper splits them in two: the **coarse** layers 4²–32² and the **fine** layers

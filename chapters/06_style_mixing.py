@@ -56,9 +56,9 @@ import matplotlib.pyplot as plt
 import torch
 
 from stylegan_lib import latent
+from stylegan_lib.images import to_hwc
 from stylegan_lib.viz import mixing
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
-from stylegan_lib.viz.grids import to_uint8
 from stylegan_lib.viz.noise import layers_label
 
 check_preset(preset)
@@ -155,9 +155,9 @@ plt.show()
 
 # %%
 from stylegan_lib.data import ATTRIBUTE_RULES, FACTOR_SCALES
-from stylegan_lib.viz.truncation import faces_classifier
+from stylegan_lib.metrics import load_classifier
 
-classifier = faces_classifier(device)
+classifier = load_classifier(device=device)
 scales = {a: FACTOR_SCALES[ATTRIBUTE_RULES[a][0]] for a in classifier.attributes if a in ATTRIBUTE_RULES}
 transfer = mixing.attribute_transfer(G, classifier, num_pairs=num_pairs, seed=seed + 200,
                                      truncation_psi=truncation_psi, truncation_cutoff=cutoff)
@@ -185,7 +185,7 @@ plt.show()
 # %%
 sweep = mixing.crossover_sweep(G, seed, seed + 100, truncation_psi=truncation_psi, truncation_cutoff=cutoff)
 fig, axes = plt.subplots(1, len(sweep), figsize=(1.35 * len(sweep), 1.9))
-for k, (ax, img) in enumerate(zip(axes, to_uint8(sweep))):
+for k, (ax, img) in enumerate(zip(axes, to_hwc(sweep))):
     ax.imshow(img, interpolation="nearest")
     ax.set_title("B" if k == 0 else "A" if k == G.num_ws else f"k = {k}", fontsize=9)
     ax.set_axis_off()
@@ -208,10 +208,10 @@ mixing.mixing_widget(G, seed_a=seed, seed_b=seed + 100, truncation_psi=truncatio
 
 # %%
 fig, axes = plt.subplots(1, 5, figsize=(8.5, 2.1))
-a, _, b = to_uint8(mixing.mix_pair(G, seed, seed + 100, [], truncation_psi, cutoff))
+a, _, b = to_hwc(mixing.mix_pair(G, seed, seed + 100, [], truncation_psi, cutoff))
 panels = [("A", a)]
 for g, layers in groups.items():
-    panels.append((f"A + B's {g}", to_uint8(mixing.mix_pair(G, seed, seed + 100, layers, truncation_psi, cutoff))[1]))
+    panels.append((f"A + B's {g}", to_hwc(mixing.mix_pair(G, seed, seed + 100, layers, truncation_psi, cutoff))[1]))
 panels.append(("B", b))
 for ax, (title, img) in zip(axes, panels):
     ax.imshow(img, interpolation="nearest")
@@ -229,7 +229,9 @@ plt.show()
 # growing. This is the book's training code:
 
 # %%
-print(mixing.training_mixing_source())
+from stylegan_lib.train.loop import Trainer
+
+print("\n".join(inspect.getsource(step) for step in (Trainer._latents, Trainer._generate)))
 
 # %% [markdown]
 # Why it helps: without it, the generator can let one layer's style depend on the style of the
@@ -255,9 +257,9 @@ print(mixing.training_mixing_source())
 # how far to trust the FD at this sample size.
 
 # %%
-from stylegan_lib.viz.truncation import feature_detector, real_features
+from stylegan_lib.metrics import get_feature_detector, real_features
 
-detector = feature_detector(device)
+detector = get_feature_detector("classifier", device=device)
 real = real_features(detector, num_real)
 counts = [k for k in (1, 2, 3, 4) if k <= G.num_ws]
 scores = mixing.mixing_scores(G, counts, num_images=num_images, detector=detector, real=real,

@@ -48,11 +48,11 @@ import inspect
 import matplotlib.pyplot as plt
 import torch
 
+from stylegan_lib.images import to_hwc
 from stylegan_lib.latent import layer_groups
 from stylegan_lib.mapping import MappingNetwork
 from stylegan_lib.viz import truncation as trunc
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
-from stylegan_lib.viz.grids import to_uint8
 from stylegan_lib.viz.noise import layers_label
 
 check_preset(preset)
@@ -97,7 +97,7 @@ print(inspect.getsource(MappingNetwork.update_w_avg))
 # %%
 avg = trunc.average_image(G)
 fig, ax = plt.subplots(figsize=(2.4, 2.4))
-ax.imshow(to_uint8(avg)[0], interpolation="nearest")
+ax.imshow(to_hwc(avg)[0], interpolation="nearest")
 ax.set_title("w̄: the average face", fontsize=10)
 ax.set_axis_off()
 save_figure(fig, "truncation_average_face", figures_dir)
@@ -197,8 +197,10 @@ plt.show()
 # within one plot only.)
 
 # %%
-detector = trunc.feature_detector(device)
-real = trunc.real_features(detector, num_real)
+from stylegan_lib.metrics import get_feature_detector, real_features
+
+detector = get_feature_detector("classifier", device=device)
+real = real_features(detector, num_real)
 result = trunc.truncation_tradeoff(G, tradeoff_psis, num_images=num_images, detector=detector, real=real,
                                    seed=seed + 1000, progress=True)
 print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces")
@@ -236,7 +238,7 @@ plt.show()
 from stylegan_lib import get_config
 from stylegan_lib.latent import z_from_seeds
 
-ws = G.mapping(z_from_seeds([seed], G.z_dim, next(G.parameters()).device))
+ws = G.mapping(z_from_seeds([seed], G.z_dim, G.device))
 w_bar = G.mapping.w_avg
 for psi in (0.7, -0.5):
     ratio = (G.mapping.truncate(ws, psi) - w_bar).norm() / (ws - w_bar).norm()

@@ -50,6 +50,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
+from stylegan_lib.images import image_grid
 from stylegan_lib.pretrained import load_pretrained, provenance, shipped_path
 from stylegan_lib.train import ema as ema_mod
 from stylegan_lib.train import loss as loss_mod
@@ -333,7 +334,7 @@ with torch.no_grad():
     z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(seed))
     imgs = G(z.to(G.device), noise_mode="const")
 fig, ax = plt.subplots(figsize=(8, 4))
-ax.imshow(tviz.image_grid(imgs, 8).numpy(), interpolation="nearest")
+ax.imshow(image_grid(imgs, 8, pad=0), interpolation="nearest")
 ax.set_title("book-32 (G_ema), uncurated, ψ = 1")
 ax.axis("off")
 save_figure(fig, "training_book_samples", figures_dir)

@@ -76,7 +76,7 @@ shipped = bool(checkpoint) or is_available("book-32")
 if not shipped:
     print("NOTE: every number below is measured on an untrained generator, so it shows how the "
           "metrics work, not how good StyleGAN is. Re-run when the shipped model is there.")
-dev = next(G.parameters()).device
+dev = G.device
 print(f"generator: {G.img_resolution}², z_dim={G.z_dim}, w_dim={G.w_dim}; sample counts: "
       f"FD/KD {num_fd}, PPL {num_ppl} pairs, LS {num_ls}")
 

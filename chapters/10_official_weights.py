@@ -69,7 +69,7 @@ from stylegan_lib.layers import EqualizedLinear
 from stylegan_lib.official import (OfficialFormatError, crop_letterbox, generator_plan, load_official,
                                    read_release_pickle, restricted_loads)
 from stylegan_lib.official import convert, fake, unpickle
-from stylegan_lib.official import figures as paper
+from stylegan_lib.viz import official as paper
 from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
 
 check_preset(preset)
@@ -218,7 +218,7 @@ print("release default images:", tuple(default.shape), f"range [{float(default.m
 # ## The paper's figures from the release
 #
 # All latents are drawn as the release drew them, `RandomState(seed).randn(512)`, with the seeds
-# NVIDIA published for each figure (`stylegan_lib.official.figures`). With the FFHQ file these are
+# NVIDIA published for each figure (`stylegan_lib.viz.official`). With the FFHQ file these are
 # the paper's people. With the stand-in (the default) they are coloured noise, and each title
 # says STAND-IN: the descriptions below are of the paper's figures, and the stand-in shows only
 # the mechanics (in Figure 8, for instance, both seeds reach the same image at ψ = 0).
@@ -294,7 +294,7 @@ print(inspect.getsource(crop_letterbox).split('"""')[1].strip().splitlines()[0])
 # ## Try it: style mixing between any two release seeds
 #
 # Pick the seed of the image that receives the styles, the seed that gives them, and the group.
-# The logic is `stylegan_lib.official.figures.style_mixing_image`.
+# The logic is `stylegan_lib.viz.official.style_mixing_image`.
 
 # %% tags=["nbval-ignore-output"]
 paper.style_mixing_widget(G)

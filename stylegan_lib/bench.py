@@ -11,7 +11,6 @@ import argparse
 import importlib
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -19,18 +18,13 @@ from pathlib import Path
 
 import torch
 
+from .provenance import cpu_model, git_commit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    text = (f"{cpu}; {torch.get_num_threads()} torch threads; Python {platform.python_version()}; "
+    text = (f"{cpu_model()}; {torch.get_num_threads()} torch threads; Python {platform.python_version()}; "
             f"torch {torch.__version__}")
     if torch.cuda.is_available():
         text += f"; CUDA {torch.cuda.get_device_name()}"
@@ -76,7 +70,7 @@ def generator_section(device: str, quick: bool) -> list[dict]:
     return rows
 
 
-# Optional sections provided by other modules: module path -> function name returning rows.
+# Sections provided by other modules: module path -> function name returning rows.
 SECTIONS = {
     "data": ("stylegan_lib.data.faces", "bench"),
     "training": ("stylegan_lib.train.bench", "run"),
@@ -97,12 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m stylegan_lib bench " + " ".join(argv if argv is not None else sys.argv[1:])
     header = [f"command: {command.strip()}", f"machine: {machine()}",
               f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-        header.append(f"commit: {commit or 'unknown'}")
-    except OSError:
-        pass
+    header.append(f"commit: {git_commit(short=True) or 'unknown'}")
     print("\n".join(header))
     rows: list[dict] = []
     wanted = args.only or ["generator", *SECTIONS]
@@ -112,15 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (module, fn) in SECTIONS.items():
         if name not in wanted:
             continue
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            print(f"[{name}] not available ({module} missing)")
-            continue
-        if not hasattr(mod, fn):
-            print(f"[{name}] {module} has no {fn}()")
-            continue
-        new = getattr(mod, fn)()
+        new = getattr(importlib.import_module(module), fn)()
         _print_rows(new)
         rows += new
     if not args.no_write:

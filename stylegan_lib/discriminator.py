@@ -99,5 +99,8 @@ class Discriminator(nn.Module):
                 x = lerp(x, y, t)
         return self.blocks["b4"](x)
 
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+    def num_parameters(self) -> dict[str, int]:
+        """Parameters of each part (the FromRGB layers, the blocks) and in all, counted whether
+        or not they require gradients, as ``Generator.num_parameters`` counts them."""
+        parts = {"fromrgb": self.fromrgb, "blocks": self.blocks, "total": self}
+        return {name: sum(p.numel() for p in part.parameters()) for name, part in parts.items()}

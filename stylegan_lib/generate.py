@@ -1,9 +1,28 @@
-"""``python -m stylegan_lib generate``: write images from a generator to PNG files."""
+"""``python -m stylegan_lib generate``: write images from a generator to PNG files, and
+:func:`generate`, the images of a list of seeds that the command, the widgets and the chapters
+draw."""
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+import torch
+
+from .latent import z_from_seeds
+
+
+@torch.no_grad()
+def generate(G, seeds: Sequence[int], truncation_psi: float = 1.0, truncation_cutoff: int | None = None,
+             noise_mode: str = "const", batch_size: int = 64, **synthesis_kwargs) -> torch.Tensor:
+    """Images for a list of seeds (z from ``z_from_seeds``), in batches, on G's device, returned on CPU."""
+    out = []
+    for i in range(0, len(seeds), batch_size):
+        z = z_from_seeds(seeds[i:i + batch_size], G.z_dim, G.device)
+        out.append(G(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff,
+                     noise_mode=noise_mode, **synthesis_kwargs).cpu())
+    return torch.cat(out)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -25,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from .checkpoint import CheckpointError
+    from .images import image_grid, to_hwc
     from .official import OfficialFormatError
     from .pretrained import load_pretrained
     from .utils import arg_number
-    from .viz.grids import generate, image_grid, to_uint8
 
     ap = argparse.ArgumentParser(prog="python -m stylegan_lib generate", description=__doc__)
     ap.add_argument("--checkpoint", default="book-32",
@@ -53,12 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     all_images = []
     for chunk in tqdm(chunks, desc="generating", unit="batch"):
         images = generate(G, chunk, args.truncation_psi, args.truncation_cutoff, args.noise_mode)
-        for s, img in zip(chunk, to_uint8(images)):
+        for s, img in zip(chunk, to_hwc(images)):
             Image.fromarray(img).save(args.out / f"seed{s:04d}.png")
         all_images.append(images)
     if args.grid:
-        import torch
-
         Image.fromarray(image_grid(torch.cat(all_images))).save(args.out / "grid.png")
     print(f"wrote {len(args.seeds)} images to {args.out}")
     return 0

@@ -5,10 +5,7 @@ from collections.abc import Sequence
 
 import torch
 
-
-def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
-    """Linear interpolation a + (b − a)·t, the path used in W."""
-    return a + (b - a) * t
+from .layers import lerp
 
 
 def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

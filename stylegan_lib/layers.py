@@ -265,5 +265,9 @@ def _act(x: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def lerp(a, b, t):
-    """a + (b − a)·t"""
+    """Linear interpolation from a (t = 0) to b (t = 1): the path used in W, the truncation
+    trick's pull towards w̄, the fade-in of progressive growing.
+
+    lerp(a, b; t) = a + (b − a) · t
+    """
     return a + (b - a) * t

@@ -7,6 +7,7 @@ conv → add noise·B → add bias → leaky ReLU → instance norm → style mo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -176,6 +177,34 @@ class SynthesisNetwork(nn.Module):
     def epilogues(self) -> list[Epilogue]:
         """The layers' epilogues in order (they hold noise strengths, biases and styles)."""
         return [m for b in self.blocks.values() for m in (b.epi0, b.epi1)]
+
+    @property
+    def device(self) -> torch.device:
+        return self.torgb[f"b{self.img_resolution}"].weight.device
+
+    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
+                          generator: torch.Generator | None = None,
+                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
+        """Noise images for ``forward(ws, noise=…)``, one entry per layer, indexed like the style
+        inputs (and ``latent.noise_groups``):
+
+        n_l ~ N(0, I), shape [batch, 1, R_l, R_l]
+
+        drawn in layer order from a CPU generator seeded with ``seed`` (the same images on every
+        machine), or from ``generator`` on its own device (or else the global one), and moved to
+        this network's device. Only the layers in ``layers`` (default: all) get an image; the
+        others are None and follow ``noise_mode``.
+        """
+        if seed is not None and generator is not None:
+            raise ValueError("give the noise a seed or a generator, not both")
+        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
+        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
+        if unknown:
+            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
+        where = gen.device if gen is not None else self.device
+        return [torch.randn(batch, 1, r, r, generator=gen, device=where).to(self.device) if i in wanted else None
+                for i, r in enumerate(self.layer_resolutions())]
 
     def _style_ws(self, ws: torch.Tensor) -> torch.Tensor:
         """The w used by each layer: [N, num_layers, w_dim]."""

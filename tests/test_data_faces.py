@@ -81,6 +81,22 @@ def test_row_bands_change_nothing(monkeypatch):
         np.testing.assert_array_equal(fast, full)
 
 
+def test_named_detail_parameters_take_separate_uniforms():
+    """Each named detail parameter has its own uniforms, one per freckle / spot / strand
+    frequency (the per-face freckle amount one), all within the detail uniforms."""
+    widths = {name: len(range(faces._DETAIL_UNIFORMS)[where])
+              for name, where in faces._DETAIL_SLICES.items()}
+    for name, width in widths.items():
+        part = name.split("_")[0]
+        expected = {"freckle": faces._NUM_FRECKLES, "spot": faces._NUM_SPOTS,
+                    "strand": len(faces._STRAND_FREQUENCIES)}[part]
+        assert width == (1 if name == "freckle_amount" else expected), name
+    taken = [i for where in faces._DETAIL_SLICES.values()
+             for i in range(faces._DETAIL_UNIFORMS)[where]]
+    assert len(taken) == len(set(taken)) == sum(widths.values())
+    assert max(taken) < faces._DETAIL_UNIFORMS
+
+
 def test_every_resolution_and_dataset_item():
     f = sample_factors(2, seed=1)
     for r in (16, 32, 64, 128, 256):

@@ -83,11 +83,11 @@ def test_dispatch_through_the_package_cli(tmp_path):
 
 
 def test_bench_rows(monkeypatch):
-    from stylegan_lib import Generator
+    from stylegan_lib import Generator, pretrained
     from stylegan_lib.metrics import bench, evaluate
 
     monkeypatch.setattr(evaluate, "QUICK_COUNTS", {"fd": 16, "kd": 16, "fid": 16, "kid": 16, "ppl": 8, "ls": 32})
-    monkeypatch.setattr(bench, "_model", lambda device: (Generator("tiny-16").eval(), "tiny-16"))
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda name, device: Generator("tiny-16").eval().to(device))
     rows = bench.run()
     assert all({"what", "value", "unit", "device"} <= set(r) for r in rows)
     assert any("fd+kd at 16" in r["what"] for r in rows) and any("estimated" in r["what"] for r in rows)

@@ -76,7 +76,9 @@ def test_paper_1024_matches_the_release_architecture():
     G, D = Generator("paper-1024"), Discriminator("paper-1024")
     mapping, synth, d = _release_param_count()
     counts = G.num_parameters()
-    assert (counts["mapping"], counts["synthesis"], D.num_parameters()) == (mapping, synth, d)
+    assert (counts["mapping"], counts["synthesis"], D.num_parameters()["total"]) == (mapping, synth, d)
+    d_counts = D.num_parameters()
+    assert d_counts["fromrgb"] + d_counts["blocks"] == d_counts["total"]
     assert G.num_ws == 18 and G.w_dim == 512 and G.z_dim == 512
     # Channels per resolution: 512 up to 32², then 256, 128, 64, 32, 16.
     chans = [G.synthesis.blocks[f"b{r}"].epi1.channels for r in G.synthesis.resolutions]
@@ -189,6 +191,26 @@ def test_explicit_noise_override_per_layer(G):
         G.synthesis(ws, noise=[torch.randn(1, 1, 3, 3)] * len(res))
     with pytest.raises(ValueError, match="noise_mode"):
         G.synthesis(ws, noise_mode="sometimes")
+
+
+def test_make_noise_inputs_seeded_per_layer(G):
+    syn = G.synthesis
+    noise = syn.make_noise_inputs(2, seed=7)
+    gen = torch.Generator().manual_seed(7)
+    assert [tuple(n.shape) for n in noise] == [(2, 1, r, r) for r in syn.layer_resolutions()]
+    assert all(torch.equal(n, torch.randn(n.shape, generator=gen)) for n in noise)  # layer order
+    again = syn.make_noise_inputs(2, generator=torch.Generator().manual_seed(7))
+    assert all(torch.equal(a, b) for a, b in zip(noise, again))
+    some = syn.make_noise_inputs(1, seed=7, layers=[3])
+    assert [n is None for n in some] == [i != 3 for i in range(syn.num_layers)]
+    assert torch.equal(some[3], torch.randn(some[3].shape, generator=torch.Generator().manual_seed(7)))
+    ws = G.mapping(torch.randn(1, G.z_dim))
+    torch.testing.assert_close(G.synthesis(ws, noise=syn.make_noise_inputs(1, seed=1)),
+                               G.synthesis(ws, noise=syn.make_noise_inputs(1, seed=1)))
+    with pytest.raises(ValueError, match="do not exist"):
+        syn.make_noise_inputs(layers=[syn.num_layers])
+    with pytest.raises(ValueError, match="not both"):
+        syn.make_noise_inputs(seed=1, generator=torch.Generator())
 
 
 def test_truncation_formula_and_cutoff(G):

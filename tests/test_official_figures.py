@@ -1,11 +1,11 @@
-"""The paper-figure helpers of stylegan_lib.official.figures, on a small release-format stand-in."""
+"""The paper-figure helpers of stylegan_lib.viz.official, on a small release-format stand-in."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from stylegan_lib.official import figures as F
+from stylegan_lib.viz import official as F
 from stylegan_lib.official import load_official
 from stylegan_lib.official.fake import write_release_pickle
 

@@ -8,19 +8,20 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from stylegan_lib.images import image_grid  # noqa: E402
 from stylegan_lib.train.schedule import Schedule  # noqa: E402
-from stylegan_lib.viz.training import (image_grid, plot_losses, plot_timeline, progression_strip,  # noqa: E402
+from stylegan_lib.viz.training import (plot_losses, plot_timeline, progression_strip,  # noqa: E402
                                        read_sample_grids, schedule_summary, show_progression, smooth)
 
 
-def test_image_grid_layout_and_range():
+def test_sample_grid_layout_and_range():
     imgs = torch.stack([torch.full((3, 2, 2), v) for v in (-1.0, 0.0, 1.0)])
-    g = image_grid(imgs, cols=2)
-    assert g.shape == (4, 4, 3) and g.dtype == torch.uint8
+    g = image_grid(imgs, 2, pad=0, pad_value=0)
+    assert g.shape == (4, 4, 3) and g.dtype == np.uint8
     assert g[0, 0, 0] == 0 and g[0, 2, 0] == 128 and g[2, 0, 0] == 255
-    assert g[2, 2:, :].eq(0).all()  # the missing fourth cell stays black
+    assert (g[2, 2:, :] == 0).all()  # the missing fourth cell stays black
     with pytest.raises(ValueError):
-        image_grid(imgs[0], cols=2)
+        image_grid(imgs[0], 2, pad=0)
 
 
 def fake_log():

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from stylegan_lib import Generator
+from stylegan_lib.generate import generate
+from stylegan_lib.images import image_grid, to_hwc
 from stylegan_lib.latent import z_from_seeds
 from stylegan_lib.viz.architecture import architecture_summary, parameter_table
-from stylegan_lib.viz.grids import generate, image_grid, to_uint8
 from stylegan_lib.viz.widgets import sample_image
 
 
@@ -17,9 +19,9 @@ def test_z_from_seeds_does_not_depend_on_the_batch():
     assert torch.equal(a[2], b[0]) and not torch.equal(a[0], a[1])
 
 
-def test_to_uint8_and_grid():
+def test_to_hwc_and_grid():
     x = torch.tensor([-1.0, 0.0, 1.0, 2.0]).view(1, 1, 2, 2).expand(3, 3, 2, 2)
-    u = to_uint8(x)
+    u = to_hwc(x)
     assert u.shape == (3, 2, 2, 3) and u.dtype == np.uint8
     assert u[0, :, :, 0].ravel().tolist() == [0, 128, 255, 255]
     g = image_grid(x, ncols=2, pad=1)
@@ -79,3 +81,24 @@ def test_tour_widget_builds():
     G = Generator("tiny-16").eval()
     w = seed_psi_widget(G)
     assert len(w.children) == 2
+
+
+def test_figure_widget_redraws_on_every_change(monkeypatch):
+    W = pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from stylegan_lib.viz.book import BATCH_ENV
+    from stylegan_lib.viz.widgets import figure_widget
+
+    seen = []
+    a, b = W.IntSlider(value=1), W.FloatSlider(value=0.5)
+    monkeypatch.setenv(BATCH_ENV, "1")  # a batch run: nothing drawn at creation
+    box = figure_widget([[a], [b]], lambda: seen.append((a.value, b.value)))
+    assert seen == [] and len(box.children) == 3
+    a.value = 2
+    b.value = 0.25
+    assert seen == [(2, 0.5), (2, 0.25)]
+    monkeypatch.delenv(BATCH_ENV)  # a reader: the first picture at once
+    figure_widget([[a, b]], lambda: seen.append("live"))
+    assert seen[-1] == "live"

@@ -26,7 +26,7 @@ def test_layer_names_follow_the_style_inputs(G):
 
 
 def test_adain_sets_each_channels_statistics(G):
-    f = A.layer_features(G, A.ws_from_seeds(G, [1, 2]), "b8/layer0")
+    f = A.layer_stages(G, A.ws_from_seeds(G, [1, 2]), "b8/layer0")
     stats = A.channel_statistics(f)
     mean, std = stats["norm"]
     assert np.allclose(mean, 0, atol=1e-5) and np.allclose(std, 1, atol=1e-3)
@@ -60,11 +60,11 @@ def test_new_style_changes_the_image_from_that_layer_on(G):
     ws = A.ws_from_seeds(G, [3, r["other_seed"]])
     mixed = ws[:1].clone()
     mixed[:, 2:] = ws[1:, 2:]
-    torch.testing.assert_close(r["style"]["image"], A.layer_features(G, mixed, layer)["image"])
+    torch.testing.assert_close(r["style"]["image"], A.layer_stages(G, mixed, layer)["image"])
     change = (r["style"]["image"] - r["base"]["image"]).abs().mean().item()
     one_layer = ws[:1].clone()
     one_layer[:, 2] = ws[1:, 2]
-    change_one = (A.layer_features(G, one_layer, layer)["image"] - r["base"]["image"]).abs().mean().item()
+    change_one = (A.layer_stages(G, one_layer, layer)["image"] - r["base"]["image"]).abs().mean().item()
     assert change > 0.02 and change > change_one
 
 
@@ -81,7 +81,7 @@ def test_distant_seed_is_the_farthest_w():
 def test_scaling_one_channel_changes_only_that_channels_statistics(G):
     ws = A.ws_from_seeds(G, [5])
     layer, ch = "b8/layer1", 3
-    ref = A.layer_features(G, ws, layer)
+    ref = A.layer_stages(G, ws, layer)
     mod = A.scale_style_channel(G, ws, layer, ch, scale=2.5, shift=0.75)
     others = [c for c in range(ref["style"].shape[1]) if c != ch]
     torch.testing.assert_close(mod["style"][:, others], ref["style"][:, others])
@@ -93,7 +93,7 @@ def test_scaling_one_channel_changes_only_that_channels_statistics(G):
     # scale 1, shift 0 is the identity, and the hook is gone afterwards.
     same = A.scale_style_channel(G, ws, layer, ch, scale=1.0)
     torch.testing.assert_close(same["image"], ref["image"])
-    torch.testing.assert_close(A.layer_features(G, ws, layer)["image"], ref["image"])
+    torch.testing.assert_close(A.layer_stages(G, ws, layer)["image"], ref["image"])
     with pytest.raises(ValueError, match="channel must be"):
         A.scale_style_channel(G, ws, layer, 999)
     assert len(G.synthesis.epilogues()[3].style.affine._forward_hooks) == 0
@@ -105,7 +105,7 @@ def test_channel_influence_matches_one_by_one(G):
     c = G.synthesis.epilogues()[1].channels
     assert infl.shape == (c,) and (infl >= 0).all()
     top = int(np.argmax(infl))
-    ref = A.layer_features(G, ws, 1)["image"]
+    ref = A.layer_stages(G, ws, 1)["image"]
     one = A.scale_style_channel(G, ws, 1, top, 0.0)["image"]
     assert (one - ref).abs().mean().item() == pytest.approx(infl[top], rel=1e-4)
     img = A.style_channel_image(G, 7, 1, top, 0.0, upscale=2)
@@ -113,7 +113,7 @@ def test_channel_influence_matches_one_by_one(G):
     sweep = A.style_channel_sweep(G, 7, 1, top, scales=(0.0, 1.0))
     torch.testing.assert_close(sweep["images"][1:], ref)
     assert sweep["maps"].shape == (2, 4, 4) and sweep["maps"][0].abs().max() == pytest.approx(
-        abs(float(A.layer_features(G, ws, 1)["y_b"][0, top])), abs=1e-5)
+        abs(float(A.layer_stages(G, ws, 1)["y_b"][0, top])), abs=1e-5)
 
 
 def test_strongest_noise_layer_and_decorrelation(G):

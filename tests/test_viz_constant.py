@@ -83,8 +83,8 @@ def test_replacing_the_constant(G):
         K.constant_image(G, 0, "upside down")
 
 
-def test_layer_features_stage_check(G):
-    f = K.layer_features(G, [0, 1], stage="style", layers=["b8/layer0"])
+def test_stage_maps_stage_check(G):
+    f = K.stage_maps(G, [0, 1], stage="style", layers=["b8/layer0"])
     assert list(f) == ["b8/layer0"] and f["b8/layer0"].shape == (2, 32, 8, 8)
     with pytest.raises(ValueError, match="stage"):
-        K.layer_features(G, [0], stage="bogus")
+        K.stage_maps(G, [0], stage="bogus")

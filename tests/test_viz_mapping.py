@@ -5,9 +5,9 @@ from conftest import textured_generator
 import torch
 
 from stylegan_lib import Generator
+from stylegan_lib.images import to_hwc
 from stylegan_lib.latent import z_from_seeds
 from stylegan_lib.viz import mapping as M
-from stylegan_lib.viz.grids import to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_interpolation_strips_hit_their_endpoints(G):
     assert d.shape == (4,) and (d > 0).all()
     img = M.interpolate_image(G, 3, 7, 1.0, "z", upscale=2)
     assert img.shape == (32, 32, 3) and img.dtype == np.uint8
-    assert np.array_equal(img[::2, ::2], to_uint8(strips["z"][-1:])[0])
+    assert np.array_equal(img[::2, ::2], to_hwc(strips["z"][-1:])[0])
     with pytest.raises(ValueError, match="space"):
         M.interpolation_ws(G, 0, 1, [0.5], "x")
 

@@ -10,7 +10,7 @@ from stylegan_lib.latent import layer_groups
 from stylegan_lib.metrics.classifier import FacesClassifier
 from stylegan_lib.metrics.detectors import ClassifierDetector
 from stylegan_lib.viz.mixing import (attribute_transfer, crossover_sweep, mix_pair, mixing_scores, multi_latent_ws,
-                                     style_mixing_figure, training_mixing_source)
+                                     style_mixing_figure)
 from stylegan_lib.viz.noise import styles_for_seeds
 
 
@@ -92,12 +92,6 @@ def test_mixing_scores_shape(G):
     assert sorted(scores) == [1, 2]
     assert set(scores[1]) == {"fd", "kd", "precision", "recall", "diversity"}
     assert all(np.isfinite(v) for s in scores.values() for v in s.values())
-
-
-def test_training_mixing_source_shows_the_crossover():
-    pytest.importorskip("stylegan_lib.train.loop")
-    src = training_mixing_source()
-    assert "mix" in src and "def " in src
 
 
 class MeanColourClassifier(torch.nn.Module):

@@ -42,14 +42,11 @@ def test_noise_groups_are_figure5s_split(num_layers, coarse, fine):
     assert noise_groups(num_layers) == {"coarse": coarse, "fine": fine}
 
 
-def test_figure5_widget_and_official_figure_share_one_split():
-    from stylegan_lib.official.figures import figure5_layers
-
+def test_figure5_widget_and_panels_share_one_split():
     G = tiny()
     widget = {g: noise_layers(G, [g]) for g in GROUPS}
     assert widget == {g: list(r) for g, r in noise_groups(6).items()}
-    for panels in (figure5_panels(G), figure5_layers(G)):
-        assert {g: panels[g] for g in GROUPS} == widget
+    assert {g: figure5_panels(G)[g] for g in GROUPS} == widget
 
 
 def test_layer_noise_is_independent_of_which_layers_are_on():

@@ -9,9 +9,7 @@ from stylegan_lib import Generator
 from stylegan_lib.latent import z_from_seeds
 from stylegan_lib.metrics.classifier import FacesClassifier
 from stylegan_lib.metrics.detectors import ClassifierDetector
-from stylegan_lib.viz.truncation import (average_image, distribution_scores, feature_detector,
-                                         mean_pairwise_distance, precision_recall, truncated_image,
-                                         truncation_figure, truncation_tradeoff)
+from stylegan_lib.viz.truncation import average_image, truncated_image, truncation_figure, truncation_tradeoff
 
 
 @pytest.fixture(scope="module")
@@ -63,32 +61,6 @@ def test_truncation_needs_w_avg():
         truncation_figure(Generator("tiny-16"), [0])
 
 
-def test_precision_recall():
-    rng = np.random.default_rng(0)
-    real = rng.normal(size=(200, 4))
-    p, r = precision_recall(real, real.copy())
-    assert p == 1.0 and r == 1.0
-    far = rng.normal(size=(200, 4)) + 100.0
-    assert precision_recall(real, far) == (0.0, 0.0)
-    # A generator that only makes the middle of the data: high precision, low recall.
-    centre = real[np.linalg.norm(real, axis=1) < 1.0]
-    p, r = precision_recall(real, centre)
-    assert p > 0.95 and r < 0.6
-    with pytest.raises(ValueError, match="more than 3"):
-        precision_recall(real, real[:3])
-
-
-def test_distribution_scores():
-    rng = np.random.default_rng(1)
-    real = rng.normal(size=(200, 8))
-    same = distribution_scores(real, rng.normal(size=(200, 8)))
-    shifted = distribution_scores(real, rng.normal(size=(200, 8)) * 0.3 + 1.0)
-    assert same["fd"] < 0.5 < shifted["fd"] and same["kd"] < shifted["kd"]
-    assert abs(same["diversity"] - 1) < 0.1 and shifted["diversity"] < 0.5
-    assert same["recall"] > shifted["recall"]
-    assert mean_pairwise_distance(np.ones((5, 3))) == 0.0
-
-
 def test_tradeoff_measures_less_diversity_at_small_psi(G):
     torch.manual_seed(0)
     det = ClassifierDetector(classifier=FacesClassifier(("a", "b")))
@@ -104,9 +76,3 @@ def test_tradeoff_measures_less_diversity_at_small_psi(G):
     fd = res.scores["fd"]
     assert fd[0] < fd[2]
     assert "ψ" in res.table()
-
-
-def test_feature_detector_gives_classifier_features():
-    det = feature_detector("cpu")
-    x = torch.zeros(2, 3, 32, 32, dtype=torch.uint8)
-    assert det(x).shape == (2, det.feature_dim)

@@ -17,9 +17,9 @@ negative inside the shape, positive outside and measures (roughly) how far a poi
 the edge.  Evaluating it at every pixel centre and turning the distance into a coverage
 ``clip(0.5 - d / pixel_size, 0, 1)`` gives an edge that is one pixel wide and anti-aliased,
 at any resolution, without supersampling.  Shapes are painted back to front (background,
-shoulders, long hair, ears, head, beard, nose, eyes, eyebrows, mouth, glasses, fringe), and
-everything is computed for a whole batch at once: a per-image parameter has shape
-``[N, 1, 1]`` and broadcasts against the pixel grid ``[1, R, R]``.
+shoulders, neck, long hair, ears, head, beard, nose, eyes and eyebrows, glasses, mouth,
+fringe: one small painter each), and everything is computed for a whole batch at once: a
+per-image parameter has shape ``[N, 1, 1]`` and broadcasts against the pixel grid ``[1, R, R]``.
 
 The factors come at three scales, like the three groups of styles in the paper's Figure 3:
 
@@ -133,8 +133,24 @@ _FACTOR_UNIFORMS = 48    # uniforms drawn per image for the factors (some spare 
 _DETAIL_UNIFORMS = 128   # uniforms per image for freckles, strands, spots, before the noise
 _NOISE_GRIDS = (4, 8, 16, 32, 64, 128)   # value-noise lattice sizes, coarse to fine
 _NUM_FRECKLES = 20
-_HEAD_CY, _EYE_Y, _MOUTH_Y = -0.02, -0.04, 0.31   # heights fixed for every face (y points down)
 _NUM_SPOTS = 3
+_STRAND_FREQUENCIES = (4.0, 9.0, 20.0)   # hair stripes per radian of the fan, coarse to fine
+#: Which of an image's first ``_DETAIL_UNIFORMS`` detail uniforms each named detail parameter
+#: takes (the others are spare): per freckle its place, radius and strength, one freckle amount
+#: per face, a phase per strand frequency, per background spot its place, radius and brightness.
+_DETAIL_SLICES: dict[str, slice] = {
+    "freckle_x": slice(0, 20),
+    "freckle_y": slice(20, 40),
+    "freckle_radius": slice(40, 60),
+    "freckle_strength": slice(60, 80),
+    "freckle_amount": slice(80, 81),
+    "strand_phase": slice(90, 93),
+    "spot_x": slice(100, 103),
+    "spot_y": slice(103, 106),
+    "spot_radius": slice(106, 109),
+    "spot_brightness": slice(109, 112),
+}
+_HEAD_CY, _EYE_Y, _MOUTH_Y = -0.02, -0.04, 0.31   # heights fixed for every face (y points down)
 #: Strength of the stochastic detail, per level: background grain (relative brightness per unit
 #: of the detail field), hair-strand contrast, how far the detail field bends the strands
 #: (radians), freckle darkness, and the stripe period in pixels from which a strand frequency
@@ -543,9 +559,10 @@ def _noise_grids(resolution: int) -> tuple[int, ...]:
     return tuple(g for g in _NOISE_GRIDS if g <= resolution // 2)
 
 
-def _detail(seed, indices, resolution):
-    """Per-image random detail: the fixed parameters (freckles, strands, spots) and two
-    multi-octave value-noise fields ``[2, N, R, R]`` (standard deviation about 0.6).
+def _detail_draws(seed, indices, resolution):
+    """Per-image random detail: the uniforms of the named parameters (``[N, _DETAIL_UNIFORMS]``,
+    see :data:`_DETAIL_SLICES`) and two multi-octave value-noise fields ``[2, N, R, R]``
+    (standard deviation about 0.6).
 
     The uniforms are drawn coarse to fine from one generator per image, so the coarse
     octaves are the same at every resolution.  The octaves are summed on their own lattices,
@@ -566,6 +583,45 @@ def _detail(seed, indices, resolution):
         total = lat if total is None else _upsample(total, g) + lat
     fields = _upsample(total, resolution).reshape(n, 2, resolution, resolution) * 1.6
     return params, fields.transpose(1, 0, 2, 3)
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """The stochastic detail of a chunk of N faces, at one of the :data:`DETAIL_LEVELS`.
+
+    ``params`` maps each name of :data:`_DETAIL_SLICES` to its uniforms ``[N, width]``;
+    ``field_a`` and ``field_b`` are the two value-noise fields ``[N, R, R]``; the other fields
+    are the strengths of the level.  Without texture every parameter is 0.5, both fields are 0.
+    """
+
+    params: dict[str, np.ndarray]
+    field_a: np.ndarray
+    field_b: np.ndarray
+    texture: bool
+    grain: float
+    strand_contrast: float
+    strand_bend: float
+    freckle_darkness: float
+    strand_period: float
+
+    @property
+    def tex(self) -> float:
+        """1 with texture, 0 without: the factor that switches spots and freckles off."""
+        return 1.0 if self.texture else 0.0
+
+
+def _detail(seed, indices, resolution, texture, strength) -> _Detail:
+    """The detail of the faces ``indices`` of ``seed``; ``strength`` is a value of
+    :data:`DETAIL_LEVELS`.  The parameters are named slices of the uniforms, so drawing
+    them stays one call per image in a fixed order."""
+    n = len(indices)
+    if texture:
+        u, (field_a, field_b) = _detail_draws(seed, indices, resolution)
+    else:
+        u = np.full((n, _DETAIL_UNIFORMS), 0.5)
+        field_a = field_b = np.zeros((n, resolution, resolution))
+    params = {name: u[:, where] for name, where in _DETAIL_SLICES.items()}
+    return _Detail(params, field_a, field_b, texture, *strength)
 
 
 # --------------------------------------------------------------------------------------------
@@ -630,193 +686,334 @@ def _rows(name: str, R: int) -> slice:
     return slice(max(r0, 0), min(r1, R))
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """The pixel centres of an R×R image in image units: ``coords`` [R] in (-1, 1), the same
+    as a row ``X`` [1, 1, R] and a column ``Y`` [1, R, 1] (y points down); ``px`` is the
+    width of a pixel."""
+
+    R: int
+    px: float
+    coords: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+
+
+def _grid(R: int) -> _Grid:
+    """Pixel centres ``(i + 0.5) / R * 2 - 1``."""
+    coords = (np.arange(R) + 0.5) / R * 2.0 - 1.0
+    return _Grid(R, 2.0 / R, coords, coords[None, None, :], coords[None, :, None])
+
+
+def _flat(rgb, n):
+    """One colour for every image: [n, 3]."""
+    return np.tile(np.asarray([rgb], dtype=np.float64), (n, 1))
+
+
 def _render_chunk(f, R, seed, indices, texture, strength):
-    """Draw one chunk of faces as float64 [N, 3, R, R] in [0, 1], then quantise to uint8."""
-    n = len(indices)
+    """Draw one chunk of faces as float64 [N, 3, R, R] in [0, 1], back to front, then quantise
+    to uint8."""
     g = {k: _col(v) for k, v in layout(f).items()}
     c = {k: np.asarray(v, dtype=np.float64) for k, v in f.items()}
-    px = 2.0 / R
-    coords = (np.arange(R) + 0.5) / R * 2.0 - 1.0
-    X, Y = coords[None, None, :], coords[None, :, None]          # [1, 1, R], [1, R, 1]
-    if texture:
-        params, (field_a, field_b) = _detail(seed, indices, R)
-    else:
-        params = np.full((n, _DETAIL_UNIFORMS), 0.5)
-        field_a = field_b = np.zeros((n, R, R))
-    tex = 1.0 if texture else 0.0
-    yaw = _col(c["yaw"])
+    grid = _grid(R)
+    d = _detail(seed, indices, R, texture, strength)
+    colour = _colours(c)
+    shade = _shade(grid, g, c)
+    img = _paint_background(grid, colour["background"], d)
+    _paint_shoulders(img, grid, g, colour["shirt"], d)
+    _paint_neck(img, grid, g, c, colour["skin"])
+    hair_field = _hair_field(grid, g, colour["hair"], shade, d)
+    _paint_long_hair(img, grid, g, c, hair_field)
+    skin_field = _skin_field(colour["skin"], shade, d)
+    _paint_ears(img, grid, g, skin_field)
+    skin_field = _freckled(skin_field, grid, g, d)
+    head_sd = _paint_head(img, grid, g, skin_field)
+    _paint_beard(img, grid, g, c, head_sd, hair_field, d)
+    _paint_nose(img, grid, g, head_sd, skin_field)
+    for side in ("left", "right"):
+        _paint_eye(img, grid, g, c, side)
+        _paint_eyebrow(img, grid, g, c, side, head_sd, colour["hair"])
+    _paint_glasses(img, grid, g, c, head_sd)
+    _paint_mouth(img, grid, g, c)
+    _paint_front_hair(img, grid, g, c, hair_field)
+    img *= _col(0.76 + 0.26 * c["brightness"])[:, None]
+    return np.clip(np.floor(img * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
-    def flat(rgb):                                               # one colour for every image
-        return np.tile(np.asarray([rgb], dtype=np.float64), (n, 1))
 
-    # ---- colours ---------------------------------------------------------------------------
+# ---- colours and light ---------------------------------------------------------------------
+
+def _colours(c) -> dict[str, np.ndarray]:
+    """The flat colours [N, 3] of the skin, hair, background and shirt, from the fine factors."""
+    n = len(c["shirt_hue"])
     skin = _palette(c["skin_tone"], _SKIN)
     # lightness falls gently over each half and steeply across the threshold 0.5
     dark = np.interp(c["hair_darkness"], [0.0, 0.4, 0.6, 1.0], [1.0, 0.85, 0.2, 0.1])
     hair = _palette(c["hair_hue"], _HAIR) * dark[:, None]
-    bg = _hsv_to_rgb(0.585 + 0.5 * c["background_warmth"], 0.30 + 0.12 * c["background_lightness"],
-                     0.52 + 0.42 * c["background_lightness"])
+    background = _hsv_to_rgb(0.585 + 0.5 * c["background_warmth"],
+                             0.30 + 0.12 * c["background_lightness"],
+                             0.52 + 0.42 * c["background_lightness"])
     shirt = _hsv_to_rgb(c["shirt_hue"], np.full(n, 0.45), np.full(n, 0.62))
-    # light falls from one side: a horizontal ramp across the head, darker towards the rim
-    hx = np.clip((X - g["head_cx"]) / g["head_a"], -1.3, 1.3)
-    shade = 1.0 + 0.2 * _col(c["light_direction"]) * hx - 0.08 * hx * hx          # [N, 1, R]
+    return {"skin": skin, "hair": hair, "background": background, "shirt": shirt}
 
-    # ---- background: colour, vertical gradient, texture, soft spots of light -----------------
-    spots = np.zeros((n, R, R))
+
+def _shade(grid, g, c):
+    """Light falls from one side: a horizontal ramp across the head, darker towards the rim,
+    ``1 + 0.2 · light_direction · x - 0.08 x²``, x the clipped offset in head half-widths;
+    [N, 1, R]."""
+    hx = np.clip((grid.X - g["head_cx"]) / g["head_a"], -1.3, 1.3)
+    return 1.0 + 0.2 * _col(c["light_direction"]) * hx - 0.08 * hx * hx
+
+
+# ---- background, shoulders, neck -----------------------------------------------------------
+
+def _paint_background(grid, background, d):
+    """A fresh canvas [N, 3, R, R]: the background colour under a vertical gradient, lit by
+    ``1 + grain · field_a + 0.12 · spots``."""
+    Y = grid.Y
+    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + d.grain * d.field_a + 0.12 * _spots(grid, d))
+    return background[:, :, None, None] * light[:, None]
+
+
+def _spots(grid, d):
+    """Soft round spots of light, ``Σ_k b_k exp(-|p - s_k|² / r_k²)``, [N, R, R]."""
+    X, Y, p = grid.X, grid.Y, d.params
+    spots = np.zeros((len(d.field_a), grid.R, grid.R))
     for k in range(_NUM_SPOTS):
-        sx, sy = _col(params[:, 100 + k] * 2 - 1), _col(params[:, 103 + k] * 2 - 1)
-        sr = _col(0.15 + 0.25 * params[:, 106 + k])
+        sx, sy = _col(p["spot_x"][:, k] * 2 - 1), _col(p["spot_y"][:, k] * 2 - 1)
+        sr = _col(0.15 + 0.25 * p["spot_radius"][:, k])
+        brightness = _col(p["spot_brightness"][:, k] * d.tex)
         # a round Gaussian is separable: exp(-(dx² + dy²)/r²) = exp(-dx²/r²) · exp(-dy²/r²)
-        spots += (_col(params[:, 109 + k] * tex) * np.exp(-(X - sx) ** 2 / (sr * sr))) * np.exp(
+        spots += (brightness * np.exp(-(X - sx) ** 2 / (sr * sr))) * np.exp(
             -(Y - sy) ** 2 / (sr * sr))
-    grain, strand_contrast, strand_bend, freckle_darkness, strand_period = strength
-    light = (1.06 - 0.06 * (Y + 1.0)) * (1.0 + grain * field_a + 0.12 * spots)
-    img = bg[:, :, None, None] * light[:, None]
+    return spots
 
-    # ---- shoulders and neck ------------------------------------------------------------------
-    r = _rows("shoulders", R)
-    shoulder = _coverage(_ellipse_sd(X, Y[:, r], g["head_cx"] * 0.5, 1.52, 0.98, 0.62), px)
-    _paint(img[:, :, r], shoulder, shirt[:, :, None, None] * (1.0 + 0.03 * field_b[:, None, r]))
-    r = _rows("neck", R)
-    neck = _segment_sd(X, Y[:, r], g["head_cx"], g["head_cy"] + 0.4, g["head_cx"] * 0.6,
+
+def _paint_shoulders(img, grid, g, shirt, d):
+    """A wide ellipse that rises from below the bottom edge, in the shirt colour with a faint
+    weave of field b."""
+    r = _rows("shoulders", grid.R)
+    shoulder = _coverage(_ellipse_sd(grid.X, grid.Y[:, r], g["head_cx"] * 0.5, 1.52, 0.98, 0.62),
+                         grid.px)
+    _paint(img[:, :, r], shoulder, shirt[:, :, None, None] * (1.0 + 0.03 * d.field_b[:, None, r]))
+
+
+def _paint_neck(img, grid, g, c, skin):
+    """A capsule from under the head down and towards the middle, thicker for masculine faces."""
+    r = _rows("neck", grid.R)
+    neck = _segment_sd(grid.X, grid.Y[:, r], g["head_cx"], g["head_cy"] + 0.4, g["head_cx"] * 0.6,
                        np.float64(0.95), 0.17 + 0.03 * _col(c["masculinity"]))
-    _paint(img[:, :, r], _coverage(neck, px), skin * 0.8)
+    _paint(img[:, :, r], _coverage(neck, grid.px), skin * 0.8)
 
-    # ---- hair: one strand texture for all of it ----------------------------------------------
-    # stripes that fan out from a point above the head, at three frequencies, bent by the
-    # detail field so that where each strand runs is random; a frequency is shown only where a
-    # stripe spans at least `strand_period` pixels (richer detail at higher resolution)
-    angle = np.arctan2(X - g["head_cx"], Y + 1.3) + strand_bend * field_b
-    strands = np.zeros((n, R, R))
-    for k, freq in enumerate((4.0, 9.0, 20.0)):
-        visible = float(np.clip(((1.0 / freq) / px - strand_period) / strand_period, 0.0, 1.0))
-        if visible > 0.0 and texture:
-            phase = _col(params[:, 90 + k] * 2 * np.pi)
+
+# ---- hair ----------------------------------------------------------------------------------
+
+def _hair_field(grid, g, hair, shade, d):
+    """One strand texture for all of the hair: the hair colour [N, 3, R, R] times
+    ``(1 + strand_contrast · strands) · (1 + 0.05 · field_b) · shade``."""
+    strands = _strands(grid, g, d)
+    return hair[:, :, None, None] * ((1.0 + d.strand_contrast * strands) * (1.0 + 0.05 * d.field_b)
+                                     * shade)[:, None]
+
+
+def _strands(grid, g, d):
+    """Stripes that fan out from a point above the head, ``Σ_k v_k / (k + 1) · sin(2π · 1.3 f_k
+    θ + φ_k)``, bent by field b so that where each strand runs is random.  A frequency f_k is
+    shown (v_k > 0) only where a stripe spans at least ``strand_period`` pixels, so there is
+    richer detail at higher resolution; [N, R, R]."""
+    angle = np.arctan2(grid.X - g["head_cx"], grid.Y + 1.3) + d.strand_bend * d.field_b
+    strands = np.zeros((len(d.field_b), grid.R, grid.R))
+    for k, freq in enumerate(_STRAND_FREQUENCIES):
+        visible = float(np.clip(((1.0 / freq) / grid.px - d.strand_period) / d.strand_period,
+                                0.0, 1.0))
+        if visible > 0.0 and d.texture:
+            phase = _col(d.params["strand_phase"][:, k] * 2 * np.pi)
             strands += visible / (k + 1) * np.sin(2 * np.pi * freq * 1.3 * angle + phase)
-    hair_field = hair[:, :, None, None] * ((1.0 + strand_contrast * strands) * (1.0 + 0.05 * field_b)
-                                           * shade)[:, None]
-    # long hair hangs behind the head, wider than it, down to hair_bottom_y
+    return strands
+
+
+def _paint_long_hair(img, grid, g, c, hair_field):
+    """Long hair hangs behind the head, wider than it, down to ``hair_bottom_y``."""
+    X, Y = grid.X, grid.Y
     hair_w = g["head_a"] + 0.03 + 0.08 * _col(c["hair_length"]) + 0.04 * _col(c["hair_style"])
-    back_cx = g["head_cx"] - 0.03 * yaw
+    back_cx = g["head_cx"] - 0.03 * _col(c["yaw"])
     bottom = g["hair_bottom_y"]
     back_top = _ellipse_sd(X, Y, back_cx, g["head_cy"] - 0.06, hair_w, g["head_b"] + 0.08)
     body = _box_sd(X, Y, back_cx, (g["head_cy"] + bottom) / 2, hair_w,
                    np.maximum((bottom - g["head_cy"]) / 2, 0.01), 0.1)
-    _paint(img, _coverage(np.minimum(back_top, body), px), hair_field)
+    _paint(img, _coverage(np.minimum(back_top, body), grid.px), hair_field)
 
-    # ---- ears, then the head with its skin texture and freckles ------------------------------
-    skin_field = skin[:, :, None, None] * (shade * (1.0 + 0.035 * field_b))[:, None]
-    r = _rows("ears", R)
+
+def _paint_front_hair(img, grid, g, c, hair_field):
+    """The cap above the hairline, swept to one side or cut in a fringe; short hair stops
+    above the ears at the sides, long hair frames the face."""
+    X, Y = grid.X, grid.Y
+    cap_sd = _ellipse_sd(X, Y, g["head_cx"] - 0.01 * _col(c["yaw"]), g["head_cy"] - 0.04,
+                         g["head_a"] + 0.05, g["head_b"] + 0.09)
+    xr = (X - g["feature_cx"] * 0.7) / g["head_a"]
+    part = 0.10 * (_col(c["hair_style"]) - 0.5)                   # the fringe sweeps to one side
+    hairline = g["hairline_y"] + 0.32 * xr * xr + part * xr + 0.4 * xr ** 4
+    sides = -0.1 + 0.6 * _col(c["hair_length"])
+    front_sd = np.maximum(np.maximum(cap_sd, Y - hairline), Y - sides)
+    _paint(img, _coverage(front_sd, grid.px), hair_field)
+
+
+def _paint_beard(img, grid, g, c, head_sd, hair_field, d):
+    """Chin and jaw up to the sideburns and the moustache: the head below a line that curves
+    up to the cheeks, with a stubble texture from field a."""
+    r = _rows("beard", grid.R)
+    rel = (grid.X - g["mouth_x"]) / g["head_a"]
+    beard_line = np.maximum(g["mouth_y"] - 0.065 - 0.06 * rel * rel, g["mouth_y"] - 0.1)
+    beard = _coverage(np.maximum(head_sd[:, r], beard_line - grid.Y[:, r]), grid.px)
+    beard = beard * _col(_smoothstep(0.4, 0.6, c["beard"]))
+    if d.texture:
+        beard = beard * (0.88 + 0.12 * np.clip(d.field_a[:, r], -1.0, 1.0))
+    _paint(img[:, :, r], beard, hair_field[:, :, r] * 0.8)
+
+
+# ---- skin: ears, head, freckles, nose ------------------------------------------------------
+
+def _skin_field(skin, shade, d):
+    """The skin colour [N, 3, R, R] under the side light, with a faint texture of field b."""
+    return skin[:, :, None, None] * (shade * (1.0 + 0.035 * d.field_b))[:, None]
+
+
+def _paint_ears(img, grid, g, skin_field):
+    """Two ellipses at the sides of the head, a little darker than the face (one hides as the
+    head turns: the layout moves it behind the head)."""
+    r = _rows("ears", grid.R)
     for side in ("left", "right"):
-        ear = _ellipse_sd(X, Y[:, r], g[f"ear_{side}_x"], g["eye_y"] + 0.08, 0.075, 0.12)
-        _paint(img[:, :, r], _coverage(ear, px), skin_field[:, :, r] * 0.9)
-    head_sd = _head_sd(X, Y, g["head_cx"], g["head_cy"], g["head_a"], g["head_b"], g["jaw_power"])
-    head = _coverage(head_sd, px)
-    # freckles: small dark dots on cheeks and nose, fixed to the face; a dot smaller than a
-    # pixel is widened and dimmed so that its total darkness is kept (anti-aliasing).  A sum
-    # of separable Gaussians is a batched matrix product: [N, K, R]^T @ [N, K, R].
-    fx = g["feature_cx"][:, :, 0] + 0.66 * params[:, 0:_NUM_FRECKLES] - 0.33            # [N, K]
-    fy = g["eye_y"][:, :, 0] + 0.05 + 0.22 * params[:, 20:20 + _NUM_FRECKLES]
-    fr = 0.010 + 0.012 * params[:, 40:40 + _NUM_FRECKLES]
+        ear = _ellipse_sd(grid.X, grid.Y[:, r], g[f"ear_{side}_x"], g["eye_y"] + 0.08, 0.075, 0.12)
+        _paint(img[:, :, r], _coverage(ear, grid.px), skin_field[:, :, r] * 0.9)
+
+
+def _paint_head(img, grid, g, skin_field):
+    """The head in its (freckled) skin; returns the head's signed distance [N, R, R], which
+    also bounds the beard, the nose shadow, the brows and the arms of the glasses."""
+    head_sd = _head_sd(grid.X, grid.Y, g["head_cx"], g["head_cy"], g["head_a"], g["head_b"],
+                       g["jaw_power"])
+    _paint(img, _coverage(head_sd, grid.px), skin_field)
+    return head_sd
+
+
+def _freckled(skin_field, grid, g, d):
+    """The skin darkened by the freckles: ``skin · (1 - freckle_darkness · min(freckles, 1))``."""
+    return skin_field * (1.0 - d.freckle_darkness * np.minimum(_freckles(grid, g, d), 1.0))[:, None]
+
+
+def _freckles(grid, g, d):
+    """Small dark dots on cheeks and nose, fixed to the face, [N, R, R].
+
+    A dot smaller than a pixel is widened and dimmed so that its total darkness is kept
+    (anti-aliasing): σ² = r² + (0.35 px)², weight s · r² / σ².  A sum of separable Gaussians
+    is a batched matrix product: [N, K, R]^T @ [N, K, R].
+    """
+    p, px = d.params, grid.px
+    fx = g["feature_cx"][:, :, 0] + 0.66 * p["freckle_x"] - 0.33                       # [N, K]
+    fy = g["eye_y"][:, :, 0] + 0.05 + 0.22 * p["freckle_y"]
+    fr = 0.010 + 0.012 * p["freckle_radius"]
     sigma2 = (fr ** 2 + (0.35 * px) ** 2)[:, :, None]
-    strength = tex * params[:, 60:60 + _NUM_FRECKLES] * params[:, 80:81] ** 2
-    line = coords[None, None, :]
+    strength = d.tex * p["freckle_strength"] * p["freckle_amount"] ** 2
+    line = grid.coords[None, None, :]
     gy = np.exp(-(line - fy[:, :, None]) ** 2 / (2 * sigma2))                          # [N, K, R]
     gx = np.exp(-(line - fx[:, :, None]) ** 2 / (2 * sigma2)) * (strength[:, :, None]
                                                                 * fr[:, :, None] ** 2 / sigma2)
-    freckles = np.einsum("nky,nkx->nyx", gy, gx)
-    skin_field = skin_field * (1.0 - freckle_darkness * np.minimum(freckles, 1.0))[:, None]
-    _paint(img, head, skin_field)
+    return np.einsum("nky,nkx->nyx", gy, gx)
 
-    # ---- beard: chin, jaw up to the sideburns, moustache; stubble texture ---------------------
-    r = _rows("beard", R)
-    rel = (X - g["mouth_x"]) / g["head_a"]
-    beard_line = np.maximum(g["mouth_y"] - 0.065 - 0.06 * rel * rel, g["mouth_y"] - 0.1)
-    beard = _coverage(np.maximum(head_sd[:, r], beard_line - Y[:, r]), px)
-    beard = beard * _col(_smoothstep(0.4, 0.6, c["beard"]))
-    if texture:
-        beard = beard * (0.88 + 0.12 * np.clip(field_a[:, r], -1.0, 1.0))
-    _paint(img[:, :, r], beard, hair_field[:, :, r] * 0.8)
 
-    # ---- nose: a soft shadow down the middle of the face --------------------------------------
-    r = _rows("nose", R)
-    nose = _segment_sd(X, Y[:, r], g["nose_x"] - 0.01, g["eye_y"] + 0.08, g["nose_x"] + 0.015,
-                       g["eye_y"] + 0.2, 0.028)
-    _paint(img[:, :, r], _coverage(nose, px) * 0.35 * head[:, r], skin_field[:, :, r] * 0.62)
+def _paint_nose(img, grid, g, head_sd, skin_field):
+    """A soft shadow down the middle of the face."""
+    r = _rows("nose", grid.R)
+    nose = _segment_sd(grid.X, grid.Y[:, r], g["nose_x"] - 0.01, g["eye_y"] + 0.08,
+                       g["nose_x"] + 0.015, g["eye_y"] + 0.2, 0.028)
+    head = _coverage(head_sd[:, r], grid.px)
+    _paint(img[:, :, r], _coverage(nose, grid.px) * 0.35 * head, skin_field[:, :, r] * 0.62)
 
-    # ---- eyes (white, iris, lid line; closing shrinks the eye to its lid line) and brows ------
-    r = _rows("eyes", R)
-    Ye, img_e, head_e = Y[:, r], img[:, :, r], head[:, r]
-    for side, sign in (("left", -1.0), ("right", 1.0)):
-        ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
-        ea, eb = g["eye_a"] * sq, g["eye_b"]
-        white = _coverage(_ellipse_sd(X, Ye, ex, g["eye_y"], ea, np.maximum(eb, 1e-3)), px)
-        white = white * (eb > 0.005)
-        _paint(img_e, white, flat((0.86, 0.89, 0.94)))     # bluish white
-        iris = _ellipse_sd(X, Ye, ex + 0.02 * yaw, g["eye_y"], 0.05 * sq, np.float64(0.05))
-        _paint(img_e, _coverage(iris, px) * white, flat((0.22, 0.14, 0.10)))
-        lid = np.abs(_ellipse_sd(X, Ye, ex, g["eye_y"], ea, np.maximum(eb, 0.012))) - 0.011
-        lid = _coverage(lid, px) * (Ye <= g["eye_y"] + 0.35 * eb + 0.004)
-        _paint(img_e, lid, flat((0.12, 0.08, 0.07)))
-        # eyebrow: a tilted bar, thicker for masculine faces, higher when raised
-        tilt = sign * (0.02 - 0.03 * _col(c["eyebrow_raise"]))
-        brow = _segment_sd(X, Ye, ex - 0.08 * sq, g["brow_y"] - tilt, ex + 0.08 * sq,
-                           g["brow_y"] + tilt, 0.012 + 0.02 * _col(c["masculinity"]))
-        _paint(img_e, _coverage(brow, px) * head_e, hair * 0.75)
 
-    # ---- glasses: two rims, a bridge and the arms; the lenses tint a little -------------------
+# ---- eyes, eyebrows, glasses, mouth --------------------------------------------------------
+
+def _paint_eye(img, grid, g, c, side):
+    """White, iris and lid line of the eye on ``side``; closing shrinks the eye to its lid line."""
+    r = _rows("eyes", grid.R)
+    X, Ye, px, img_e, n = grid.X, grid.Y[:, r], grid.px, img[:, :, r], len(img)
+    ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
+    ea, eb = g["eye_a"] * sq, g["eye_b"]
+    white = _coverage(_ellipse_sd(X, Ye, ex, g["eye_y"], ea, np.maximum(eb, 1e-3)), px)
+    white = white * (eb > 0.005)
+    _paint(img_e, white, _flat((0.86, 0.89, 0.94), n))     # bluish white
+    iris = _ellipse_sd(X, Ye, ex + 0.02 * _col(c["yaw"]), g["eye_y"], 0.05 * sq, np.float64(0.05))
+    _paint(img_e, _coverage(iris, px) * white, _flat((0.22, 0.14, 0.10), n))
+    lid = np.abs(_ellipse_sd(X, Ye, ex, g["eye_y"], ea, np.maximum(eb, 0.012))) - 0.011
+    lid = _coverage(lid, px) * (Ye <= g["eye_y"] + 0.35 * eb + 0.004)
+    _paint(img_e, lid, _flat((0.12, 0.08, 0.07), n))
+
+
+def _paint_eyebrow(img, grid, g, c, side, head_sd, hair):
+    """A tilted bar above the eye on ``side``, thicker for masculine faces, higher when raised:
+    from ``(ex - 0.08 sq, brow_y - t)`` to ``(ex + 0.08 sq, brow_y + t)``, where the tilt is
+    ``t = ∓(0.02 - 0.03 · eyebrow_raise)`` for the left / right brow."""
+    r = _rows("eyes", grid.R)
+    X, Ye = grid.X, grid.Y[:, r]
+    ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
+    tilt = (-1.0 if side == "left" else 1.0) * (0.02 - 0.03 * _col(c["eyebrow_raise"]))
+    brow = _segment_sd(X, Ye, ex - 0.08 * sq, g["brow_y"] - tilt, ex + 0.08 * sq,
+                       g["brow_y"] + tilt, 0.012 + 0.02 * _col(c["masculinity"]))
+    head = _coverage(head_sd[:, r], grid.px)
+    _paint(img[:, :, r], _coverage(brow, grid.px) * head, hair * 0.75)
+
+
+def _paint_glasses(img, grid, g, c, head_sd):
+    """Two lenses that tint a little, then the frame: two rims, a bridge and the arms."""
+    r = _rows("eyes", grid.R)
+    X, Ye, px, img_e, n = grid.X, grid.Y[:, r], grid.px, img[:, :, r], len(img)
     glasses = _col(_smoothstep(0.4, 0.6, c["glasses"]))
     frame_sd = None
     for side in ("left", "right"):
         ex, sq = g[f"eye_{side}_x"], g[f"eye_{side}_squeeze"]
         lens_sd = _ellipse_sd(X, Ye, ex, g["eye_y"], g["rim_a"] * sq, g["rim_b"])
-        _paint(img_e, _coverage(lens_sd, px) * glasses * 0.12, flat((0.85, 0.85, 0.85)))
+        _paint(img_e, _coverage(lens_sd, px) * glasses * 0.12, _flat((0.85, 0.85, 0.85), n))
         rim = np.abs(lens_sd) - 0.016
         frame_sd = rim if frame_sd is None else np.minimum(frame_sd, rim)
-    inner_l = g["eye_left_x"] + g["rim_a"] * g["eye_left_squeeze"]
-    inner_r = g["eye_right_x"] - g["rim_a"] * g["eye_right_squeeze"]
-    bridge = _segment_sd(X, Ye, inner_l, g["eye_y"] - 0.02, inner_r, g["eye_y"] - 0.02, 0.014)
-    frame_sd = np.minimum(frame_sd, bridge)
+    frame_sd = np.minimum(frame_sd, _bridge_sd(X, Ye, g))
     for side, sign in (("left", -1.0), ("right", 1.0)):
         x0 = g[f"eye_{side}_x"] + sign * g["rim_a"] * g[f"eye_{side}_squeeze"]
         arm = _segment_sd(X, Ye, x0, g["eye_y"] - 0.03, g["head_cx"] + sign * g["head_a"],
                           g["eye_y"] - 0.05, 0.013)
         frame_sd = np.minimum(frame_sd, np.maximum(arm, head_sd[:, r]))
-    _paint(img_e, _coverage(frame_sd, px) * glasses, flat((0.08, 0.07, 0.09)))
+    _paint(img_e, _coverage(frame_sd, px) * glasses, _flat((0.08, 0.07, 0.09), n))
 
-    # ---- mouth: a curve that smiles (corners up) and opens into a grin ------------------------
-    r = _rows("mouth", R)
-    Ym, img_m = Y[:, r], img[:, :, r]
+
+def _bridge_sd(X, Ye, g):
+    """The bar between the inner edges of the two rims."""
+    inner_l = g["eye_left_x"] + g["rim_a"] * g["eye_left_squeeze"]
+    inner_r = g["eye_right_x"] - g["rim_a"] * g["eye_right_squeeze"]
+    return _segment_sd(X, Ye, inner_l, g["eye_y"] - 0.02, inner_r, g["eye_y"] - 0.02, 0.014)
+
+
+def _paint_mouth(img, grid, g, c):
+    """A curve that smiles (corners up) and opens into a grin with teeth, then the lips.
+
+    The centre line is ``mouth_y + 0.09 (smile - 0.35)(1 - x²)`` (x the offset in half-widths,
+    > 0: centre lower than corners), the opening ``0.065 · smoothstep(0.5, 0.9, smile)(1 - x²)``;
+    distances across the curve are divided by its slope ``sqrt(1 + (dy/dx)²)``.
+    """
+    r = _rows("mouth", grid.R)
+    X, Ym, px, img_m, n = grid.X, grid.Y[:, r], grid.px, img[:, :, r], len(img)
     smile, w = _col(c["smile"]), g["mouth_w"]
     xm = np.clip((X - g["mouth_x"]) / w, -1.0, 1.0)
-    curve = 0.09 * (smile - 0.35) * (1.0 - xm * xm)              # > 0: centre lower than corners
+    curve = 0.09 * (smile - 0.35) * (1.0 - xm * xm)
     opening = 0.065 * _smoothstep(0.5, 0.9, smile) * (1.0 - xm * xm)
     centre_y = g["mouth_y"] + curve
-    slope = np.sqrt(1.0 + (0.18 * (smile - 0.35) * xm / w) ** 2)  # |gradient| of the curve
+    slope = np.sqrt(1.0 + (0.18 * (smile - 0.35) * xm / w) ** 2)
     ends = np.abs(X - g["mouth_x"]) - w
     is_open = opening > 0.004
     open_sd = np.maximum((np.abs(Ym - centre_y - opening / 2) - opening / 2) / slope, ends)
-    _paint(img_m, _coverage(open_sd, px) * is_open, flat((0.40, 0.08, 0.10)))
+    _paint(img_m, _coverage(open_sd, px) * is_open, _flat((0.40, 0.08, 0.10), n))
     teeth = _coverage(np.maximum(open_sd, Ym - centre_y - 0.45 * opening), px) * is_open
-    _paint(img_m, teeth, flat((0.93, 0.93, 0.93)))
+    _paint(img_m, teeth, _flat((0.93, 0.93, 0.93), n))
     masc = _col(c["masculinity"])
     line_sd = np.maximum((np.abs(Ym - centre_y) - (0.021 - 0.008 * masc)) / slope, ends)
     lips = _palette(c["masculinity"], [(0.0, (0.70, 0.15, 0.22)), (1.0, (0.45, 0.16, 0.15))])
     _paint(img_m, _coverage(line_sd, px), lips)
-
-    # ---- front hair: the cap above the hairline, swept to one side or cut in a fringe ---------
-    cap_sd = _ellipse_sd(X, Y, g["head_cx"] - 0.01 * yaw, g["head_cy"] - 0.04,
-                         g["head_a"] + 0.05, g["head_b"] + 0.09)
-    xr = (X - g["feature_cx"] * 0.7) / g["head_a"]
-    part = 0.10 * (_col(c["hair_style"]) - 0.5)                   # the fringe sweeps to one side
-    hairline = g["hairline_y"] + 0.32 * xr * xr + part * xr + 0.4 * xr ** 4
-    # short hair stops above the ears at the sides; long hair frames the face
-    sides = -0.1 + 0.6 * _col(c["hair_length"])
-    front_sd = np.maximum(np.maximum(cap_sd, Y - hairline), Y - sides)
-    _paint(img, _coverage(front_sd, px), hair_field)
-
-    img *= _col(0.76 + 0.26 * c["brightness"])[:, None]
-    return np.clip(np.floor(img * 255.0 + 0.5), 0, 255).astype(np.uint8)
 
 
 def detail_std(resolution: int = 32, num_faces: int = 16, num_draws: int = 16, seed: int = 0,

@@ -40,6 +40,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..images import to_float, to_uint8  # the data package hands them on: data.to_float, data.to_uint8
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 LABELS_FILE = "dataset.json"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)     # so the same data gives a byte-identical archive
@@ -388,20 +390,6 @@ class ImageFolderDataset(torch.utils.data.Dataset):
         for i in it:
             images[i] = torch.from_numpy(self._load(i).transpose(2, 0, 1))
         return images, self.labels
-
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images in [0, 255] -> float32 in [-1, 1] (``x / 127.5 - 1``), the generator's range."""
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8:
-        got = images.dtype if isinstance(images, torch.Tensor) else type(images).__name__
-        raise TypeError(f"to_float expects a uint8 tensor of pixels in [0, 255]; got {got}. "
-                        f"(Float images are probably already converted.)")
-    return images.to(torch.float32) / 127.5 - 1.0
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`to_float`: float in [-1, 1] -> uint8 (rounded, clipped)."""
-    return ((images.detach().float() + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)
 
 
 def random_xflip(images: torch.Tensor, p: float = 0.5,

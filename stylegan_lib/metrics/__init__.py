@@ -12,9 +12,10 @@ from .classifier import FacesClassifier, attribute_accuracy, classifier_provenan
 from .detectors import (ClassifierDetector, ClassifierLPIPS, DetectorError, InceptionDetector, VGG16LPIPS,
                         find_detector_file, get_feature_detector, get_perceptual_distance, to_uint8)
 from .evaluate import (FULL_COUNTS, METRICS, QUICK_COUNTS, compute_metrics, dataset_features,
-                       generated_features, real_stats)
+                       distribution_scores, generated_features, real_features, real_stats)
 from .frechet import FeatureStats, FrechetResult, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
 from .kernel import kernel_distance, mmd2_unbiased
+from .precision_recall import mean_pairwise_distance, precision_recall
 from .ppl import PPLResult, crop_face, path_endpoints, perceptual_path_length
 from .separability import conditional_entropy, linear_separability, separability_score
 
@@ -22,9 +23,9 @@ __all__ = [
     "FacesClassifier", "attribute_accuracy", "classifier_provenance", "load_classifier", "train_classifier",
     "ClassifierDetector", "ClassifierLPIPS", "DetectorError", "InceptionDetector", "VGG16LPIPS",
     "find_detector_file", "get_feature_detector", "get_perceptual_distance", "to_uint8",
-    "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "generated_features",
-    "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator", "StatsCache", "frechet_distance",
-    "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased", "PPLResult", "crop_face",
-    "path_endpoints", "perceptual_path_length", "conditional_entropy", "linear_separability",
-    "separability_score",
+    "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "distribution_scores",
+    "generated_features", "real_features", "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator",
+    "StatsCache", "frechet_distance", "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased",
+    "mean_pairwise_distance", "precision_recall", "PPLResult", "crop_face", "path_endpoints",
+    "perceptual_path_length", "conditional_entropy", "linear_separability", "separability_score",
 ]

@@ -13,17 +13,6 @@ import time
 import torch
 
 
-def _model(device):
-    from ..pretrained import is_available, load_pretrained
-
-    if is_available("book-32"):
-        return load_pretrained("book-32", device=device), "book-32"
-    from ..generator import Generator
-
-    torch.manual_seed(0)
-    return Generator("book-32").eval().to(device), "book-32 (random init: shipped model missing)"
-
-
 def _time(fn) -> float:
     t = time.perf_counter()
     fn()
@@ -40,10 +29,12 @@ def _time_both(fn) -> tuple[float, float]:
 
 def run(device: str = "cpu", full: bool = False, progress: bool = False) -> list[dict]:
     """Rows {"what", "value", "unit", "device"} for benchmarks/."""
+    from ..pretrained import load_pretrained
     from .evaluate import FULL_COUNTS, QUICK_COUNTS, compute_metrics
 
     dev = torch.device(device)
-    G, name = _model(dev)
+    name = "book-32"
+    G = load_pretrained(name, device=dev)
     counts = FULL_COUNTS if full else QUICK_COUNTS
     label = "full" if full else "quick"
     rows = []

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..provenance import git_commit
 
 HERE = Path(__file__).resolve().parent
 SHIPPED_WEIGHTS = HERE / "faces_classifier.pt"
@@ -169,14 +170,6 @@ def attribute_accuracy(path: str | os.PathLike | None = None) -> dict[str, float
 # ------------------------------------------------------------------------------------------
 # Training
 # ------------------------------------------------------------------------------------------
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
-
-
 @torch.no_grad()
 def evaluate_classifier(net: FacesClassifier, images: torch.Tensor, labels: torch.Tensor,
                         batch_size: int = 512) -> dict[str, float]:
@@ -251,7 +244,7 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
                 "distance for PPL, auxiliary classifier for linear separability)",
         "command": command or "python -c 'from stylegan_lib.metrics.classifier import train_classifier; "
                               "train_classifier()'",
-        "commit": _git_commit(),
+        "commit": git_commit() or "unknown",
         "seed": seed,
         "config": net.config(),
         "data": {"train": f"SyntheticFaces({num_train}, 32, seed={seed + 1000}, FacesConfig(exclude=()))",

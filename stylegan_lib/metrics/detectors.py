@@ -361,6 +361,10 @@ def get_perceptual_distance(kind: str = "auto", path=None, device="cpu") -> Perc
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Generator output in [-1, 1] → uint8 [0, 255] as the official metrics quantise it:
-    round(x · 127.5 + 127.5), clipped."""
+    """Generator output in [-1, 1] → uint8 [0, 255] as the official metrics quantise it, ties
+    rounded up. ``stylegan_lib.images.to_uint8``, which the book's pictures and data use, rounds
+    ties to even; the two differ at a few pixels in a million, and the detectors see NVIDIA's.
+
+    u = clamp(⌊x · 127.5 + 128⌋, 0, 255)
+    """
     return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)

@@ -22,12 +22,14 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 
 from ..utils import get_device
 from .detectors import FeatureDetector, get_feature_detector, get_perceptual_distance, to_uint8
-from .frechet import FeatureStats, StatsAccumulator, StatsCache, frechet_distance_from_stats
+from .frechet import FeatureStats, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
 from .kernel import kernel_distance
+from .precision_recall import mean_pairwise_distance, precision_recall
 
 PPL_METRICS = ("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend")
 METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls")
@@ -100,6 +102,17 @@ def dataset_features(dataset, detectors: list[FeatureDetector], num: int, batch_
     return [a.stats() for a in accs]
 
 
+def real_features(detector: FeatureDetector, num_images: int = 1000, seed: int = 123,
+                  batch_size: int = 500) -> np.ndarray:
+    """Features [N, D] (float64) of ``num_images`` synthetic faces from the training distribution
+    (``SyntheticFaces`` with the default ``FacesConfig``, 32×32)."""
+    from ..data import SyntheticFaces
+
+    faces = SyntheticFaces(num_images, 32, seed=seed)
+    (stats,) = dataset_features(faces, [detector], num_images, batch_size, progress=False)
+    return stats.features.astype(np.float64)
+
+
 def real_dataset(data: str | None, resolution: int, num: int):
     """(dataset, cache name). ``data``: None / "synthetic" for the book's synthetic faces (the
     training distribution of the book's model: ``FacesConfig()`` at seed 0), or a folder / zip."""
@@ -131,6 +144,35 @@ def real_stats(data, resolution: int, detectors: list[FeatureDetector], num: int
             out.append(st)
             hits.append(hit)
     return out, hits
+
+
+# ------------------------------------------------------------------------------------------
+# Scores of two feature arrays
+# ------------------------------------------------------------------------------------------
+def distribution_scores(real: np.ndarray, fake: np.ndarray, k: int = 3, kd_subsets: int = 50,
+                        seed: int = 0) -> dict[str, float]:
+    """FD, KD, precision, recall and relative diversity of generated features against real ones.
+
+    * fd: Fréchet distance of Gaussians fitted to the two sets (``metrics.frechet``);
+    * kd: unbiased kernel distance (``metrics.kernel``), subsets of min(N_real, N_fake);
+    * precision / recall: ``metrics.precision_recall`` with as many real samples as generated;
+    * diversity: mean pairwise distance of the generated features / that of the real ones
+      (1 = as varied as the data, 0 = one image).
+    """
+    import warnings
+
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(f"features must be [N, D] with one D, got {list(real.shape)} and {list(fake.shape)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # few samples: FD adds ε·I, which is fine here
+        fd = frechet_distance(real.mean(0), np.cov(real, rowvar=False), fake.mean(0), np.cov(fake, rowvar=False))
+    kd = kernel_distance(real, fake, num_subsets=kd_subsets, seed=seed)
+    rng = np.random.default_rng(seed)
+    real_pr = real[rng.choice(len(real), min(len(real), len(fake)), replace=False)]
+    precision, recall = precision_recall(real_pr, fake, k)
+    diversity = mean_pairwise_distance(fake) / mean_pairwise_distance(real_pr)
+    return {"fd": float(fd), "kd": float(kd), "precision": precision, "recall": recall, "diversity": diversity}
 
 
 # ------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..provenance import git_commit
 from .detectors import get_feature_detector, get_perceptual_distance
 from .evaluate import dataset_features, generated_features, real_dataset
 from .frechet import FeatureStats, frechet_distance_from_stats
@@ -103,9 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         result["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         result["torch"] = torch.__version__
         result["device"] = str(G.device)
-        git = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent)
-        result["git_commit"] = git.stdout.strip() or None
+        result["git_commit"] = git_commit()
         meta["quality"] = result
         into.write_text(json.dumps(meta, indent=1) + "\n")
     return 0

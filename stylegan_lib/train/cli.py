@@ -16,10 +16,8 @@ import argparse
 import calendar
 import dataclasses
 import json
-import platform
 import re
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ import torch
 from ..checkpoint import CheckpointError
 from ..data.faces import DETAIL_LEVELS
 from ..config import ModelConfig, get_config
+from ..provenance import cpu_model, git_commit
 from ..utils import arg_number
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint
@@ -253,24 +252,6 @@ def resume_options(stored: TrainOptions, args) -> tuple[TrainOptions, list[str]]
     if args.recipe:
         notes.append(f"--recipe {args.recipe} is not used: the run keeps its stored options")
     return new, notes
-
-
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip() or None
-    except Exception:
-        return None
-
-
-def cpu_model() -> str:
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except Exception:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ from ..checkpoint import CheckpointError, save_models
 from ..config import ModelConfig, get_config
 from ..discriminator import Discriminator
 from ..generator import Generator
+from ..images import to_float
 from ..layers import downsample2d, lerp, upsample2d
 from ..metrics.detectors import get_feature_detector, get_perceptual_distance
 from ..metrics.evaluate import generated_features
@@ -162,7 +163,7 @@ def recipe_options(recipe: str = "book", **changes) -> TrainOptions:
 # ------------------------------------------------------------------------------------------
 def to_float_images(images_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 [0, 255] → float [-1, 1]."""
-    return images_uint8.float() / 127.5 - 1.0
+    return to_float(images_uint8)
 
 
 def reals_at_lod(x: torch.Tensor, lod: float) -> torch.Tensor:
@@ -338,44 +339,56 @@ class Trainer:
 
     # -- one iteration ----------------------------------------------------------------------
     def step(self) -> dict[str, float]:
-        """One D step and one G step on one minibatch; returns this step's losses."""
+        """One D step and one G step on one minibatch, then the EMA update; returns this step's
+        losses."""
         p = self.point()
-        if p.lod_key != self.lod_key:  # a fade-in starts or ends: fresh optimiser state
+        self._update_optimizers(p)
+        B, lod = p.batch, p.lod
+        if B % self.world_size:
+            raise ValueError(f"minibatch {B} is not divisible by the number of processes {self.world_size}")
+        out = self._discriminator_step(B, lod)
+        out["loss_G"] = self._generator_step(B, lod)
+        self.cur_nimg += B
+        self._update_ema(B)
+        self.step_idx += 1
+        self._record(**out)
+        return out
+
+    def _update_optimizers(self, p: SchedulePoint):
+        """The schedule's learning rate for both networks; fresh optimiser state whenever a
+        fade-in starts or ends."""
+        if p.lod_key != self.lod_key:
             self._make_optimizers(p)
             self.lod_key = p.lod_key
         for opt in (self.opt_G, self.opt_D):
             for group in opt.param_groups:
                 group["lr"] = p.lr
-        B, lod = p.batch, p.lod
-        if B % self.world_size:
-            raise ValueError(f"minibatch {B} is not divisible by the number of processes {self.world_size}")
-        out: dict[str, float] = {}
-        logistic = self.opts.loss == "logistic"
 
-        # ---- discriminator step ----
+    def _discriminator_step(self, B: int, lod: float) -> dict[str, float]:
+        r"""D on B reals and B fakes of a frozen G; returns L_D, its extra terms and the mean scores.
+
+        Logistic: :math:`L_D = \mathbb E[\operatorname{softplus}(D(G(z)))] + \mathbb
+        E[\operatorname{softplus}(-D(x))]`, plus :math:`k\cdot R_1` every k = ``r1_interval``
+        steps; or WGAN-GP.
+        """
         idx = self._next_indices(B)
         flip = torch.rand(B, generator=self.data_gen) < 0.5 if self.opts.mirror else None
-        z, z2, cutoff = self._latents(B, lod)
-        noise = self._noise(B)
-        reals = to_float_images(self._share(self.images[idx]).to(self.device))
-        if flip is not None:
-            f = self._share(flip).to(self.device)
-            reals = torch.where(f[:, None, None, None], reals.flip(3), reals)
-        reals = reals_at_lod(reals, lod)
-        shared_noise = [self._share(n) for n in noise] if noise is not None else None
+        inputs = self._generator_inputs(B, lod)
+        reals = self._reals(idx, flip, lod)
+        logistic = self.opts.loss == "logistic"
         do_r1 = logistic and self.opts.r1_gamma > 0 and self.step_idx % self.opts.r1_interval == 0
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with self._autocast():
             with torch.no_grad():
-                fakes = self._generate(self._share(z), self._share(z2), self._share(cutoff),
-                                       shared_noise, lod)
+                fakes = self._generate(*inputs, lod)
             fake_logits = self.D(fakes, lod=lod)
         # R1 needs a second derivative: its D pass runs in fp32.
         reals.requires_grad_(do_r1)
         with (contextlib.nullcontext() if do_r1 else self._autocast()):
             real_logits = self.D(reals, lod=lod)
         fake_logits, real_logits = fake_logits.float(), real_logits.float()
+        out: dict[str, float] = {}
         if logistic:
             loss_D = d_logistic(real_logits, fake_logits)
             total_D = loss_D
@@ -388,53 +401,70 @@ class Trainer:
                               drift=self.opts.wgan_drift, generator=self.latent_gen, lod=lod)
             loss_D = total_D = parts["loss"]
             out["gp"] = parts["gp"].item()
-        self._check_finite("loss_D", total_D)
-        self.opt_D.zero_grad(set_to_none=True)
-        self.scaler.scale(total_D).backward()
-        dist_util.all_reduce_grads(self.D)
-        self.scaler.step(self.opt_D)
+        self._descend("loss_D", total_D, self.D, self.opt_D)
         out.update(loss_D=loss_D.item(), real_score=real_logits.mean().item(),
                    fake_score=fake_logits.mean().item())
+        return out
 
-        # ---- generator step ----
-        z, z2, cutoff = self._latents(B, lod)
-        noise = self._noise(B)
-        shared_noise = [self._share(n) for n in noise] if noise is not None else None
+    def _generator_step(self, B: int, lod: float) -> float:
+        r"""G against a frozen D, on fresh latents with style mixing, tracking w̄; returns
+        :math:`L_G = \mathbb E[\operatorname{softplus}(-D(G(z)))]` (WGAN: :math:`-\mathbb E[D(G(z))]`)."""
+        inputs = self._generator_inputs(B, lod)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         with self._autocast():
-            fakes = self._generate(self._share(z), self._share(z2), self._share(cutoff), shared_noise,
-                                   lod, update_w_avg=True)
+            fakes = self._generate(*inputs, lod, update_w_avg=True)
             gen_logits = self.D(fakes, lod=lod).float()
-        loss_G = g_nonsaturating(gen_logits) if logistic else g_wgan(gen_logits)
-        self._check_finite("loss_G", loss_G)
-        self.opt_G.zero_grad(set_to_none=True)
-        self.scaler.scale(loss_G).backward()
-        dist_util.all_reduce_grads(self.G)
-        self.scaler.step(self.opt_G)
+        loss_G = g_nonsaturating(gen_logits) if self.opts.loss == "logistic" else g_wgan(gen_logits)
+        self._descend("loss_G", loss_G, self.G, self.opt_G)
         self.scaler.update()
         self.D.requires_grad_(True)
-        out["loss_G"] = loss_G.item()
+        return loss_G.item()
 
-        # ---- EMA of G ----
-        self.cur_nimg += B
+    def _update_ema(self, B: int):
+        r""":math:`\theta_\text{ema} \leftarrow \theta + \beta(\theta_\text{ema} - \theta)`, with β
+        from the half-life in images (ramped up at the start of training)."""
         beta = ema_beta(B, self.opts.ema_half_life_kimg * 1000, self.cur_nimg, self.opts.ema_rampup)
         update_ema(self.G_ema, self.G, beta)
-        self.step_idx += 1
-        self._record(**out)
-        return out
+
+    def _generator_inputs(self, B: int, lod: float):
+        """This process's share of the latents, the style-mixing plan and the noise images, all
+        drawn for the whole minibatch: ``(z, z2, cutoff, noise)``."""
+        z, z2, cutoff = self._latents(B, lod)
+        noise = self._noise(B)
+        shared_noise = [self._share(n) for n in noise] if noise is not None else None
+        return self._share(z), self._share(z2), self._share(cutoff), shared_noise
+
+    def _reals(self, idx: torch.Tensor, flip: torch.Tensor | None, lod: float) -> torch.Tensor:
+        """This process's share of the real images ``idx`` in [-1, 1], mirrored where ``flip``,
+        at the level of detail ``lod``."""
+        reals = to_float_images(self._share(self.images[idx]).to(self.device))
+        if flip is not None:
+            f = self._share(flip).to(self.device)
+            reals = torch.where(f[:, None, None, None], reals.flip(3), reals)
+        return reals_at_lod(reals, lod)
+
+    def _descend(self, what: str, loss: torch.Tensor, net: torch.nn.Module,
+                 opt: torch.optim.Optimizer):
+        """One optimiser step on ``loss`` (checked to be finite), with the gradients averaged
+        over the processes."""
+        self._check_finite(what, loss)
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        dist_util.all_reduce_grads(net)
+        self.scaler.step(opt)
 
     # -- samples, logs, checkpoints ----------------------------------------------------------
     @torch.no_grad()
     def sample_grid(self, lod: float | None = None) -> torch.Tensor:
         """G_ema's images for the fixed grid latents (const noise), uint8 [rows·R, cols·R, 3]."""
-        from ..viz.training import image_grid
+        from ..images import image_grid
 
         lod = self.point().lod if lod is None else lod
         imgs = []
         for z in self.grid_z.split(64):
             imgs.append(self.G_ema(z.to(self.device), noise_mode="const", lod=lod).float().cpu())
-        return image_grid(torch.cat(imgs), self.opts.grid_size[0])
+        return torch.from_numpy(image_grid(torch.cat(imgs), self.opts.grid_size[0], pad=0))
 
     @torch.no_grad()
     def snapshot_metrics(self) -> dict[str, float]:

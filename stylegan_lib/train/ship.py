@@ -42,8 +42,9 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     A run short of its ``kimg`` raises :class:`RunNotFinished` unless ``unfinished``."""
     from PIL import Image
 
+    from ..images import image_grid
     from ..pretrained import load_pretrained
-    from ..viz.training import image_grid, progression_strip, read_sample_grids
+    from ..viz.training import progression_strip, read_sample_grids
 
     run_dir, dest = Path(run_dir), Path(dest)
     obj = load_training_checkpoint(run_dir / "checkpoint.pt")
@@ -92,8 +93,8 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     G = load_pretrained(str(pt), device="cpu")
     with torch.no_grad():
         z = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(sample_seed))
-        grid = image_grid(G(z, noise_mode="const"), 8)
-    Image.fromarray(grid.numpy()).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST) \
+        grid = image_grid(G(z, noise_mode="const"), 8, pad=0)
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST) \
         .save(dest / f"{name}-samples.png")
     grids = read_sample_grids(run_dir)
     if progress_kimg:

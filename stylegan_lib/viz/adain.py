@@ -1,6 +1,6 @@
 """Chapter 3, AdaIN and styles — the figures and the widget behind them.
 
-* :func:`layer_features`: one layer's feature maps before instance norm ("act"), after it
+* :func:`layer_stages`: one layer's feature maps before instance norm ("act"), after it
   ("norm") and after the style modulation ("style"), with the styles (y_s, y_b) that A(w) made.
 * :func:`channel_statistics` / :func:`draw_channel_statistics`: per-channel means and standard
   deviations at the three stages — after AdaIN they are exactly (y_b, |y_s + 1|).
@@ -23,10 +23,10 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from ..images import enlarge, to_hwc
 from ..latent import z_from_seeds
-from .grids import image_grid, to_uint8
-from .mapping import _device, map_z, broadcast_w
-from .book import interactive
+from .mapping import map_z, broadcast_w
+from .widgets import figure_widget
 
 STAGES = ("act", "norm", "style")
 STAGE_LABELS = {"act": "before instance norm", "norm": "after instance norm",
@@ -63,14 +63,13 @@ def ws_from_seeds(G, seeds: Sequence[int]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def layer_features(G, ws: torch.Tensor, layer: int | str, noise_mode: str = "const",
-                   noise: list | None = None) -> dict:
+def layer_stages(G, ws: torch.Tensor, layer: int | str, noise_mode: str = "const",
+                 noise: list | None = None) -> dict:
     """One layer, three stages. {"act", "norm", "style": [N, C, H, W], "y_s", "y_b": [N, C],
     "image": [N, 3, R, R], "layer": name}, all on the CPU."""
     i = layer_index(G, layer)
     name = layer_names(G)[i]
-    dev = _device(G)
-    ws = ws.to(dev)
+    ws = ws.to(G.device)
     img, feats = G.synthesis(ws, noise_mode=noise_mode, noise=noise, return_features=True)
     y_s, y_b = _epilogue(G, i).style.styles(ws[:, i])
     out = {stage: feats[f"{name}/{stage}"].cpu() for stage in STAGES}
@@ -172,7 +171,7 @@ def style_vs_noise(G, seed: int, layer: int | str, other_seed: int | None = None
       at this scale and finer do (one fine layer alone barely shows in the image);
     * "noise": that layer gets a fresh noise image (``noise_seed``) instead of the stored one.
 
-    Returns {"base", "style", "noise": layer_features(...), "corr_style", "corr_noise":
+    Returns {"base", "style", "noise": layer_stages(...), "corr_style", "corr_noise":
     per-channel correlation [C] of the changed "style"-stage maps with the original ones,
     "other_seed"}. A new style can only rescale and shift each normalised map: |correlation|
     = 1. New noise moves things around inside the map: correlation below 1 wherever the noise
@@ -184,12 +183,10 @@ def style_vs_noise(G, seed: int, layer: int | str, other_seed: int | None = None
     ws_base = ws[:1]
     ws_style = ws_base.clone()
     ws_style[:, i:] = ws[1:, i:]
-    r = G.synthesis.layer_resolutions()[i]
-    noise = [None] * G.synthesis.num_layers
-    noise[i] = torch.randn(1, 1, r, r, generator=torch.Generator().manual_seed(noise_seed)).to(_device(G))
-    base = layer_features(G, ws_base, i)
-    style = layer_features(G, ws_style, i)
-    noisy = layer_features(G, ws_base, i, noise=noise)
+    noise = G.synthesis.make_noise_inputs(1, seed=noise_seed, layers=[i])
+    base = layer_stages(G, ws_base, i)
+    style = layer_stages(G, ws_style, i)
+    noisy = layer_stages(G, ws_base, i, noise=noise)
     return dict(base=base, style=style, noise=noisy, layer=base["layer"], other_seed=other_seed,
                 corr_style=_corr(base["style"], style["style"])[0],
                 corr_noise=_corr(base["style"], noisy["style"])[0])
@@ -231,7 +228,7 @@ def draw_style_vs_noise(result: dict, channels: Sequence[int]):
                 ax.set_ylabel(label if key != "diff" else f"{label}\n(±{dlim:.2g})", fontsize=9)
         if key != "diff":
             ax_img = fig.add_subplot(gs[r, k + 2])
-            ax_img.imshow(to_uint8(result[key]["image"])[0], interpolation="nearest")
+            ax_img.imshow(to_hwc(result[key]["image"])[0], interpolation="nearest")
             ax_img.set_axis_off()
             if r == 0:
                 ax_img.set_title("image", fontsize=8)
@@ -294,10 +291,10 @@ def modified_style(G, layer: int | str, channel, scale: float = 1.0, shift: floa
 @torch.no_grad()
 def scale_style_channel(G, ws: torch.Tensor, layer: int | str, channel: int, scale: float = 1.0,
                         shift: float = 0.0, noise_mode: str = "const") -> dict:
-    """``layer_features`` of ws with one style channel scaled and shifted (see
+    """``layer_stages`` of ws with one style channel scaled and shifted (see
     :func:`modified_style`): the images and that layer's maps."""
     with modified_style(G, layer, channel, scale, shift):
-        return layer_features(G, ws, layer, noise_mode)
+        return layer_stages(G, ws, layer, noise_mode)
 
 
 @torch.no_grad()
@@ -310,12 +307,11 @@ def channel_influence(G, ws: torch.Tensor, layer: int | str, scale: float = 0.0,
         raise ValueError(f"channel_influence takes the ws of one image, got {ws.shape[0]}")
     i = layer_index(G, layer)
     c = _epilogue(G, i).channels
-    dev = _device(G)
-    ws = ws.to(dev)
+    ws = ws.to(G.device)
     ref = G.synthesis(ws, noise_mode="const")
     out = []
     for s in range(0, c, batch_size):
-        ch = torch.arange(s, min(s + batch_size, c), device=dev)
+        ch = torch.arange(s, min(s + batch_size, c), device=G.device)
         with modified_style(G, i, ch, scale):
             img = G.synthesis(ws.expand(len(ch), -1, -1), noise_mode="const")
         out.append((img - ref).abs().mean(dim=(1, 2, 3)).cpu())
@@ -326,9 +322,9 @@ def style_channel_image(G, seed: int, layer: int | str, channel: int, scale: flo
                         shift: float = 0.0, upscale: int = 4) -> np.ndarray:
     """The picture behind the widget: the image of ``seed`` with one style channel scaled and
     shifted, uint8 [R·upscale, R·upscale, 3]."""
-    img = to_uint8(scale_style_channel(G, ws_from_seeds(G, [int(seed)]), layer, int(channel),
-                                       scale, shift)["image"])[0]
-    return np.kron(img, np.ones((upscale, upscale, 1), dtype=np.uint8)) if upscale > 1 else img
+    img = to_hwc(scale_style_channel(G, ws_from_seeds(G, [int(seed)]), layer, int(channel),
+                                     scale, shift)["image"])[0]
+    return enlarge(img, upscale)
 
 
 def style_channel_sweep(G, seed: int, layer: int | str, channel: int,
@@ -354,7 +350,7 @@ def draw_style_channel_sweep(sweep: dict):
     change = (sweep["images"] - sweep["images"][ref:ref + 1]).abs().mean(1)
     clim = float(change.max()) or 1.0
     for j, scale in enumerate(sweep["scales"]):
-        axes[0, j].imshow(to_uint8(sweep["images"][j:j + 1])[0], interpolation="nearest")
+        axes[0, j].imshow(to_hwc(sweep["images"][j:j + 1])[0], interpolation="nearest")
         axes[0, j].set_title(f"scale {scale:g}", fontsize=9)
         axes[1, j].imshow(change[j].numpy(), cmap="magma", vmin=0, vmax=clim, interpolation="nearest")
         axes[2, j].imshow(sweep["maps"][j].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
@@ -375,44 +371,39 @@ def style_channel_widget(G, seed: int = 0, layer: int | str = 2, channel: int = 
     import matplotlib.pyplot as plt
 
     names = layer_names(G)
-    out = W.Output()
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
     layer_w = W.Dropdown(options=names, value=names[layer_index(G, layer)], description="layer")
     chan_w = W.IntSlider(value=channel, min=0, max=_epilogue(G, layer).channels - 1, description="channel")
     scale_w = W.FloatSlider(value=1.0, min=-3.0, max=6.0, step=0.25, description="scale")
     shift_w = W.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.25, description="shift")
 
-    def redraw(*_):
+    def fit_channel_slider(_change):
         chan_w.max = _epilogue(G, layer_w.value).channels - 1
-        with out:
-            out.clear_output(wait=True)
-            ws = ws_from_seeds(G, [seed_w.value])
-            f = scale_style_channel(G, ws, layer_w.value, chan_w.value, scale_w.value, shift_w.value)
-            ref = layer_features(G, ws, layer_w.value)
-            fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
-            axes[0].imshow(to_uint8(ref["image"])[0])
-            axes[0].set_title("original", fontsize=9)
-            axes[1].imshow(to_uint8(f["image"])[0])
-            axes[1].set_title(f"channel {chan_w.value} × {scale_w.value:g}, + {shift_w.value:g}", fontsize=9)
-            m = f["style"][0, chan_w.value]
-            axes[2].imshow(m.numpy(), cmap="RdBu_r")
-            axes[2].set_title(f"map: μ={m.mean():.2f} σ={m.std(unbiased=False):.2f}", fontsize=9)
-            for ax in axes:
-                ax.set_axis_off()
-            plt.show()
 
-    for w in (seed_w, layer_w, chan_w, scale_w, shift_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox([seed_w, layer_w]), W.HBox([chan_w, scale_w, shift_w]), out])
+    def draw():
+        ws = ws_from_seeds(G, [seed_w.value])
+        f = scale_style_channel(G, ws, layer_w.value, chan_w.value, scale_w.value, shift_w.value)
+        ref = layer_stages(G, ws, layer_w.value)
+        fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
+        axes[0].imshow(to_hwc(ref["image"])[0])
+        axes[0].set_title("original", fontsize=9)
+        axes[1].imshow(to_hwc(f["image"])[0])
+        axes[1].set_title(f"channel {chan_w.value} × {scale_w.value:g}, + {shift_w.value:g}", fontsize=9)
+        m = f["style"][0, chan_w.value]
+        axes[2].imshow(m.numpy(), cmap="RdBu_r")
+        axes[2].set_title(f"map: μ={m.mean():.2f} σ={m.std(unbiased=False):.2f}", fontsize=9)
+        for ax in axes:
+            ax.set_axis_off()
+
+    layer_w.observe(fit_channel_slider, "value")  # first: the channel is clipped before the redraw
+    return figure_widget([[seed_w, layer_w], [chan_w, scale_w, shift_w]], draw)
 
 
 def channels_off(G, seed: int, layer: int | str, channels: Sequence[int], scale: float = 0.0) -> dict:
     """The image of ``seed`` with each of ``channels`` scaled by ``scale`` in turn: {"original":
     [1, 3, R, R], "images": [K, 3, R, R], "change": mean |Δ| over RGB [K, R, R]}."""
     ws = ws_from_seeds(G, [int(seed)])
-    original = layer_features(G, ws, layer)["image"]
+    original = layer_stages(G, ws, layer)["image"]
     images = torch.cat([scale_style_channel(G, ws, layer, int(c), scale)["image"] for c in channels])
     return dict(original=original, images=images, change=(images - original).abs().mean(1),
                 channels=list(channels), layer=layer_names(G)[layer_index(G, layer)], scale=scale)
@@ -425,10 +416,10 @@ def draw_channels_off(result: dict):
     k = len(result["channels"])
     fig, axes = plt.subplots(2, k + 1, figsize=(1.45 * (k + 1), 3.3), squeeze=False)
     clim = float(result["change"].max()) or 1.0
-    axes[0, 0].imshow(to_uint8(result["original"])[0], interpolation="nearest")
+    axes[0, 0].imshow(to_hwc(result["original"])[0], interpolation="nearest")
     axes[0, 0].set_title("original", fontsize=8)
     for j, ch in enumerate(result["channels"]):
-        axes[0, j + 1].imshow(to_uint8(result["images"][j:j + 1])[0], interpolation="nearest")
+        axes[0, j + 1].imshow(to_hwc(result["images"][j:j + 1])[0], interpolation="nearest")
         axes[0, j + 1].set_title(f"channel {ch}", fontsize=8)
         axes[1, j + 1].imshow(result["change"][j].numpy(), cmap="magma", vmin=0, vmax=clim,
                               interpolation="nearest")

@@ -2,7 +2,7 @@
 
 * :func:`constant_tensor`, :func:`constant_summary`, :func:`draw_constant`: what the learned
   4×4×C constant looks like.
-* :func:`layer_features`, :func:`pca_rgb`, :func:`spatial_agreement`, :func:`draw_layer_pca`:
+* :func:`stage_maps`, :func:`pca_rgb`, :func:`spatial_agreement`, :func:`draw_layer_pca`:
   what it encodes — the first layers' feature maps for several seeds, their three main
   components as colours, and how much of the spatial pattern the seeds share, layer by layer.
 * :func:`constant_variants`, :func:`replaced_constant`, :func:`synthesize_with_constant`,
@@ -17,11 +17,10 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from ..images import enlarge, image_grid, to_hwc
 from ..latent import lerp
 from .adain import layer_names, ws_from_seeds
-from .grids import image_grid, to_uint8
-from .mapping import _device
-from .book import interactive
+from .widgets import figure_widget
 
 VARIANTS = ("learned", "mirrored", "shifted", "shuffled", "flat", "initial (ones)", "random")
 
@@ -109,10 +108,11 @@ def draw_constant(G, num_channels: int = 32):
 # What the first layers make of it.
 # ------------------------------------------------------------------------------------------
 @torch.no_grad()
-def layer_features(G, seeds: Sequence[int], stage: str = "norm", noise_mode: str = "const",
-                   layers: Sequence[str] | None = None, max_resolution: int | None = None) -> dict[str, torch.Tensor]:
-    """{layer name: its maps at ``stage`` ("conv", "noise", "act", "norm", "style") for every
-    seed, [N, C, H, W] on the CPU}, for ``layers`` (default: every layer up to
+def stage_maps(G, seeds: Sequence[int], stage: str = "norm", noise_mode: str = "const",
+               layers: Sequence[str] | None = None, max_resolution: int | None = None) -> dict[str, torch.Tensor]:
+    """Many layers, one stage (``adain.layer_stages``: one layer, every stage). {layer name: its
+    maps at ``stage`` ("conv", "noise", "act", "norm", "style") for every seed, [N, C, H, W] on
+    the CPU}, for ``layers`` (default: every layer up to
     ``max_resolution``, default all). Layers above the highest one asked for are not computed
     (the synthesis stops there, like progressive growing's level of detail), which keeps a
     1024² model's memory in check."""
@@ -125,7 +125,7 @@ def layer_features(G, seeds: Sequence[int], stage: str = "norm", noise_mode: str
     if not layers:
         raise ValueError(f"no layer up to resolution {max_resolution}")
     lod = int(np.log2(G.img_resolution)) - int(np.log2(max(_res(n) for n in layers)))
-    ws = ws_from_seeds(G, seeds).to(_device(G))
+    ws = ws_from_seeds(G, seeds).to(G.device)
     _, feats = G.synthesis(ws, noise_mode=noise_mode, lod=float(lod), return_features=True)
     missing = [n for n in layers if f"{n}/{stage}" not in feats]
     if missing:
@@ -160,7 +160,7 @@ def spatial_agreement(maps: torch.Tensor) -> float:
 def agreement_by_layer(G, seeds: Sequence[int], stage: str = "norm", noise_mode: str = "const",
                        max_resolution: int | None = None) -> dict[str, float]:
     """:func:`spatial_agreement` of every layer up to ``max_resolution``, for the images of ``seeds``."""
-    feats = layer_features(G, seeds, stage, noise_mode, max_resolution=max_resolution)
+    feats = stage_maps(G, seeds, stage, noise_mode, max_resolution=max_resolution)
     return {name: spatial_agreement(m) for name, m in feats.items()}
 
 
@@ -170,9 +170,9 @@ def draw_layer_pca(G, seeds: Sequence[int], layers: Sequence[str] | None = None,
     all seeds together), then the image. Equal colours in a column = equal features."""
     import matplotlib.pyplot as plt
 
-    feats = layer_features(G, seeds, stage, noise_mode, layers, max_resolution)
+    feats = stage_maps(G, seeds, stage, noise_mode, layers, max_resolution)
     names = list(feats)
-    images = to_uint8(_images(G, seeds, noise_mode))
+    images = to_hwc(_images(G, seeds, noise_mode))
     fig, axes = plt.subplots(len(seeds), len(names) + 1, figsize=(1.45 * (len(names) + 1), 1.5 * len(seeds) + 0.5),
                              squeeze=False)
     for j, name in enumerate(names):
@@ -194,7 +194,7 @@ def draw_layer_pca(G, seeds: Sequence[int], layers: Sequence[str] | None = None,
 
 @torch.no_grad()
 def _images(G, seeds, noise_mode="const", **kw):
-    return G.synthesis(ws_from_seeds(G, seeds).to(_device(G)), noise_mode=noise_mode, **kw).cpu()
+    return G.synthesis(ws_from_seeds(G, seeds).to(G.device), noise_mode=noise_mode, **kw).cpu()
 
 
 # ------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def synthesize_with_constant(G, ws: torch.Tensor, new_constant: torch.Tensor, al
         raise ValueError(f"the new constant must have shape {tuple(c.shape)}, got {tuple(new_constant.shape)}")
     blend = lerp(c, new_constant.float().cpu(), float(alpha))
     with replaced_constant(G, blend):
-        out = G.synthesis(ws.to(_device(G)), noise_mode=noise_mode, return_features=return_features)
+        out = G.synthesis(ws.to(G.device), noise_mode=noise_mode, return_features=return_features)
     if return_features:
         return out[0].cpu(), {k: v.cpu() for k, v in out[1].items()}
     return out.cpu()
@@ -271,8 +271,8 @@ def constant_image(G, seed: int, variant: str = "learned", alpha: float = 1.0, u
     variants = constant_variants(G)
     if variant not in variants:
         raise ValueError(f"variant must be one of {list(variants)}, got {variant!r}")
-    img = to_uint8(synthesize_with_constant(G, ws_from_seeds(G, [int(seed)]), variants[variant], alpha))[0]
-    return np.kron(img, np.ones((upscale, upscale, 1), dtype=np.uint8)) if upscale > 1 else img
+    img = to_hwc(synthesize_with_constant(G, ws_from_seeds(G, [int(seed)]), variants[variant], alpha))[0]
+    return enlarge(img, upscale)
 
 
 def variants_grid(G, seeds: Sequence[int], variants: Sequence[str] = VARIANTS) -> np.ndarray:
@@ -289,25 +289,17 @@ def constant_widget(G, seed: int = 0, variant: str = "mirrored", alpha: float = 
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    out = W.Output()
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
     var_w = W.Dropdown(options=list(VARIANTS), value=variant, description="constant")
     alpha_w = W.FloatSlider(value=alpha, min=0.0, max=1.0, step=0.05, description="α")
 
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
-            axes[0].imshow(constant_image(G, seed_w.value, "learned"))
-            axes[0].set_title("learned constant", fontsize=9)
-            axes[1].imshow(constant_image(G, seed_w.value, var_w.value, alpha_w.value))
-            axes[1].set_title(f"{var_w.value}, α = {alpha_w.value:g}", fontsize=9)
-            for ax in axes:
-                ax.set_axis_off()
-            plt.show()
+    def draw():
+        fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
+        axes[0].imshow(constant_image(G, seed_w.value, "learned"))
+        axes[0].set_title("learned constant", fontsize=9)
+        axes[1].imshow(constant_image(G, seed_w.value, var_w.value, alpha_w.value))
+        axes[1].set_title(f"{var_w.value}, α = {alpha_w.value:g}", fontsize=9)
+        for ax in axes:
+            ax.set_axis_off()
 
-    for w in (seed_w, var_w, alpha_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox([seed_w, var_w, alpha_w]), out])
+    return figure_widget([[seed_w, var_w, alpha_w]], draw)

@@ -14,27 +14,8 @@ import numpy as np
 
 from ..data.faces import (ATTRIBUTE_RULES, ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
                           NEUTRAL_FACTORS, check_factors, labels_from_factors, render)
-from .book import interactive
-
-
-def _hwc(images) -> np.ndarray:
-    """[N, 3, R, R] uint8 (numpy or torch) -> [N, R, R, 3] uint8."""
-    arr = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
-    if arr.ndim != 4 or arr.shape[1] != 3 or arr.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images [N, 3, R, R]; got {arr.dtype} {arr.shape}")
-    return arr.transpose(0, 2, 3, 1)
-
-
-def tile(images, ncols: int, pad: int = 1, pad_value: int = 255) -> np.ndarray:
-    """Tile uint8 images ``[N, 3, R, R]`` into one ``[H, W, 3]`` picture, row by row."""
-    arr = _hwc(images)
-    n, r = arr.shape[0], arr.shape[1]
-    nrows = -(-n // ncols)
-    out = np.full((nrows * (r + pad) + pad, ncols * (r + pad) + pad, 3), pad_value, np.uint8)
-    for i in range(n):
-        y, x = divmod(i, ncols)
-        out[pad + y * (r + pad): pad + y * (r + pad) + r, pad + x * (r + pad): pad + x * (r + pad) + r] = arr[i]
-    return out
+from ..images import enlarge, image_grid
+from .widgets import on_change
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,7 +48,7 @@ def plot_factor_sweep(sweep: np.ndarray, names: Sequence[str] = FACTORS, scale: 
     import matplotlib.pyplot as plt
 
     nrows, steps, _, r, _ = sweep.shape
-    grid = tile(sweep.reshape(nrows * steps, 3, r, r), steps)
+    grid = image_grid(sweep.reshape(nrows * steps, 3, r, r), steps)
     fig, ax = plt.subplots(figsize=(steps * scale + 2.2, nrows * scale + 0.6))
     ax.imshow(grid, interpolation="nearest")
     ax.set_yticks([1 + (r + 1) * i + r / 2 for i in range(nrows)])
@@ -87,7 +68,7 @@ def plot_samples(images, ncols: int = 16, title: str | None = None, scale: float
     """An uncurated grid of uint8 images ``[N, 3, R, R]``."""
     import matplotlib.pyplot as plt
 
-    grid = tile(images, ncols)
+    grid = image_grid(images, ncols)
     nrows = -(-len(images) // ncols)
     fig, ax = plt.subplots(figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)))
     ax.imshow(grid, interpolation="nearest")
@@ -169,10 +150,8 @@ def face_from_sliders(values: Mapping[str, float], resolution: int = 64, seed: i
     if unknown:
         raise KeyError(f"unknown factors {unknown}; factors are {', '.join(FACTORS)}")
     f = {**NEUTRAL_FACTORS, **{k: float(v) for k, v in values.items()}}
-    img = render(f, resolution, seed=seed, indices=[index], texture=texture)[0].transpose(1, 2, 0)
-    if upscale > 1:
-        img = img.repeat(upscale, axis=0).repeat(upscale, axis=1)
-    return np.ascontiguousarray(img)
+    face = render(f, resolution, seed=seed, indices=[index], texture=texture)[0].transpose(1, 2, 0)
+    return enlarge(face, upscale)
 
 
 def labels_text(values: Mapping[str, float]) -> str:
@@ -216,15 +195,12 @@ def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int =
     image = W.Image(format="png")
     caption = W.HTML()
 
-    def redraw(*_):
+    def redraw():
         values = {n: s.value for n, s in sliders.items()}
         image.value = _png(face_from_sliders(values, resolution, seed, detail.value, upscale=upscale))
         caption.value = f"<small>labels: {labels_text(values)}</small>"
 
-    for s in (*sliders.values(), detail):
-        s.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
+    on_change([*sliders.values(), detail], redraw)
     cols = [W.VBox([W.HTML(f"<b>{name}</b>"), *items]) for name, items in columns.items()]
     box = W.VBox([W.HBox([W.VBox([image, caption]), *cols])])
     box.sliders, box.detail, box.image = sliders, detail, image

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..images import enlarge, image_grid, to_hwc
 from ..latent import lerp, slerp, z_from_seeds
-from .grids import image_grid, to_uint8
-from .book import interactive
+from .widgets import figure_widget
 
 SPACES = ("z", "w", "z-lerp")
 SPACE_LABELS = {"z": "Z, slerp", "w": "W, lerp", "z-lerp": "Z, lerp"}
@@ -33,10 +33,6 @@ FIG6_ATTRIBUTES = ("male", "long_hair")
 # ------------------------------------------------------------------------------------------
 # Small helpers shared by the chapters' modules.
 # ------------------------------------------------------------------------------------------
-def _device(G) -> torch.device:
-    return next(G.parameters()).device
-
-
 def _progress(iterable, progress: bool, **kw):
     if not progress:
         return iterable
@@ -49,17 +45,15 @@ def _progress(iterable, progress: bool, **kw):
 def synthesize_ws(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int = 64,
                   progress: bool = False, desc: str = "synthesising") -> torch.Tensor:
     """g(ws) in batches on G's device; images [N, 3, R, R] in [-1, 1] returned on the CPU."""
-    dev = _device(G)
     starts = _progress(range(0, len(ws), batch_size), progress, desc=desc, unit="batch")
-    return torch.cat([G.synthesis(ws[i:i + batch_size].to(dev), noise_mode=noise_mode).cpu()
+    return torch.cat([G.synthesis(ws[i:i + batch_size].to(G.device), noise_mode=noise_mode).cpu()
                       for i in starts]) if len(ws) else torch.zeros(0, 3, G.img_resolution, G.img_resolution)
 
 
 @torch.no_grad()
 def map_z(G, z: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """f(z): one w per latent, [N, w_dim] on the CPU (no truncation)."""
-    dev = _device(G)
-    return torch.cat([G.mapping(z[i:i + batch_size].to(dev))[:, 0].cpu()
+    return torch.cat([G.mapping(z[i:i + batch_size].to(G.device))[:, 0].cpu()
                       for i in range(0, len(z), batch_size)])
 
 
@@ -192,9 +186,9 @@ def draw_interpolation(strips: dict, spaces: Sequence[str] | None = None):
 def interpolate_image(G, seed_a: int, seed_b: int, t: float, space: str = "w",
                       noise_mode: str = "const", upscale: int = 4) -> np.ndarray:
     """The picture behind the interpolation widget: uint8 [R·upscale, R·upscale, 3]."""
-    img = to_uint8(synthesize_ws(G, interpolation_ws(G, int(seed_a), int(seed_b), [float(t)], space),
-                                 noise_mode))[0]
-    return np.kron(img, np.ones((upscale, upscale, 1), dtype=np.uint8)) if upscale > 1 else img
+    img = to_hwc(synthesize_ws(G, interpolation_ws(G, int(seed_a), int(seed_b), [float(t)], space),
+                               noise_mode))[0]
+    return enlarge(img, upscale)
 
 
 def interpolation_widget(G, seed_a: int = 0, seed_b: int = 1, t: float = 0.5):
@@ -202,26 +196,18 @@ def interpolation_widget(G, seed_a: int = 0, seed_b: int = 1, t: float = 0.5):
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    out = W.Output()
     a_w = W.IntSlider(value=seed_a, min=0, max=999, description="seed A")
     b_w = W.IntSlider(value=seed_b, min=0, max=999, description="seed B")
     t_w = W.FloatSlider(value=t, min=0.0, max=1.0, step=0.05, description="t")
 
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
-            for ax, space in zip(axes, ("z", "w")):
-                ax.imshow(interpolate_image(G, a_w.value, b_w.value, t_w.value, space))
-                ax.set_title(SPACE_LABELS[space])
-                ax.set_axis_off()
-            plt.show()
+    def draw():
+        fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
+        for ax, space in zip(axes, ("z", "w")):
+            ax.imshow(interpolate_image(G, a_w.value, b_w.value, t_w.value, space))
+            ax.set_title(SPACE_LABELS[space])
+            ax.set_axis_off()
 
-    for w in (a_w, b_w, t_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox([a_w, b_w, t_w]), out])
+    return figure_widget([[a_w, b_w, t_w]], draw)
 
 
 # ------------------------------------------------------------------------------------------
@@ -486,7 +472,7 @@ def draw_average_face(avg: dict):
 
     fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), gridspec_kw=dict(width_ratios=[1, 1, 2.2]))
     for ax, key, title in ((axes[0], "w_avg", "g(w̄)"), (axes[1], "pixel_mean", "mean of the images")):
-        ax.imshow(to_uint8(avg[key])[0], interpolation="nearest")
+        ax.imshow(to_hwc(avg[key])[0], interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.set_axis_off()
     axes[2].imshow(image_grid(avg["samples"], ncols=4), interpolation="nearest")

@@ -153,9 +153,8 @@ def interpolation_paths(G, seed: int = 0, steps: int = 41) -> dict:
 
     gen = torch.Generator().manual_seed(int(seed))
     z = torch.randn(2, G.z_dim, generator=gen)
-    dev = next(G.parameters()).device
-    z = z.to(dev)
-    t = torch.linspace(0, 1, steps, device=dev)
+    z = z.to(G.device)
+    t = torch.linspace(0, 1, steps, device=G.device)
     w_end = G.mapping(z, None)[:, 0]
     w_lerp = lerp(w_end[0:1], w_end[1:2], t[:, None])
     w_of_z = G.mapping(slerp(z[0:1].expand(steps, -1), z[1:2].expand(steps, -1), t), None)[:, 0]
@@ -167,8 +166,7 @@ def interpolation_paths(G, seed: int = 0, steps: int = 41) -> dict:
     e2 = mid - (mid @ e1) * e1
     e2 = e2 / e2.norm().clamp_min(1e-12)
     basis = torch.stack([e1, e2], 1)
-    noise = [torch.randn(1, 1, r, r, generator=gen).to(dev) for r in G.synthesis.layer_resolutions()] \
-        if hasattr(G.synthesis, "layer_resolutions") else None
+    noise = G.synthesis.make_noise_inputs(1, generator=gen) if hasattr(G.synthesis, "make_noise_inputs") else None
 
     def image_speed(ws):
         img = G.synthesis(ws[:, None].repeat(1, G.num_ws, 1), noise=noise).float()

@@ -11,8 +11,7 @@ style inputs of some layers come from w_A, the others from w_B (``latent.mix_sty
 * :func:`crossover_sweep` — one pair, the crossover point moved through the network;
 * :func:`mix_pair` — the pure function behind the widget (sources and the styles taken from B);
 * :func:`multi_latent_ws` and :func:`mixing_scores` — Table 2: images whose styles come from
-  1, 2, 3 or 4 latents, scored against the real faces;
-* :func:`training_mixing_source` — the training code of mixing regularisation, for the chapter.
+  1, 2, 3 or 4 latents, scored against the real faces.
 """
 from __future__ import annotations
 
@@ -22,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..images import to_hwc
 from ..latent import copy_styles, layer_groups, mix_styles
 from .noise import layers_label, styles_for_seeds
-from .book import interactive
+from .widgets import figure_widget
 
 FIGURE3_ROWS = ("coarse", "coarse", "coarse", "middle", "middle", "fine")
 
@@ -90,15 +90,13 @@ def draw_style_mixing_figure(grid: StyleMixingGrid, fig=None):
     labelled with the styles it takes from B."""
     import matplotlib.pyplot as plt
 
-    from .grids import to_uint8
-
     B, A = grid.cells.shape[:2]
     if fig is None:
         fig = plt.figure(figsize=(1.3 * (A + 1) + 0.6, 1.3 * (B + 1) + 0.3), layout="compressed")
     axes = fig.subplots(B + 1, A + 1, squeeze=False)
 
     def show(ax, img, frame=None):
-        ax.imshow(to_uint8(img[None])[0], interpolation="nearest")
+        ax.imshow(to_hwc(img[None])[0], interpolation="nearest")
         ax.set_xticks([]), ax.set_yticks([])
         if frame:
             for s in ax.spines.values():
@@ -236,34 +234,24 @@ def mixing_widget(G, seed_a: int = 0, seed_b: int = 1, truncation_psi: float = 1
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    from .grids import to_uint8
-
     groups = layer_groups(G.num_ws)
-    out = W.Output()
     a_w = W.IntSlider(value=seed_a, min=0, max=999, description="source A")
     b_w = W.IntSlider(value=seed_b, min=0, max=999, description="source B")
     r_w = W.IntRangeSlider(value=(groups["coarse"].start, groups["coarse"].stop - 1), min=0,
                            max=G.num_ws - 1, description="from B")
     hint = W.HTML("groups: " + ", ".join(f"{g} = {r.start}–{r.stop - 1}" for g, r in groups.items()))
 
-    def redraw(*_):
+    def draw():
         lo, hi = r_w.value
-        with out:
-            out.clear_output(wait=True)
-            imgs = to_uint8(mix_pair(G, a_w.value, b_w.value, range(lo, hi + 1), truncation_psi,
-                                     truncation_cutoff))
-            fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-            for ax, img, title in zip(axes, imgs, ["A", f"A + B's styles {lo}–{hi}", "B"]):
-                ax.imshow(img, interpolation="nearest")
-                ax.set_title(title, fontsize=9)
-                ax.set_axis_off()
-            plt.show()
+        imgs = to_hwc(mix_pair(G, a_w.value, b_w.value, range(lo, hi + 1), truncation_psi,
+                               truncation_cutoff))
+        fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
+        for ax, img, title in zip(axes, imgs, ["A", f"A + B's styles {lo}–{hi}", "B"]):
+            ax.imshow(img, interpolation="nearest")
+            ax.set_title(title, fontsize=9)
+            ax.set_axis_off()
 
-    for w in (a_w, b_w, r_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox([a_w, b_w]), W.HBox([r_w, hint]), out])
+    return figure_widget([[a_w, b_w], [r_w, hint]], draw)
 
 
 # ------------------------------------------------------------------------------------------
@@ -295,12 +283,14 @@ def multi_latent_ws(G, z: torch.Tensor, num_latents: int, generator: torch.Gener
 def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int = 128, detector=None,
                   real: np.ndarray | None = None, seed: int = 0, progress: bool = False) -> dict[int, dict]:
     """Table 2 on this generator: FD, KD, precision, recall and diversity
-    (``truncation.distribution_scores``) of images mixed from k latents, for each k."""
+    (``metrics.evaluate.distribution_scores``) of images mixed from k latents, for each k."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
-    from .truncation import distribution_scores, feature_detector, generated_features, real_features
+    from ..metrics.detectors import get_feature_detector
+    from ..metrics.evaluate import distribution_scores, real_features
+    from .truncation import generated_features
 
-    detector = detector if detector is not None else feature_detector(next(G.parameters()).device)
+    detector = detector if detector is not None else get_feature_detector("classifier", None, G.device)
     real = real if real is not None else real_features(detector, max(num_images, 1000))
     seeds = list(range(seed, seed + num_images))
     out = {}
@@ -310,22 +300,3 @@ def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int 
         out[int(k)] = distribution_scores(real, fake)
     return out
 
-
-# ------------------------------------------------------------------------------------------
-# The training code
-# ------------------------------------------------------------------------------------------
-def training_mixing_source() -> str:
-    """The source of the training loop's style-mixing regularisation (how the second latent and
-    the crossover are drawn, and how they are applied), for the chapter to print."""
-    import inspect
-
-    try:
-        from ..train.loop import Trainer
-    except ImportError as e:
-        raise ImportError(f"the training loop stylegan_lib.train.loop is not available ({e}); the "
-                          "mixing regularisation code lives there") from e
-    parts = [getattr(Trainer, name) for name in ("_latents", "_generate") if hasattr(Trainer, name)]
-    if not parts:
-        raise AttributeError("stylegan_lib.train.loop.Trainer has no _latents/_generate methods any more: "
-                             "update stylegan_lib.viz.mixing.training_mixing_source")
-    return "\n".join(inspect.getsource(p) for p in parts)

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..images import enlarge, to_hwc
 from ..latent import noise_groups, z_from_seeds
-from .book import interactive
+from .grids import draw_image_table
+from .widgets import figure_widget
 
 GROUPS = ("coarse", "fine")
 
@@ -71,32 +73,26 @@ def layer_noise(G, layers_on: Iterable[int] | None = None, noise_seed: int = 0, 
                 strength: float = 1.0, generator: torch.Generator | None = None) -> list[torch.Tensor]:
     """One noise image per layer, as ``G.synthesis(ws, noise=…)`` takes them.
 
-    Layer l gets ``strength · n_l`` with n_l ~ N(0, 1) of shape [batch, 1, R_l, R_l] if l is in
-    ``layers_on`` (default: every layer), else zeros (no noise: the same as ``noise_mode="none"``
-    for that layer). All n_l are drawn, in layer order, from one CPU generator seeded with
-    ``noise_seed`` (or from ``generator``), so the noise of a layer does not depend on which
-    other layers are switched on.
+    Layer l gets ``strength · n_l`` if l is in ``layers_on`` (default: every layer), else zeros
+    (no noise: the same as ``noise_mode="none"`` for that layer). The n_l are
+    ``G.synthesis.make_noise_inputs`` for every layer, seeded with ``noise_seed`` (or drawn from
+    ``generator``), so the noise of a layer does not depend on which other layers are switched on.
     """
-    device = next(G.parameters()).device
     num_layers = G.synthesis.num_layers
     on = set(range(num_layers)) if layers_on is None else {int(i) for i in layers_on}
     bad = sorted(i for i in on if not 0 <= i < num_layers)
     if bad:
         raise ValueError(f"layers {bad} do not exist: this generator has layers 0…{num_layers - 1}")
-    gen = generator if generator is not None else torch.Generator().manual_seed(int(noise_seed))
-    out = []
-    for i, r in enumerate(G.synthesis.layer_resolutions()):
-        n = torch.randn(batch, 1, r, r, generator=gen)
-        out.append((n * strength if i in on else torch.zeros_like(n)).to(device))
-    return out
+    seed = int(noise_seed) if generator is None else None
+    noise = G.synthesis.make_noise_inputs(batch, seed=seed, generator=generator)
+    return [n * strength if i in on else torch.zeros_like(n) for i, n in enumerate(noise)]
 
 
 def styles_for_seeds(G, seeds: Sequence[int], truncation_psi: float = 1.0,
                      truncation_cutoff: int | None = None) -> torch.Tensor:
     """ws [len(seeds), num_ws, w_dim] for seeded latents (``z_from_seeds``), optionally truncated."""
-    device = next(G.parameters()).device
     with torch.no_grad():
-        return G.mapping(z_from_seeds(seeds, G.z_dim, device), None, truncation_psi=truncation_psi,
+        return G.mapping(z_from_seeds(seeds, G.z_dim, G.device), None, truncation_psi=truncation_psi,
                          truncation_cutoff=truncation_cutoff)
 
 
@@ -177,22 +173,14 @@ def draw_stochastic_variation(result: StochasticVariation, fig=None, vmax: float
     """Rows: seeds; columns: the shown realisations, then the standard deviation map."""
     import matplotlib.pyplot as plt
 
-    from .grids import to_uint8
-
     S, K = result.images.shape[:2]
     if fig is None:
         fig = plt.figure(figsize=(1.7 * (K + 1) + 0.6, 1.8 * S + 0.4), layout="compressed")
     axes = fig.subplots(S, K + 1, squeeze=False)
     vmax = vmax if vmax is not None else max(float(result.std.max()), 1e-6)
+    draw_image_table(axes, result.images, [f"noise {k + 1}" for k in range(K)],
+                     [f"seed {s}" for s in result.seeds])
     for s in range(S):
-        for k in range(K):
-            ax = axes[s, k]
-            ax.imshow(to_uint8(result.images[s, k:k + 1])[0], interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
-            if s == 0:
-                ax.set_title(f"noise {k + 1}", fontsize=9)
-            if k == 0:
-                ax.set_ylabel(f"seed {result.seeds[s]}", fontsize=9)
         ax = axes[s, K]
         im = ax.imshow(result.std[s].numpy(), cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
         ax.set_axis_off()
@@ -244,31 +232,21 @@ def draw_noise_panels(result: NoisePanels, fig=None, show_difference: bool = Tru
     """Per seed a row of images and (optionally) a row of |image − no-noise image|."""
     import matplotlib.pyplot as plt
 
-    from .grids import to_uint8
-
     S, P = result.images.shape[:2]
-    rows = S * (2 if show_difference else 1)
+    step = 2 if show_difference else 1
     if fig is None:
-        fig = plt.figure(figsize=(1.9 * P, 1.9 * rows + 0.3), layout="compressed")
-    axes = fig.subplots(rows, P, squeeze=False)
+        fig = plt.figure(figsize=(1.9 * P, 1.9 * S * step + 0.3), layout="compressed")
+    axes = fig.subplots(S * step, P, squeeze=False)
     diff = result.difference() if show_difference else None
     vmax = max(float(diff.max()), 1e-6) if diff is not None else None
-    for s in range(S):
-        r = s * (2 if show_difference else 1)
-        for p in range(P):
-            ax = axes[r, p]
-            ax.imshow(to_uint8(result.images[s, p:p + 1])[0], interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
-            if s == 0:
-                ax.set_title(result.labels[p], fontsize=9)
-            if p == 0:
-                ax.set_ylabel(f"seed {result.seeds[s]}", fontsize=9)
-            if show_difference:
-                ax = axes[r + 1, p]
+    draw_image_table(axes[::step], result.images, result.labels, [f"seed {s}" for s in result.seeds])
+    if show_difference:
+        for s in range(S):
+            for p in range(P):
+                ax = axes[2 * s + 1, p]
                 ax.imshow(diff[s, p].numpy(), cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
                 ax.set_xticks([]), ax.set_yticks([])
-                if p == 0:
-                    ax.set_ylabel("|Δ| vs none", fontsize=9)
+            axes[2 * s + 1, 0].set_ylabel("|Δ| vs none", fontsize=9)
     return fig
 
 
@@ -320,44 +298,32 @@ def noise_image(G, seed: int, groups: Iterable[str] = GROUPS,
     """The picture behind the noise widget: seed's image with noise only in the layers of
     ``groups`` (any of "coarse", "fine", "all"), the noise images multiplied by ``strength``.
     uint8 [R·upscale, R·upscale, 3]."""
-    from .grids import to_uint8
-
     ws = styles_for_seeds(G, [int(seed)], truncation_psi, truncation_cutoff)
     noise = layer_noise(G, noise_layers(G, groups), noise_seed=noise_seed, strength=strength)
-    img = to_uint8(G.synthesis(ws, noise=noise))[0]
-    return np.kron(img, np.ones((upscale, upscale, 1), dtype=np.uint8)) if upscale > 1 else img
+    return enlarge(to_hwc(G.synthesis(ws, noise=noise))[0], upscale)
 
 
 def noise_widget(G, seed: int = 0, truncation_psi: float = 1.0, truncation_cutoff: int | None = None):
     """Check boxes for the coarse / fine noise (Figure 5's split), sliders for the noise
-    strength, the noise seed and the image seed, showing :func:`noise_image` (needs ipywidgets
-    and a kernel)."""
+    strength, the noise seed and the image seed, showing :func:`noise_image`."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    out = W.Output()
     boxes = {g: W.Checkbox(value=True, description=f"{g} ({layers_label(G, noise_layers(G, [g]))})",
                            indent=False) for g in GROUPS}
     strength = W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description="strength")
     noise_seed = W.IntSlider(value=0, min=0, max=99, description="noise seed")
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
 
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            on = [g for g, b in boxes.items() if b.value]
-            fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
-            axes[0].imshow(noise_image(G, seed_w.value, on, strength.value, noise_seed.value,
-                                       truncation_psi, truncation_cutoff))
-            axes[0].set_title(f"noise in: {', '.join(on) or 'no layers'}", fontsize=9)
-            axes[1].imshow(noise_image(G, seed_w.value, (), 0.0, 0, truncation_psi, truncation_cutoff))
-            axes[1].set_title("no noise", fontsize=9)
-            for ax in axes:
-                ax.set_axis_off()
-            plt.show()
+    def draw():
+        on = [g for g, b in boxes.items() if b.value]
+        fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+        axes[0].imshow(noise_image(G, seed_w.value, on, strength.value, noise_seed.value,
+                                   truncation_psi, truncation_cutoff))
+        axes[0].set_title(f"noise in: {', '.join(on) or 'no layers'}", fontsize=9)
+        axes[1].imshow(noise_image(G, seed_w.value, (), 0.0, 0, truncation_psi, truncation_cutoff))
+        axes[1].set_title("no noise", fontsize=9)
+        for ax in axes:
+            ax.set_axis_off()
 
-    for w in (*boxes.values(), strength, noise_seed, seed_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox(list(boxes.values())), W.HBox([strength, noise_seed, seed_w]), out])
+    return figure_widget([list(boxes.values()), [strength, noise_seed, seed_w]], draw)

@@ -1,5 +1,5 @@
-"""The paper's figures 2, 3, 4, 5 and 8, rendered from an imported release generator with the
-seeds NVIDIA published for them.
+"""The paper's figures 2, 3, 4, 5 and 8, rendered from an imported release generator
+(``stylegan_lib.official``) with the seeds NVIDIA published for them (chapter 10).
 
 The release draws each latent as ``numpy.random.RandomState(seed).randn(512)`` (Figure 2: one
 RandomState(5) for all 81 latents): :func:`release_z` does the same, so with the real FFHQ file
@@ -28,8 +28,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..latent import layer_groups, noise_groups
-from ..viz.book import interactive
+from ..images import to_hwc
+from ..latent import layer_groups
+from .grids import draw_image_table
+from .noise import figure5_panels, layer_noise
+from .widgets import figure_widget
 
 FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
 FIGURE3 = dict(top_seeds=(639, 701, 687, 615, 2268), left_seeds=(888, 829, 1898, 1733, 1614, 845),
@@ -39,10 +42,6 @@ FIGURE5 = dict(seeds=(1967, 1555), panels=("all", "none", "fine", "coarse"))
 FIGURE8 = dict(seeds=(91, 388), psis=(1.0, 0.7, 0.5, 0.0, -0.5, -1.0))
 
 
-def _device(G) -> torch.device:
-    return G.mapping.w_avg.device
-
-
 def release_z(seeds: Sequence[int], z_dim: int = 512) -> torch.Tensor:
     """z_s = ``RandomState(s).randn(z_dim)`` for each seed, as the release draws them: [S, z_dim]."""
     return torch.from_numpy(np.stack([np.random.RandomState(int(s)).randn(z_dim) for s in seeds])).float()
@@ -50,7 +49,7 @@ def release_z(seeds: Sequence[int], z_dim: int = 512) -> torch.Tensor:
 
 def _ws(G, z: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        return G.mapping(z.to(_device(G)))
+        return G.mapping(z.to(G.device))
 
 
 def _progress(iterable, desc: str, total: int | None = None):
@@ -85,13 +84,9 @@ def figure2_images(G, seed: int = FIGURE2["seed"], rows: int = FIGURE2["rows"],
     z = torch.from_numpy(np.random.RandomState(int(seed)).randn(sum(counts), G.z_dim)).float()
     cutoff = None if truncation_cutoff is None else min(int(truncation_cutoff), G.num_ws)
     with torch.no_grad():
-        ws = G.mapping(z.to(_device(G)), truncation_psi=truncation_psi, truncation_cutoff=cutoff)
+        ws = G.mapping(z.to(G.device), truncation_psi=truncation_psi, truncation_cutoff=cutoff)
     gen = torch.Generator().manual_seed(int(noise_seed))
-    noise_batches = []
-    for i in range(0, len(ws), 8):
-        n = len(ws[i:i + 8])
-        noise_batches.append([torch.randn(n, 1, r, r, generator=gen).to(ws.device)
-                              for r in G.synthesis.layer_resolutions()])
+    noise_batches = [layer_noise(G, batch=len(ws[i:i + 8]), generator=gen) for i in range(0, len(ws), 8)]
     with torch.no_grad():
         images = torch.cat([G.synthesis(ws[i * 8:(i + 1) * 8], noise=nb).cpu()
                             for i, nb in _progress(list(enumerate(noise_batches)), "Figure 2")])
@@ -160,7 +155,7 @@ def figure4_images(G, seeds: Sequence[int] = FIGURE4["seeds"],
         imgs = []
         for k in _progress(range(0, num_realisations, batch_size), f"Figure 4, seed {seeds[s]}"):
             n = min(batch_size, num_realisations - k)
-            noise = [torch.randn(n, 1, r, r, generator=gen).to(ws.device) for r in G.synthesis.layer_resolutions()]
+            noise = layer_noise(G, batch=n, generator=gen)
             with torch.no_grad():
                 imgs.append(G.synthesis(ws[s:s + 1].expand(n, -1, -1), noise=noise).cpu())
         imgs = torch.cat(imgs)
@@ -170,18 +165,11 @@ def figure4_images(G, seeds: Sequence[int] = FIGURE4["seeds"],
             "num_realisations": num_realisations}
 
 
-def figure5_layers(G) -> dict[str, list[int]]:
-    """The four panels: noise in all layers, none, the fine layers (64² and up), the coarse ones
-    (4²–32²), as ``latent.noise_groups`` splits them."""
-    groups = noise_groups(G.synthesis.num_layers)
-    return {"all": list(range(G.synthesis.num_layers)), "none": [], "fine": list(groups["fine"]),
-            "coarse": list(groups["coarse"])}
-
-
 def figure5_images(G, seeds: Sequence[int] = FIGURE5["seeds"], panels: Sequence[str] = FIGURE5["panels"]) -> dict:
-    """Figure 5: the stored noise maps switched on in the panel's layers only (zero elsewhere)."""
+    """Figure 5: the stored noise maps switched on in the panel's layers only (zero elsewhere); the
+    panels' layers are ``noise.figure5_panels``."""
     ws = _ws(G, release_z(seeds, G.z_dim))
-    layers = figure5_layers(G)
+    layers = figure5_panels(G)
     consts = [epi.noise_const for epi in G.synthesis.epilogues()]
     images = []
     for p in panels:
@@ -207,9 +195,7 @@ def figure8_images(G, seeds: Sequence[int] = FIGURE8["seeds"], psis: Sequence[fl
 # ------------------------------------------------------------------------------------------
 def as_image(x: torch.Tensor) -> np.ndarray:
     """One image [3, H, W] (or [1, 3, H, W]) in [-1, 1] → uint8 [H, W, 3] for ``imshow``."""
-    from ..viz.grids import to_uint8
-
-    return to_uint8(x[None] if x.ndim == 3 else x)[0]
+    return to_hwc(x[None] if x.ndim == 3 else x)[0]
 
 
 def _show(ax, x: torch.Tensor) -> None:
@@ -267,15 +253,11 @@ def draw_figure4(result: dict, title: str = ""):
     fig = plt.figure(figsize=(1.8 * (K + 1), 1.9 * S + 0.4))
     axes = _axes(fig, S, K + 1)
     vmax = max(float(result["std"].max()), 1e-6)
+    draw_image_table(axes, result["images"], [f"noise draw {k + 1}" for k in range(K)],
+                     [f"seed {s}" for s in result["seeds"]], title_size=8, label_size=8)
     for s in range(S):
-        for k in range(K):
-            _show(axes[s, k], result["images"][s, k])
-            if s == 0:
-                axes[s, k].set_title(f"noise draw {k + 1}", fontsize=8)
         axes[s, K].imshow(result["std"][s].numpy(), cmap="gray", vmin=0, vmax=vmax)
-        if s == 0:
-            axes[s, K].set_title(f"std over {result['num_realisations']}", fontsize=8)
-        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    axes[0, K].set_title(f"std over {result['num_realisations']}", fontsize=8)
     fig.suptitle(title or "Figure 4: stochastic variation", fontsize=10)
     return fig
 
@@ -285,15 +267,10 @@ def draw_figure5(result: dict, G=None, title: str = ""):
 
     S, P = result["images"].shape[:2]
     fig = plt.figure(figsize=(1.9 * P, 1.9 * S + 0.5))
-    axes = _axes(fig, S, P)
-    for s in range(S):
-        for p in range(P):
-            _show(axes[s, p], result["images"][s, p])
-            if s == 0:
-                layers = result["layers"][p]
-                span = f" ({min(layers)}–{max(layers)})" if layers and result["panels"][p] != "all" else ""
-                axes[s, p].set_title(f"{result['panels'][p]}{span}", fontsize=8)
-        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    titles = [f"{panel} ({min(layers)}–{max(layers)})" if layers and panel != "all" else panel
+              for panel, layers in zip(result["panels"], result["layers"])]
+    draw_image_table(_axes(fig, S, P), result["images"], titles, [f"seed {s}" for s in result["seeds"]],
+                     title_size=8, label_size=8)
     fig.suptitle(title or "Figure 5: noise in all / no / fine / coarse layers", fontsize=10)
     return fig
 
@@ -303,13 +280,8 @@ def draw_figure8(result: dict, title: str = ""):
 
     S, P = result["images"].shape[:2]
     fig = plt.figure(figsize=(1.6 * P, 1.7 * S + 0.4))
-    axes = _axes(fig, S, P)
-    for s in range(S):
-        for p in range(P):
-            _show(axes[s, p], result["images"][s, p])
-            if s == 0:
-                axes[s, p].set_title(f"ψ = {result['psis'][p]:g}", fontsize=9)
-        axes[s, 0].set_ylabel(f"seed {result['seeds'][s]}", fontsize=8)
+    draw_image_table(_axes(fig, S, P), result["images"], [f"ψ = {p:g}" for p in result["psis"]],
+                     [f"seed {s}" for s in result["seeds"]], label_size=8)
     fig.suptitle(title or "Figure 8: the truncation trick", fontsize=10)
     return fig
 
@@ -321,23 +293,15 @@ def style_mixing_widget(G, left_seed: int = FIGURE3["left_seeds"][0], top_seed: 
     import ipywidgets as W
     import matplotlib.pyplot as plt
 
-    out = W.Output()
     left_w = W.IntText(value=left_seed, description="left seed")
     top_w = W.IntText(value=top_seed, description="top seed")
     group_w = W.Dropdown(options=["coarse", "middle", "fine"], value=group, description="styles")
 
-    def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            res = figure3_images(G, [top_w.value], [left_w.value], [group_w.value])
-            fig, axes = plt.subplots(1, 3, figsize=(7, 2.5))
-            for ax, img, t in zip(axes, (res["left"][0], res["grid"][0, 0], res["top"][0]),
-                                  ("left (receives)", f"mixed: {group_w.value}", "top (gives)")):
-                ax.imshow(as_image(img)), ax.set_axis_off(), ax.set_title(t, fontsize=9)
-            plt.show()
+    def draw():
+        res = figure3_images(G, [top_w.value], [left_w.value], [group_w.value])
+        fig, axes = plt.subplots(1, 3, figsize=(7, 2.5))
+        for ax, img, t in zip(axes, (res["left"][0], res["grid"][0, 0], res["top"][0]),
+                              ("left (receives)", f"mixed: {group_w.value}", "top (gives)")):
+            ax.imshow(as_image(img)), ax.set_axis_off(), ax.set_title(t, fontsize=9)
 
-    for w in (left_w, top_w, group_w):
-        w.observe(redraw, "value")
-    if interactive():  # in a batch run (papermill/nbval) the static figure stands in
-        redraw()
-    return W.VBox([W.HBox([left_w, top_w, group_w]), out])
+    return figure_widget([[left_w, top_w, group_w]], draw)
