@@ -1,6 +1,8 @@
 # The StyleGAN book. Two commands do everything on a fresh machine:
 #   make book   regenerate every chapter (chapters/*.ipynb) and figure (figures/*.png) on the CPU
-#   make test   unit tests + every chapter executed under nbval
+#   make test   unit tests + every chapter executed under nbval + the book in JupyterLab in
+#               headless Chromium (Debian's chromium and chromium-driver, installed when missing)
+#   make html   the static HTML edition of the executed chapters in build/html/
 # Both create the virtual environment .venv on first use.
 
 PYTHON ?= python3
@@ -9,8 +11,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # CPU build of PyTorch (GPU users: see environment.yml).
 TORCH  ?= torch==2.13.0
+# Debian's browser and its driver for the browser tests (installed by make test when missing).
+BROWSER := /usr/bin/chromium /usr/bin/chromedriver
+SUDO    := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 
-.PHONY: book test unit chapters bench lab sync book-model clean-venv
+.PHONY: book test unit chapters browser html bench lab sync book-model clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,13 +26,26 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(PY) -m stylegan_lib book
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(PY) -m stylegan_lib book --check-sync
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --ignore=tests/browser
 	STYLEGAN_BOOK_BATCH=1 STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest chapters --nbval-lax --nbval-cell-timeout=900 -q
+	STYLEGAN_REQUIRE_BROWSER=1 $(PY) -m pytest tests/browser -q
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --ignore=tests/browser
+
+# JupyterLab and the HTML edition in headless Chromium (tests/browser); the redraw timings of
+# every widget go to benchmarks/lab-timings.json (benchmarks/lab.md).
+browser: $(STAMP) $(BROWSER)
+	STYLEGAN_REQUIRE_BROWSER=1 STYLEGAN_LAB_TIMINGS=benchmarks/lab-timings.json $(PY) -m pytest tests/browser -q
+
+$(BROWSER):
+	$(SUDO) apt-get install -y -q chromium chromium-driver || \
+		($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver)
+
+html: $(STAMP)
+	$(PY) -m stylegan_lib html
 
 chapters: $(STAMP)
 	STYLEGAN_BOOK_BATCH=1 STYLEGAN_BOOK_FIGURES=$$(mktemp -d) $(PY) -m pytest chapters --nbval-lax --nbval-cell-timeout=900 -q

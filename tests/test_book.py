@@ -116,3 +116,27 @@ def test_a_rewritten_notebook_is_repaired_the_way_jupyterlab_reads_it(tmp_path):
     outputs = [o for c in saved.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs and all(o.get("name") != "stderr" for o in outputs)
     assert "papermill" not in saved.metadata
+
+
+def test_html_edition_finds_what_a_page_would_fetch():
+    from stylegan_lib.book_html import remote_assets
+
+    page = """<link rel="stylesheet" href="https://cdn.example.org/theme.css">
+    <img src="//img.example.org/a.png"><a href="https://arxiv.org/abs/1812.04948">the paper</a>
+    <style>@import url("https://fonts.example.org/f.css"); .x { background: url(data:image/png;base64,AA) }</style>
+    <script>var src = 'https://unpkg.com/@jupyter-widgets/html-manager@*/dist/embed-amd.js';</script>
+    <script src="mathjax/MathJax.js"></script><img src="data:image/png;base64,AAAA">"""
+    assert remote_assets(page) == ["//img.example.org/a.png", "https://cdn.example.org/theme.css",
+                                   "https://fonts.example.org/f.css",
+                                   "https://unpkg.com/@jupyter-widgets/html-manager@*/dist/embed-amd.js"]
+
+
+def test_html_edition_refuses_a_folder_it_did_not_write(tmp_path):
+    import pytest
+
+    from stylegan_lib.book_html import build
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="--force"):
+        build(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
