@@ -62,8 +62,9 @@ sync: $(STAMP)
 
 # Retrain the book's shipped model and ship it into stylegan_lib/pretrained/ with its provenance
 # (book-32.json, with the quality record). Resumable: run it again after a stop (it continues
-# from runs/book-32/checkpoint.pt); BOOK_STOP=HH:MM ends a session cleanly at that time.
-# BOOK_DATA=faces:100000:strong / BOOK_PRESET=book-32-fast for the next attempt (benchmarks/training.md §6).
+# from runs/book-32/checkpoint.pt); BOOK_STOP=HH:MM ends a session cleanly at that time, and a
+# run stopped before its kimg is not shipped. The defaults are the shipped model's recipe; the
+# attempt in progress is BOOK_DATA=faces:100000:medium BOOK_KIMG=600 (benchmarks/training.md §7).
 BOOK_KIMG ?= 380
 BOOK_STOP ?=
 BOOK_DATA ?= faces:100000

@@ -1,10 +1,13 @@
 """Images as the generator makes them and as files and screens hold them: floats in [-1, 1]
-and uint8 pixels in [0, 255], one image or a grid of them.
+and uint8 pixels in [0, 255], one image or a grid of them, and animations of them as GIF files.
 
-A leaf module (torch and numpy only), so every part of the package, the data sets included,
-converts images here and nowhere else.
+A leaf module (torch, numpy and Pillow only), so every part of the package, the data sets
+included, converts images here and nowhere else.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -67,3 +70,20 @@ def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
     """One image [H, W, C] with every pixel made a factor × factor block: [H·factor, W·factor, C]
     (nearest neighbour, so the pixels stay visible on screen)."""
     return np.ascontiguousarray(image.repeat(factor, axis=0).repeat(factor, axis=1))
+
+
+def write_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 12.0, scale: int = 4,
+              force: bool = False) -> Path:
+    """Write frames (uint8 [H, W, C]) as a looping GIF, each pixel a ``scale`` × ``scale`` block;
+    an existing file is replaced only with ``force``."""
+    from PIL import Image
+
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists: choose another --out or pass --force to replace it")
+    if not frames:
+        raise ValueError("no frames to write")
+    images = [Image.fromarray(enlarge(f, scale)) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
+                   optimize=False)
+    return path

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .images import enlarge, image_grid
+from .images import image_grid, write_gif
 from .latent import mix_styles, slerp, z_from_seeds
 from .layers import lerp
 
@@ -83,23 +83,6 @@ def mixing_frames(G, seeds: Sequence[int], seed_b: int, noise_mode: str = "const
     crossovers = [*range(G.num_ws, -1, -1), *range(1, G.num_ws)]
     return [image_grid(G.synthesis(mix_styles([w_a, w_b], [c]), noise_mode=noise_mode), ncols=len(seeds))
             for c in frame_bar(crossovers, progress)]
-
-
-def write_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 12.0, scale: int = 4,
-              force: bool = False) -> Path:
-    """Write frames (uint8 [H, W, C]) as a looping GIF, each pixel a ``scale`` × ``scale`` block;
-    an existing file is replaced only with ``force``."""
-    from PIL import Image
-
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists: choose another --out or pass --force to replace it")
-    if not frames:
-        raise ValueError("no frames to write")
-    images = [Image.fromarray(enlarge(f, scale)) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0,
-                   optimize=False)
-    return path
 
 
 def walk_frames(G, walk: str, seeds: Sequence[int], steps: int, seed_b: int | None = None,

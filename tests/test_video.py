@@ -7,7 +7,7 @@ from PIL import Image
 
 from stylegan_lib import video
 from stylegan_lib.generate import generate
-from stylegan_lib.images import image_grid
+from stylegan_lib.images import image_grid, write_gif
 
 
 def test_interpolation_starts_at_each_seed_and_walks_both_spaces(textured_G):
@@ -42,12 +42,12 @@ def test_mixing_goes_from_all_a_to_all_b(textured_G):
 
 def test_gif_holds_every_frame_and_keeps_an_existing_file(textured_G, tmp_path):
     frames = video.interpolation_frames(textured_G, [0, 1], steps=3)
-    out = video.write_gif(frames, tmp_path / "walk.gif", scale=2)
+    out = write_gif(frames, tmp_path / "walk.gif", scale=2)
     with Image.open(out) as gif:
         assert gif.n_frames == 3 and gif.size == (frames[0].shape[1] * 2, frames[0].shape[0] * 2)
     with pytest.raises(FileExistsError, match="--force"):
-        video.write_gif(frames, out)
-    video.write_gif(frames[:2], out, force=True)
+        write_gif(frames, out)
+    write_gif(frames[:2], out, force=True)
     with Image.open(out) as gif:
         assert gif.n_frames == 2
 
