@@ -104,3 +104,20 @@ def z_from_seeds(seeds, z_dim: int, device="cpu") -> torch.Tensor:
     a CPU generator seeded with s. [len(seeds), z_dim]."""
     zs = [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
     return torch.stack(zs).to(device)
+
+
+@torch.no_grad()
+def ws_from_seeds(G, seeds, truncation_psi: float = 1.0, truncation_cutoff: int | None = None,
+                  z: torch.Tensor | None = None) -> torch.Tensor:
+    """The style inputs of a list of seeds, on G's device: [len(seeds), num_ws, w_dim].
+
+    ws = f(z_s), with z_s from :func:`z_from_seeds`, or the rows of ``z`` when given (one per
+    seed, the seeds then only name them: e.g. latents drawn as NVIDIA's release draws them);
+    w′ = w̄ + ψ(w − w̄) on the style inputs below ``truncation_cutoff`` (all if None) when ψ ≠ 1.
+    """
+    seeds = list(seeds)
+    if z is None:
+        z = z_from_seeds(seeds, G.z_dim)
+    elif len(z) != len(seeds):
+        raise ValueError(f"one latent per seed: got {len(z)} latents for {len(seeds)} seeds")
+    return G.mapping(z.to(G.device), None, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)

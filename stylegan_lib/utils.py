@@ -17,6 +17,17 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+def progress_bar(iterable, show: bool = True, **tqdm_kwargs):
+    """``iterable`` with a text tqdm bar (on stderr) when ``show``, else as it is. Text, not a
+    notebook widget: widget bars can stall papermill/nbval kernels and crowd the chapters'
+    widgets."""
+    if not show:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, **tqdm_kwargs)
+
+
 def cpu_supports_bf16() -> bool:
     """Whether this CPU has native bfloat16 arithmetic (AVX512-BF16 or AMX) for oneDNN.
 

@@ -13,9 +13,18 @@ from stylegan_lib.metrics.ppl import (box_downsample, crop_face, path_endpoints,
                                       perceptual_path_length)
 
 
+class NoiselessSynthesis(nn.Module):
+    """A stand-in synthesis network without layers, so without noise inputs."""
+
+    def make_noise_inputs(self, batch=1, seed=None, generator=None, layers=None):
+        return []
+
+
 class LinearG(nn.Module):
     """img = A · w reshaped to [3, R, R]; mapping is the identity (no normalisation), so in W the
     path length with squared L2 is ‖A(w1 − w0)‖² exactly."""
+
+    device = torch.device("cpu")
 
     def __init__(self, dim=8, res=4, seed=0):
         super().__init__()
@@ -30,7 +39,7 @@ class LinearG(nn.Module):
             def forward(self, z, c=None):
                 return z[:, None, :].double()
 
-        class Synthesis(nn.Module):
+        class Synthesis(NoiselessSynthesis):
             def forward(self, ws, noise_mode="random", noise=None):
                 return (ws[:, 0] @ outer.A.T).reshape(-1, 3, res, res)
 
@@ -124,6 +133,8 @@ class ShapeG(nn.Module):
     """A stand-in generator of any resolution that costs nothing: each image is a constant grey
     whose level is the first latent coordinate (so the two images of a pair differ a little)."""
 
+    device = torch.device("cpu")
+
     def __init__(self, res, dim=4):
         super().__init__()
         self.z_dim = self.w_dim = dim
@@ -133,7 +144,7 @@ class ShapeG(nn.Module):
             def forward(self, z, c=None):
                 return z[:, None, :]
 
-        class Synthesis(nn.Module):
+        class Synthesis(NoiselessSynthesis):
             def forward(self, ws, noise_mode="random", noise=None):
                 return ws[:, 0, :1, None, None].expand(-1, 3, res, res)
 

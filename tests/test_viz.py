@@ -8,7 +8,8 @@ import torch
 from stylegan_lib import Generator
 from stylegan_lib.generate import generate
 from stylegan_lib.images import image_grid, to_hwc
-from stylegan_lib.latent import z_from_seeds
+from stylegan_lib.latent import ws_from_seeds, z_from_seeds
+from stylegan_lib.utils import progress_bar
 from stylegan_lib.viz.architecture import architecture_summary, parameter_table
 from stylegan_lib.viz.widgets import sample_image
 
@@ -17,6 +18,25 @@ def test_z_from_seeds_does_not_depend_on_the_batch():
     a = z_from_seeds([3, 4, 5], 16)
     b = z_from_seeds([5], 16)
     assert torch.equal(a[2], b[0]) and not torch.equal(a[0], a[1])
+
+
+def test_ws_from_seeds_maps_the_seeds_or_the_given_latents():
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval()
+    ws = ws_from_seeds(G, [3, 4])
+    assert ws.shape == (2, G.num_ws, G.w_dim) and torch.equal(ws, G.mapping(z_from_seeds([3, 4], G.z_dim)))
+    G.mapping.compute_w_avg(100, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(ws_from_seeds(G, [3, 4], 0.5, 2), G.mapping(z_from_seeds([3, 4], G.z_dim), None, 0.5, 2))
+    z = torch.randn(2, G.z_dim)
+    assert torch.equal(ws_from_seeds(G, [3, 4], z=z), G.mapping(z))
+    with pytest.raises(ValueError, match="one latent per seed"):
+        ws_from_seeds(G, [3], z=z)
+
+
+def test_progress_bar_only_when_asked():
+    steps = range(3)
+    assert progress_bar(steps, False) is steps
+    assert list(progress_bar(steps, True, disable=True)) == [0, 1, 2]
 
 
 def test_to_hwc_and_grid():

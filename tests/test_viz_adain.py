@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
-from stylegan_lib.latent import z_from_seeds
+from stylegan_lib.latent import ws_from_seeds, z_from_seeds
 from stylegan_lib.layers import adain
 from stylegan_lib.viz import adain as A
 from stylegan_lib.viz.mapping import map_z
@@ -26,7 +26,7 @@ def test_layer_names_follow_the_style_inputs(G):
 
 
 def test_adain_sets_each_channels_statistics(G):
-    f = A.layer_stages(G, A.ws_from_seeds(G, [1, 2]), "b8/layer0")
+    f = A.layer_stages(G, ws_from_seeds(G, [1, 2]), "b8/layer0")
     stats = A.channel_statistics(f)
     mean, std = stats["norm"]
     assert np.allclose(mean, 0, atol=1e-5) and np.allclose(std, 1, atol=1e-3)
@@ -57,7 +57,7 @@ def test_new_style_changes_the_image_from_that_layer_on(G):
     layer = "b8/layer0"
     r = A.style_vs_noise(G, seed=3, layer=layer)
     assert r["other_seed"] == A.distant_seed(G, 3) != 3
-    ws = A.ws_from_seeds(G, [3, r["other_seed"]])
+    ws = ws_from_seeds(G, [3, r["other_seed"]])
     mixed = ws[:1].clone()
     mixed[:, 2:] = ws[1:, 2:]
     torch.testing.assert_close(r["style"]["image"], A.layer_stages(G, mixed, layer)["image"])
@@ -79,7 +79,7 @@ def test_distant_seed_is_the_farthest_w():
 
 
 def test_scaling_one_channel_changes_only_that_channels_statistics(G):
-    ws = A.ws_from_seeds(G, [5])
+    ws = ws_from_seeds(G, [5])
     layer, ch = "b8/layer1", 3
     ref = A.layer_stages(G, ws, layer)
     mod = A.scale_style_channel(G, ws, layer, ch, scale=2.5, shift=0.75)
@@ -100,7 +100,7 @@ def test_scaling_one_channel_changes_only_that_channels_statistics(G):
 
 
 def test_channel_influence_matches_one_by_one(G):
-    ws = A.ws_from_seeds(G, [7])
+    ws = ws_from_seeds(G, [7])
     infl = A.channel_influence(G, ws, "b4/layer1", scale=0.0, batch_size=5)
     c = G.synthesis.epilogues()[1].channels
     assert infl.shape == (c,) and (infl >= 0).all()
@@ -129,7 +129,7 @@ def test_strongest_noise_layer_and_decorrelation(G):
 def test_channels_off_and_sweep_figures(G):
     r = A.channels_off(G, 3, "b8/layer0", [0, 5], scale=0.0)
     assert r["images"].shape == (2, 3, 16, 16) and r["change"].shape == (2, 16, 16)
-    one = A.scale_style_channel(G, A.ws_from_seeds(G, [3]), "b8/layer0", 5, 0.0)["image"]
+    one = A.scale_style_channel(G, ws_from_seeds(G, [3]), "b8/layer0", 5, 0.0)["image"]
     torch.testing.assert_close(r["images"][1:], one)
     torch.testing.assert_close(r["change"][1], (one - r["original"]).abs().mean(1)[0])
     assert len(A.draw_channels_off(r).axes) == 2 * 3

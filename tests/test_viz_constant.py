@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
+from stylegan_lib.latent import ws_from_seeds
 from stylegan_lib.viz import constant as K
 
 
@@ -57,7 +58,7 @@ def test_the_constant_fixes_the_first_layers_pattern(G):
 
 
 def test_replacing_the_constant(G):
-    ws = K.ws_from_seeds(G, [4, 5])
+    ws = ws_from_seeds(G, [4, 5])
     ref = G.synthesis(ws, noise_mode="const")
     alts = K.constant_variants(G)
     assert set(alts) == set(K.VARIANTS)

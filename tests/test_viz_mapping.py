@@ -142,6 +142,14 @@ def test_average_face(G):
         M.average_face(Generator("tiny-16"), num_samples=4)
 
 
+def test_attribute_classifier_is_the_shipped_one_or_a_clear_error(tmp_path):
+    from stylegan_lib.metrics.classifier import ClassifierMissingError
+
+    assert set(M.FIG6_ATTRIBUTES) <= set(M.attribute_classifier().attributes)
+    with pytest.raises(ClassifierMissingError, match="missing"):
+        M.attribute_classifier(str(tmp_path / "absent.pt"))
+
+
 def test_attribute_probabilities_checks_names():
     with pytest.raises(ValueError, match="does not know"):
         M.attribute_probabilities(BrightnessClassifier(), torch.zeros(1, 3, 8, 8), ("bald",))

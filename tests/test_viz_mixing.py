@@ -6,12 +6,11 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
-from stylegan_lib.latent import layer_groups
+from stylegan_lib.latent import layer_groups, ws_from_seeds
 from stylegan_lib.metrics.classifier import FacesClassifier
 from stylegan_lib.metrics.detectors import ClassifierDetector
 from stylegan_lib.viz.mixing import (attribute_transfer, crossover_sweep, mix_pair, mixing_scores, multi_latent_ws,
                                      style_mixing_figure)
-from stylegan_lib.viz.noise import styles_for_seeds
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def test_figure3_cells_take_the_rows_group_of_styles_from_b(G):
     assert grid.cells.shape == (3, 2, 3, 16, 16)
     assert grid.layers == [[0, 1], [2, 3], [4, 5]]
     assert grid.labels[0] == "coarse (4²)" and grid.labels[2] == "fine (16²)"
-    ws_a, ws_b = styles_for_seeds(G, [1, 2]), styles_for_seeds(G, [3, 4, 5])
+    ws_a, ws_b = ws_from_seeds(G, [1, 2]), ws_from_seeds(G, [3, 4, 5])
     for j, layers in enumerate(grid.layers):
         for i in range(2):
             expected = ws_a[i:i + 1].clone()
@@ -36,6 +35,23 @@ def test_figure3_cells_take_the_rows_group_of_styles_from_b(G):
     assert not torch.allclose(grid.cells[0, 0], grid.images_a[0], atol=1e-3)
     assert not torch.allclose(grid.cells[0, 0], grid.images_b[0], atol=1e-3)
     torch.testing.assert_close(grid.images_a, G.synthesis(ws_a, noise_mode="const"))
+
+
+def test_figure3_rows_can_receive_and_take_given_latents(G):
+    # receiver="b": row B j takes the row's group of styles from column A i (NVIDIA's script).
+    z_a, z_b = torch.randn(2, G.z_dim), torch.randn(1, G.z_dim)
+    grid = style_mixing_figure(G, [1, 2], [3], row_groups=["middle"], z_a=z_a, z_b=z_b, receiver="b")
+    ws_a, ws_b = G.mapping(z_a), G.mapping(z_b)
+    for i in range(2):
+        expected = ws_b.clone()
+        expected[:, [2, 3]] = ws_a[i, [2, 3]]
+        torch.testing.assert_close(grid.cells[0, i], G.synthesis(expected, noise_mode="const")[0],
+                                   atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(grid.images_b, G.synthesis(ws_b, noise_mode="const"))
+    with pytest.raises(ValueError, match="receiver"):
+        style_mixing_figure(G, [1], [2], receiver="c")
+    with pytest.raises(ValueError, match="one latent per seed"):
+        style_mixing_figure(G, [1], [2], z_a=z_a)
 
 
 def test_figure3_default_rows_follow_the_paper(G):
@@ -50,7 +66,7 @@ def test_figure3_default_rows_follow_the_paper(G):
 def test_crossover_sweep_hits_both_sources(G):
     imgs = crossover_sweep(G, 1, 2)
     assert imgs.shape == (G.num_ws + 1, 3, 16, 16)
-    ab = G.synthesis(styles_for_seeds(G, [1, 2]), noise_mode="const")
+    ab = G.synthesis(ws_from_seeds(G, [1, 2]), noise_mode="const")
     torch.testing.assert_close(imgs[0], ab[1], atol=1e-5, rtol=1e-5)    # k = 0: all of B
     torch.testing.assert_close(imgs[-1], ab[0], atol=1e-5, rtol=1e-5)   # k = num_ws: all of A
     assert not torch.allclose(imgs[3], ab[0], atol=1e-3) and not torch.allclose(imgs[3], ab[1], atol=1e-3)

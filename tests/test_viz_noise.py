@@ -6,10 +6,9 @@ import pytest
 import torch
 
 from stylegan_lib import Generator
-from stylegan_lib.latent import noise_groups
+from stylegan_lib.latent import noise_groups, ws_from_seeds
 from stylegan_lib.viz.noise import (GROUPS, figure5_panels, layer_noise, layers_label, noise_image,
-                                    noise_layers, noise_panels, noise_strengths, stochastic_variation,
-                                    styles_for_seeds)
+                                    noise_layers, noise_panels, noise_strengths, stochastic_variation)
 
 
 def tiny(strengths: dict[int, float] | None = None, seed: int = 0):
@@ -85,7 +84,7 @@ def test_figure4_std_matches_a_direct_computation():
     G = tiny({2: 0.3, 4: 0.3})
     r = stochastic_variation(G, [7], num_realisations=5, num_shown=5, batch_size=2, noise_seed=11)
     gen = torch.Generator().manual_seed(11)
-    ws = styles_for_seeds(G, [7]).expand(5, -1, -1)
+    ws = ws_from_seeds(G, [7]).expand(5, -1, -1)
     # Same draws in the same order: batches of 2, 2, 1 from one generator.
     imgs = torch.cat([G.synthesis(ws[:k], noise=layer_noise(G, batch=k, generator=gen)) for k in (2, 2, 1)])
     torch.testing.assert_close(r.images[0], imgs)
@@ -93,11 +92,27 @@ def test_figure4_std_matches_a_direct_computation():
                                atol=1e-5, rtol=1e-4)
 
 
+def test_figure4_grey_std_and_given_latents():
+    # std_of="grey": the per-pixel standard deviation of the grey value (mean over RGB), the
+    # statistic of the official Figure 4; z replaces the seeds' own latents.
+    G = tiny({2: 0.3, 4: 0.3})
+    z = torch.randn(1, G.z_dim, generator=torch.Generator().manual_seed(5))
+    r = stochastic_variation(G, [7], num_realisations=5, num_shown=5, batch_size=2, noise_seed=11, z=z,
+                             std_of="grey")
+    gen = torch.Generator().manual_seed(11)
+    ws = G.mapping(z).expand(5, -1, -1)
+    imgs = torch.cat([G.synthesis(ws[:k], noise=layer_noise(G, batch=k, generator=gen)) for k in (2, 2, 1)])
+    assert torch.equal(r.images[0], imgs)
+    assert torch.equal(r.std[0], imgs.double().mean(1).std(0, unbiased=False).float())
+    with pytest.raises(ValueError, match="std_of"):
+        stochastic_variation(G, [7], num_realisations=2, num_shown=1, std_of="red")
+
+
 def test_figure5_panels():
     G = tiny({0: 0.4, 5: 0.4})
     p = noise_panels(G, [3], noise_seed=1)
     assert p.names == ["all", "none", "fine", "coarse"] and p.images.shape == (1, 4, 3, 16, 16)
-    ws = styles_for_seeds(G, [3])
+    ws = ws_from_seeds(G, [3])
     torch.testing.assert_close(p.images[0, 1], G.synthesis(ws, noise_mode="none")[0])
     d = p.difference()
     assert float(d[0, 1].max()) == 0.0 and float(d[0, 0].max()) > 0
@@ -133,3 +148,16 @@ def test_noise_widget_function():
     d3 = np.abs(noise_image(G, 5, groups=("fine",), strength=3.0, upscale=1).astype(int) - off).mean()
     assert d3 > d1
     assert noise_image(G, 5, upscale=2).shape == (32, 32, 3)
+
+
+def test_stored_noise_panels_are_noise_mode_const():
+    G = tiny({0: 0.4, 5: 0.4})
+    z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(1))
+    p = noise_panels(G, [10, 11], z=z, noise_mode="const")
+    ws = G.mapping(z)
+    assert torch.equal(p.images[:, 0], G.synthesis(ws, noise_mode="const"))
+    torch.testing.assert_close(p.images[:, 1], G.synthesis(ws, noise_mode="none"))
+    stored = layer_noise(G, [4, 5], noise_mode="const")
+    assert not stored[0].any() and torch.equal(stored[5], G.synthesis.epilogues()[5].noise_const)
+    with pytest.raises(ValueError, match="noise_mode"):
+        layer_noise(G, noise_mode="none")

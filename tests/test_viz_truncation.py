@@ -43,6 +43,11 @@ def test_negative_psi_mirrors_w_around_the_average(G):
     torch.testing.assert_close(w_neg - G.mapping.w_avg, -(w - G.mapping.w_avg))
     grid = truncation_figure(G, [4], psis=(-1.0,))
     torch.testing.assert_close(grid.images[0, 0], G.synthesis(w_neg, noise_mode="const")[0])
+    # Given latents replace the seeds' own (the seeds only label the rows).
+    other = torch.randn(1, G.z_dim)
+    given = truncation_figure(G, [4], psis=(-1.0,), z=other)
+    w_other = G.mapping.truncate(G.mapping(other), -1.0)
+    torch.testing.assert_close(given.images[0, 0], G.synthesis(w_other, noise_mode="const")[0])
 
 
 def test_truncated_image_cutoff(G):

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..images import to_float
 from ..provenance import git_commit
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +75,7 @@ class FacesClassifier(nn.Module):
         """uint8 [0, 255] or float [-1, 1] NCHW of any size → float [-1, 1] at ``resolution``²."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"images must be [N, 3, H, W], got {list(images.shape)}")
-        x = images.float() / 127.5 - 1.0 if images.dtype == torch.uint8 else images.float()
+        x = to_float(images) if images.dtype == torch.uint8 else images.float()
         r = self.resolution
         if x.shape[2:] != (r, r):
             mode = "area" if min(x.shape[2:]) >= r else "bilinear"
@@ -221,7 +222,7 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
         perm = torch.randperm(num_train, generator=gen)
         for s in range(steps_per_epoch):
             idx = perm[s * batch_size:(s + 1) * batch_size]
-            x, y = x_train[idx].float() / 127.5 - 1.0, y_train[idx].clone()
+            x, y = to_float(x_train[idx]), y_train[idx].clone()
             # Horizontal flips double the poses; a flipped face looks the other way.
             flip = torch.rand(len(idx), generator=gen) < 0.5
             x[flip] = x[flip].flip(3)

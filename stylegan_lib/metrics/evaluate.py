@@ -61,7 +61,7 @@ def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size
     quantised to uint8 as saved images would be, one ``FeatureStats`` per detector."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
-    device = torch.device(device) if device is not None else next(G.parameters()).device
+    device = torch.device(device) if device is not None else G.device
     gen = torch.Generator().manual_seed(int(seed))
     accs = [StatsAccumulator() for _ in detectors]
     bar = tqdm(total=num, desc="generated images → features", unit="img", disable=not progress)

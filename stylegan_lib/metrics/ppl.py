@@ -89,16 +89,10 @@ def path_endpoints(G, z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor, space
     raise ValueError(f"space must be 'z' or 'w', got {space!r}")
 
 
-def shared_noise(G, n: int, generator: torch.Generator, device) -> list[torch.Tensor] | None:
-    """One noise image per layer for each of n pairs, repeated for both members of the pair."""
-    syn = G.synthesis
-    if not hasattr(syn, "layer_resolutions"):
-        return None
-    out = []
-    for r in syn.layer_resolutions():
-        noise = torch.randn(n, 1, r, r, generator=generator).to(device)
-        out.append(torch.cat([noise, noise]))
-    return out
+def shared_noise(G, n: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """One noise image per layer for each of n pairs (``make_noise_inputs``), repeated for both
+    members of the pair."""
+    return [torch.cat([noise, noise]) for noise in G.synthesis.make_noise_inputs(n, generator=generator)]
 
 
 @dataclass
@@ -155,9 +149,7 @@ def perceptual_path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], t
         raise ValueError(f"num_samples and batch_size must be positive, got {num_samples}, {batch_size}")
     if epsilon <= 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
-    if device is None:
-        device = next(iter(G.parameters()), torch.zeros(())).device
-    device = torch.device(device)
+    device = torch.device(device) if device is not None else G.device
     gen = torch.Generator().manual_seed(int(seed))
     t_start = time.time()
     dists = []
@@ -171,9 +163,7 @@ def perceptual_path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], t
         t = torch.rand(n, generator=gen) if sampling == "full" else torch.zeros(n)
         z0, z1, t = z[:n].to(device), z[n:].to(device), t.to(device)
         ws_a, ws_b = path_endpoints(G, z0, z1, t, space, epsilon)
-        noise = shared_noise(G, n, gen, device)
-        kwargs = {"noise": noise} if noise is not None else {"noise_mode": "const"}
-        img = G.synthesis(torch.cat([ws_a, ws_b]), **kwargs).float()
+        img = G.synthesis(torch.cat([ws_a, ws_b]), noise=shared_noise(G, n, gen)).float()
         if crop:
             img = crop_face(img)
         img = box_downsample(img)

@@ -116,7 +116,7 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
     Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, A]} on the CPU."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
-    device = torch.device(device) if device is not None else next(G.parameters()).device
+    device = torch.device(device) if device is not None else G.device
     gen = torch.Generator().manual_seed(int(seed))
     zs, ws, ps = [], [], []
     bar = tqdm(total=num_samples, desc="separability: generate + label", unit="img", disable=not progress)
@@ -125,9 +125,7 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
         n = min(batch_size, num_samples - done)
         z = torch.randn(n, G.z_dim, generator=gen)
         w = G.mapping(z.to(device), None)
-        noise = [torch.randn(n, 1, r, r, generator=gen).to(device) for r in G.synthesis.layer_resolutions()] \
-            if hasattr(G.synthesis, "layer_resolutions") else None
-        img = G.synthesis(w, noise=noise) if noise is not None else G.synthesis(w)
+        img = G.synthesis(w, noise=G.synthesis.make_noise_inputs(n, generator=gen))
         ps.append(torch.sigmoid(classifier(img.float().clamp(-1, 1))).cpu())
         zs.append(z)
         ws.append(w[:, 0].float().cpu())
@@ -153,7 +151,7 @@ def linear_separability(G, classifier=None, num_samples: int = 200_000, spaces=(
 
     t0 = time.time()
     if device is None:
-        device = next(G.parameters()).device
+        device = G.device
     if classifier is None:
         classifier = load_classifier(device=device)
         if accuracy is None:

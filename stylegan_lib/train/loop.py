@@ -301,11 +301,11 @@ class Trainer:
         return z, z2, cutoff
 
     def _noise(self, B: int):
-        """One N(0, 1) noise image per layer for the whole minibatch (None without noise inputs)."""
+        """One N(0, 1) noise image per layer for the whole minibatch, from the latent generator
+        (``make_noise_inputs``; None without noise inputs)."""
         if not self.cfg.use_noise:
             return None
-        return [torch.randn(B, 1, r, r, device=self.device, generator=self.latent_gen)
-                for r in self.cfg.resolutions for _ in range(2)]
+        return self.G.synthesis.make_noise_inputs(B, generator=self.latent_gen)
 
     def _generate(self, z, z2, cutoff, noise, lod, update_w_avg=False):
         """G(z) with style mixing: style input i comes from z2 when i ≥ cutoff."""

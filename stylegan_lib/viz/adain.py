@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from ..images import enlarge, to_hwc
-from ..latent import z_from_seeds
-from .mapping import map_z, broadcast_w
+from ..latent import ws_from_seeds, z_from_seeds
+from .mapping import map_z
 from .widgets import figure_widget
 
 STAGES = ("act", "norm", "style")
@@ -55,11 +55,6 @@ def _epilogue(G, layer: int | str):
     if epi.style is None:
         raise ValueError("this generator has no styles (the traditional generator of Figure 1a)")
     return epi
-
-
-def ws_from_seeds(G, seeds: Sequence[int]) -> torch.Tensor:
-    """ws [len(seeds), num_ws, w_dim] from z_from_seeds (no truncation), on the CPU."""
-    return broadcast_w(G, map_z(G, z_from_seeds(list(seeds), G.z_dim)))
 
 
 @torch.no_grad()

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from ..images import enlarge, image_grid, to_hwc
-from ..latent import lerp
-from .adain import layer_names, ws_from_seeds
+from ..latent import lerp, ws_from_seeds
+from .adain import layer_names
 from .widgets import figure_widget
 
 VARIANTS = ("learned", "mirrored", "shifted", "shuffled", "flat", "initial (ones)", "random")
@@ -125,7 +125,7 @@ def stage_maps(G, seeds: Sequence[int], stage: str = "norm", noise_mode: str = "
     if not layers:
         raise ValueError(f"no layer up to resolution {max_resolution}")
     lod = int(np.log2(G.img_resolution)) - int(np.log2(max(_res(n) for n in layers)))
-    ws = ws_from_seeds(G, seeds).to(G.device)
+    ws = ws_from_seeds(G, seeds)
     _, feats = G.synthesis(ws, noise_mode=noise_mode, lod=float(lod), return_features=True)
     missing = [n for n in layers if f"{n}/{stage}" not in feats]
     if missing:
@@ -194,7 +194,7 @@ def draw_layer_pca(G, seeds: Sequence[int], layers: Sequence[str] | None = None,
 
 @torch.no_grad()
 def _images(G, seeds, noise_mode="const", **kw):
-    return G.synthesis(ws_from_seeds(G, seeds).to(G.device), noise_mode=noise_mode, **kw).cpu()
+    return G.synthesis(ws_from_seeds(G, seeds), noise_mode=noise_mode, **kw).cpu()
 
 
 # ------------------------------------------------------------------------------------------

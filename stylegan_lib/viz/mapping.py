@@ -23,6 +23,8 @@ import torch
 
 from ..images import enlarge, image_grid, to_hwc
 from ..latent import lerp, slerp, z_from_seeds
+from ..metrics.classifier import load_classifier
+from ..utils import progress_bar
 from .widgets import figure_widget
 
 SPACES = ("z", "w", "z-lerp")
@@ -33,19 +35,11 @@ FIG6_ATTRIBUTES = ("male", "long_hair")
 # ------------------------------------------------------------------------------------------
 # Small helpers shared by the chapters' modules.
 # ------------------------------------------------------------------------------------------
-def _progress(iterable, progress: bool, **kw):
-    if not progress:
-        return iterable
-    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
-
-    return tqdm(iterable, **kw)
-
-
 @torch.no_grad()
 def synthesize_ws(G, ws: torch.Tensor, noise_mode: str = "const", batch_size: int = 64,
                   progress: bool = False, desc: str = "synthesising") -> torch.Tensor:
     """g(ws) in batches on G's device; images [N, 3, R, R] in [-1, 1] returned on the CPU."""
-    starts = _progress(range(0, len(ws), batch_size), progress, desc=desc, unit="batch")
+    starts = progress_bar(range(0, len(ws), batch_size), progress, desc=desc, unit="batch")
     return torch.cat([G.synthesis(ws[i:i + batch_size].to(G.device), noise_mode=noise_mode).cpu()
                       for i in starts]) if len(ws) else torch.zeros(0, 3, G.img_resolution, G.img_resolution)
 
@@ -231,18 +225,9 @@ def training_factors(num_images: int = 2000, seed: int = 0, config=None,
 
 
 def attribute_classifier(path: str = "", device="cpu"):
-    """The faces classifier that labels generated images (``stylegan_lib.metrics.classifier``),
-    or None, with a printed note, when its weights are not available yet."""
-    try:
-        from ..metrics.classifier import ClassifierMissingError, load_classifier
-    except ImportError as e:  # the metrics package is not in this checkout
-        print(f"NOTE: the faces classifier is not available ({e}); Figure 6 (b, c) is skipped.")
-        return None
-    try:
-        return load_classifier(path or None, device=device)
-    except ClassifierMissingError as e:
-        print(f"NOTE: {e}. Figure 6 (b, c) is skipped until it exists.")
-        return None
+    """The faces classifier that labels generated images (``stylegan_lib.metrics.classifier``):
+    the shipped one, or the weights at ``path``; ``ClassifierMissingError`` when they are missing."""
+    return load_classifier(path or None, device=device)
 
 
 @torch.no_grad()

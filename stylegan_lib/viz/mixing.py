@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from ..images import to_hwc
-from ..latent import copy_styles, layer_groups, mix_styles
-from .noise import layers_label, styles_for_seeds
+from ..latent import copy_styles, layer_groups, mix_styles, ws_from_seeds
+from .noise import layers_label
 from .widgets import figure_widget
 
 FIGURE3_ROWS = ("coarse", "coarse", "coarse", "middle", "middle", "fine")
@@ -34,7 +34,8 @@ FIGURE3_ROWS = ("coarse", "coarse", "coarse", "middle", "middle", "fine")
 # ------------------------------------------------------------------------------------------
 @dataclass
 class StyleMixingGrid:
-    """Figure 3. cells[j, i] is source A i with the styles ``layers[j]`` taken from source B j.
+    """Figure 3. cells[j, i] is source A i with the styles ``layers[j]`` taken from source B j
+    (or, with ``receiver="b"``, source B j with those styles taken from source A i).
 
     images_a: [A, 3, R, R] (top row); images_b: [B, 3, R, R] (left column);
     cells: [B, A, 3, R, R]; row_groups[j]: the group name of row j ("coarse", "middle", "fine").
@@ -53,13 +54,19 @@ class StyleMixingGrid:
 @torch.no_grad()
 def style_mixing_figure(G, seeds_a: Sequence[int], seeds_b: Sequence[int],
                         row_groups: Sequence[str] | None = None, truncation_psi: float = 1.0,
-                        truncation_cutoff: int | None = None, noise_mode: str = "const") -> StyleMixingGrid:
+                        truncation_cutoff: int | None = None, noise_mode: str = "const",
+                        z_a: torch.Tensor | None = None, z_b: torch.Tensor | None = None,
+                        receiver: str = "a") -> StyleMixingGrid:
     """Figure 3: for every source B (a row) copy the style inputs of its row's group
-    (``layer_groups``: coarse, middle or fine) into every source A (a column).
+    (``layer_groups``: coarse, middle or fine) into every source A (a column); with
+    ``receiver="b"`` the other way round, A's styles of the row's group into B (the direction of
+    NVIDIA's figure script, ``viz.official.figure3_images``).
 
     Default rows as in the paper: as many as ``seeds_b``, cycling through 3 coarse, 2 middle and
-    1 fine.
+    1 fine. ``z_a``, ``z_b``: the seeds' latents (default: ``z_from_seeds``).
     """
+    if receiver not in ("a", "b"):
+        raise ValueError(f"receiver must be 'a' or 'b', got {receiver!r}")
     if G.num_ws < 2:
         raise ValueError("style mixing needs a style-based generator with several style inputs")
     groups = layer_groups(G.num_ws)
@@ -71,13 +78,15 @@ def style_mixing_figure(G, seeds_a: Sequence[int], seeds_b: Sequence[int],
     unknown = [g for g in row_groups if g not in groups]
     if unknown:
         raise ValueError(f"unknown layer group(s) {unknown}; use {list(groups)}")
-    ws_a = styles_for_seeds(G, seeds_a, truncation_psi, truncation_cutoff)
-    ws_b = styles_for_seeds(G, seeds_b, truncation_psi, truncation_cutoff)
+    ws_a = ws_from_seeds(G, seeds_a, truncation_psi, truncation_cutoff, z_a)
+    ws_b = ws_from_seeds(G, seeds_b, truncation_psi, truncation_cutoff, z_b)
     images_a = G.synthesis(ws_a, noise_mode=noise_mode).cpu()
     images_b = G.synthesis(ws_b, noise_mode=noise_mode).cpu()
     rows = []
     for j, g in enumerate(row_groups):
-        mixed = copy_styles(ws_a, ws_b[j:j + 1].expand_as(ws_a), list(groups[g]))
+        ws_row = ws_b[j:j + 1].expand_as(ws_a)
+        mixed = copy_styles(ws_a, ws_row, list(groups[g])) if receiver == "a" else \
+            copy_styles(ws_row, ws_a, list(groups[g]))
         rows.append(G.synthesis(mixed, noise_mode=noise_mode).cpu())
     layers = [list(groups[g]) for g in row_groups]
     labels = [f"{g} ({layers_label(G, l)})" for g, l in zip(row_groups, layers)]
@@ -161,8 +170,8 @@ def attribute_transfer(G, classifier, num_pairs: int = 64, groups: dict[str, Seq
             out.append((classifier(img.to(device)) > 0).cpu())
         return torch.cat(out)
 
-    ws_a = styles_for_seeds(G, list(range(seed, seed + num_pairs)), truncation_psi, truncation_cutoff)
-    ws_b = styles_for_seeds(G, list(range(seed + num_pairs, seed + 2 * num_pairs)), truncation_psi,
+    ws_a = ws_from_seeds(G, list(range(seed, seed + num_pairs)), truncation_psi, truncation_cutoff)
+    ws_b = ws_from_seeds(G, list(range(seed + num_pairs, seed + 2 * num_pairs)), truncation_psi,
                             truncation_cutoff)
     la, lb = labels(ws_a), labels(ws_b)
     differ = la != lb
@@ -212,7 +221,7 @@ def mix_pair(G, seed_a: int, seed_b: int, layers_from_b: Iterable[int], truncati
     bad = [i for i in layers if not 0 <= i < G.num_ws]
     if bad:
         raise ValueError(f"style inputs {bad} do not exist: this generator has 0…{G.num_ws - 1}")
-    ws = styles_for_seeds(G, [int(seed_a), int(seed_b)], truncation_psi, truncation_cutoff)
+    ws = ws_from_seeds(G, [int(seed_a), int(seed_b)], truncation_psi, truncation_cutoff)
     mixed = copy_styles(ws[:1], ws[1:], layers)
     return G.synthesis(torch.cat([ws[:1], mixed, ws[1:]]), noise_mode=noise_mode).cpu()
 
@@ -222,7 +231,7 @@ def crossover_sweep(G, seed_a: int, seed_b: int, truncation_psi: float = 1.0,
                     truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
     """Images [num_ws + 1, 3, R, R]: image k takes style inputs 0…k−1 from A and k… from B
     (``mix_styles([w_A, w_B], [k])``), so k = 0 is B and k = num_ws is A."""
-    ws = styles_for_seeds(G, [int(seed_a), int(seed_b)], truncation_psi, truncation_cutoff)
+    ws = ws_from_seeds(G, [int(seed_a), int(seed_b)], truncation_psi, truncation_cutoff)
     mixed = torch.cat([mix_styles([ws[:1], ws[1:]], [k]) for k in range(G.num_ws + 1)])
     return G.synthesis(mixed, noise_mode=noise_mode).cpu()
 

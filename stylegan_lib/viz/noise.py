@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..images import enlarge, to_hwc
-from ..latent import noise_groups, z_from_seeds
+from ..latent import noise_groups, ws_from_seeds
 from .grids import draw_image_table
 from .widgets import figure_widget
 
@@ -70,30 +70,32 @@ def layers_label(G, layers: Sequence[int]) -> str:
 # The noise images
 # ------------------------------------------------------------------------------------------
 def layer_noise(G, layers_on: Iterable[int] | None = None, noise_seed: int = 0, batch: int = 1,
-                strength: float = 1.0, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+                strength: float = 1.0, generator: torch.Generator | None = None,
+                noise_mode: str = "random") -> list[torch.Tensor]:
     """One noise image per layer, as ``G.synthesis(ws, noise=…)`` takes them.
 
     Layer l gets ``strength · n_l`` if l is in ``layers_on`` (default: every layer), else zeros
-    (no noise: the same as ``noise_mode="none"`` for that layer). The n_l are
-    ``G.synthesis.make_noise_inputs`` for every layer, seeded with ``noise_seed`` (or drawn from
-    ``generator``), so the noise of a layer does not depend on which other layers are switched on.
+    (no noise: the same as ``noise_mode="none"`` for that layer). With ``noise_mode="random"``
+    the n_l are ``G.synthesis.make_noise_inputs`` for every layer, seeded with ``noise_seed`` (or
+    drawn from ``generator``), so the noise of a layer does not depend on which other layers are
+    switched on; with ``"const"`` they are the layers' stored noise images ``noise_const`` (what
+    ``noise_mode="const"`` uses; one image, whatever ``batch``).
     """
+    if noise_mode not in ("random", "const"):
+        raise ValueError(f"noise_mode must be 'random' or 'const', got {noise_mode!r}")
     num_layers = G.synthesis.num_layers
     on = set(range(num_layers)) if layers_on is None else {int(i) for i in layers_on}
     bad = sorted(i for i in on if not 0 <= i < num_layers)
     if bad:
         raise ValueError(f"layers {bad} do not exist: this generator has layers 0…{num_layers - 1}")
-    seed = int(noise_seed) if generator is None else None
-    noise = G.synthesis.make_noise_inputs(batch, seed=seed, generator=generator)
+    if noise_mode == "const":
+        noise = [epi.noise_const for epi in G.synthesis.epilogues()]
+        if any(n is None for n in noise):
+            raise ValueError("this generator has no noise inputs (configurations A–D of Table 1)")
+    else:
+        seed = int(noise_seed) if generator is None else None
+        noise = G.synthesis.make_noise_inputs(batch, seed=seed, generator=generator)
     return [n * strength if i in on else torch.zeros_like(n) for i, n in enumerate(noise)]
-
-
-def styles_for_seeds(G, seeds: Sequence[int], truncation_psi: float = 1.0,
-                     truncation_cutoff: int | None = None) -> torch.Tensor:
-    """ws [len(seeds), num_ws, w_dim] for seeded latents (``z_from_seeds``), optionally truncated."""
-    with torch.no_grad():
-        return G.mapping(z_from_seeds(seeds, G.z_dim, G.device), None, truncation_psi=truncation_psi,
-                         truncation_cutoff=truncation_cutoff)
 
 
 # ------------------------------------------------------------------------------------------
@@ -105,7 +107,8 @@ class StochasticVariation:
 
     images: [S, K, 3, R, R] the first K noise realisations of each seed's image (same styles);
     mean:   [S, 3, R, R] the mean image over all realisations;
-    std:    [S, R, R] the per-pixel standard deviation over all realisations (averaged over RGB);
+    std:    [S, R, R] the per-pixel standard deviation over all realisations (``std_of``: the
+            mean over RGB of each channel's, or that of the grey value);
     num_realisations: how many realisations the statistics are over.
     """
 
@@ -120,16 +123,25 @@ class StochasticVariation:
 def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, num_shown: int = 4,
                          noise_seed: int = 0, truncation_psi: float = 1.0,
                          truncation_cutoff: int | None = None, batch_size: int | None = None,
-                         progress: bool = False) -> StochasticVariation:
+                         progress: bool = False, z: torch.Tensor | None = None,
+                         std_of: str = "rgb") -> StochasticVariation:
     r"""Figure 4: the same w (same identity) with ``num_realisations`` different noise images.
+    ``z``: the seeds' latents (default: ``z_from_seeds``; see ``latent.ws_from_seeds``).
 
-    Per pixel p and colour channel c, over the realisations k = 1…K:
+    Per pixel p and colour channel c, over the realisations k = 1…K (``std_of="rgb"``):
 
     .. math::  \sigma_{p} = \frac13 \sum_c \sqrt{\tfrac1K \sum_k (x_{k,c,p} - \bar x_{c,p})^2}
+
+    or, with ``std_of="grey"``, that of the grey value g = (x_R + x_G + x_B) / 3 (the statistic of
+    ``viz.official.figure4_images``):
+
+    .. math::  \sigma_{p} = \sqrt{\tfrac1K \sum_k (g_{k,p} - \bar g_{p})^2}
 
     σ is zero (up to float round-off between batches, ~1e-6) where no layer with non-zero noise
     strength B reaches the pixel.
     """
+    if std_of not in ("rgb", "grey"):
+        raise ValueError(f"std_of must be 'rgb' or 'grey', got {std_of!r}")
     if num_realisations < 2:
         raise ValueError(f"the standard deviation needs at least 2 realisations, got {num_realisations}")
     if not 1 <= num_shown <= num_realisations:
@@ -138,14 +150,14 @@ def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, n
 
     if batch_size is None:  # 50 at 32², 5 at 1024² (the statistics are kept in float64 on the CPU)
         batch_size = max(1, min(50, 2**24 // (3 * G.img_resolution ** 2)))
-    ws_all = styles_for_seeds(G, seeds, truncation_psi, truncation_cutoff)
+    ws_all = ws_from_seeds(G, seeds, truncation_psi, truncation_cutoff, z)
     gen = torch.Generator().manual_seed(int(noise_seed))
     shown, means, stds = [], [], []
     steps = [(s, k0) for s in range(len(seeds)) for k0 in range(0, num_realisations, batch_size)]
     bar = tqdm(total=len(steps), desc="noise realisations", unit="batch", disable=not progress)
     for s in range(len(seeds)):
         ref = total = total_sq = None
-        first = []
+        first, greys = [], []
         for k0 in range(0, num_realisations, batch_size):
             k = min(batch_size, num_realisations - k0)
             ws = ws_all[s:s + 1].expand(k, -1, -1)
@@ -155,6 +167,8 @@ def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, n
             d = img - ref
             total = d.sum(0) if total is None else total + d.sum(0)
             total_sq = d.square().sum(0) if total_sq is None else total_sq + d.square().sum(0)
+            if std_of == "grey":
+                greys.append(img.mean(1))
             if sum(len(f) for f in first) < num_shown:
                 first.append(img[:num_shown - sum(len(f) for f in first)])
             bar.update(1)
@@ -163,7 +177,13 @@ def stochastic_variation(G, seeds: Sequence[int], num_realisations: int = 100, n
         mean = ref + mean_d
         shown.append(torch.cat(first).float())
         means.append(mean.float())
-        stds.append(var.sqrt().mean(0).float())
+        if std_of == "grey":
+            # σ_p = √(1/K Σ_k (g_k,p − ḡ_p)²), from the grey values of all K realisations
+            std = torch.cat(greys).std(0, unbiased=False)
+        else:
+            # σ_p = 1/3 Σ_c √var_c,p
+            std = var.sqrt().mean(0)
+        stds.append(std.float())
     bar.close()
     return StochasticVariation(list(seeds), torch.stack(shown), torch.stack(means), torch.stack(stds),
                                num_realisations)
@@ -212,15 +232,17 @@ class NoisePanels:
 @torch.no_grad()
 def noise_panels(G, seeds: Sequence[int], panels: dict[str, Sequence[int]] | None = None,
                  noise_seed: int = 0, strength: float = 1.0, truncation_psi: float = 1.0,
-                 truncation_cutoff: int | None = None) -> NoisePanels:
+                 truncation_cutoff: int | None = None, z: torch.Tensor | None = None,
+                 noise_mode: str = "random") -> NoisePanels:
     """Figure 5: each seed's image with noise in the layers of each panel (default: the paper's
     all / none / fine only / coarse only, :func:`figure5_panels`), one noise realisation shared
-    by all panels."""
+    by all panels: drawn from ``noise_seed``, or the stored noise with ``noise_mode="const"``
+    (:func:`layer_noise`). ``z``: the seeds' latents (default: ``z_from_seeds``)."""
     panels = dict(panels) if panels is not None else figure5_panels(G)
-    ws = styles_for_seeds(G, seeds, truncation_psi, truncation_cutoff)
+    ws = ws_from_seeds(G, seeds, truncation_psi, truncation_cutoff, z)
     images = []
     for layers in panels.values():
-        noise = layer_noise(G, layers, noise_seed=noise_seed, strength=strength)
+        noise = layer_noise(G, layers, noise_seed=noise_seed, strength=strength, noise_mode=noise_mode)
         images.append(G.synthesis(ws, noise=noise).cpu())
     names = list(panels)
     return NoisePanels(list(seeds), names, [f"{n} ({layers_label(G, l)})" if n not in ("all", "none") else n
@@ -298,7 +320,7 @@ def noise_image(G, seed: int, groups: Iterable[str] = GROUPS,
     """The picture behind the noise widget: seed's image with noise only in the layers of
     ``groups`` (any of "coarse", "fine", "all"), the noise images multiplied by ``strength``.
     uint8 [R·upscale, R·upscale, 3]."""
-    ws = styles_for_seeds(G, [int(seed)], truncation_psi, truncation_cutoff)
+    ws = ws_from_seeds(G, [int(seed)], truncation_psi, truncation_cutoff)
     noise = layer_noise(G, noise_layers(G, groups), noise_seed=noise_seed, strength=strength)
     return enlarge(to_hwc(G.synthesis(ws, noise=noise))[0], upscale)
 

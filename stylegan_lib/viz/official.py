@@ -3,8 +3,9 @@
 
 The release draws each latent as ``numpy.random.RandomState(seed).randn(512)`` (Figure 2: one
 RandomState(5) for all 81 latents): :func:`release_z` does the same, so with the real FFHQ file
-the same seeds give the same people as the paper. Every function returns tensors (on the CPU);
-``draw_*`` functions lay them out with matplotlib.
+the same seeds give the same people as the paper. Figures 3, 4, 5 and 8 are the book's figure
+functions (``viz.mixing``, ``viz.noise``, ``viz.truncation``) handed these latents. Every function
+returns tensors (on the CPU); ``draw_*`` functions lay them out with matplotlib.
 
 Seeds and settings (from the release's figure script, as published facts):
 
@@ -30,8 +31,11 @@ import torch.nn.functional as F
 
 from ..images import to_hwc
 from ..latent import layer_groups
+from ..utils import progress_bar
 from .grids import draw_image_table
-from .noise import figure5_panels, layer_noise
+from .mixing import style_mixing_figure
+from .noise import figure5_panels, layer_noise, noise_panels, stochastic_variation
+from .truncation import truncation_figure
 from .widgets import figure_widget
 
 FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
@@ -45,28 +49,6 @@ FIGURE8 = dict(seeds=(91, 388), psis=(1.0, 0.7, 0.5, 0.0, -0.5, -1.0))
 def release_z(seeds: Sequence[int], z_dim: int = 512) -> torch.Tensor:
     """z_s = ``RandomState(s).randn(z_dim)`` for each seed, as the release draws them: [S, z_dim]."""
     return torch.from_numpy(np.stack([np.random.RandomState(int(s)).randn(z_dim) for s in seeds])).float()
-
-
-def _ws(G, z: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return G.mapping(z.to(G.device))
-
-
-def _progress(iterable, desc: str, total: int | None = None):
-    """A text tqdm bar (on stderr) when there are more than a couple of steps: rendering at 1024²
-    takes a while. Text, not a notebook widget, so it never competes with the chapter's widgets."""
-    from tqdm import tqdm
-
-    total = total if total is not None else len(iterable)
-    if total <= 2:
-        return iterable
-    return tqdm(iterable, desc=desc, total=total, leave=False)
-
-
-def _synth(G, ws, batch_size: int = 8, desc: str = "rendering", **kw) -> torch.Tensor:
-    with torch.no_grad():
-        starts = range(0, len(ws), batch_size)
-        return torch.cat([G.synthesis(ws[i:i + batch_size], **kw).cpu() for i in _progress(starts, desc)])
 
 
 # ------------------------------------------------------------------------------------------
@@ -87,9 +69,10 @@ def figure2_images(G, seed: int = FIGURE2["seed"], rows: int = FIGURE2["rows"],
         ws = G.mapping(z.to(G.device), truncation_psi=truncation_psi, truncation_cutoff=cutoff)
     gen = torch.Generator().manual_seed(int(noise_seed))
     noise_batches = [layer_noise(G, batch=len(ws[i:i + 8]), generator=gen) for i in range(0, len(ws), 8)]
+    # A text bar when there are more than a couple of batches: rendering at 1024² takes a while.
+    batches = progress_bar(list(enumerate(noise_batches)), len(noise_batches) > 2, desc="Figure 2", leave=False)
     with torch.no_grad():
-        images = torch.cat([G.synthesis(ws[i * 8:(i + 1) * 8], noise=nb).cpu()
-                            for i, nb in _progress(list(enumerate(noise_batches)), "Figure 2")])
+        images = torch.cat([G.synthesis(ws[i * 8:(i + 1) * 8], noise=nb).cpu() for i, nb in batches])
     out, start = [], 0
     for lod, count in zip(lods, counts):
         imgs = images[start:start + count]
@@ -116,19 +99,16 @@ def figure3_images(G, top_seeds: Sequence[int] = FIGURE3["top_seeds"],
                    left_seeds: Sequence[int] = FIGURE3["left_seeds"],
                    groups: Sequence[str] = FIGURE3["groups"], noise_mode: str = "const") -> dict:
     """Figure 3: ``grid[r, c]`` = the left-column image r with its style inputs in
-    ``groups[r]`` replaced by those of the top-row image c. No truncation, stored noise."""
+    ``groups[r]`` replaced by those of the top-row image c (``mixing.style_mixing_figure`` with
+    the top row as sources A, the left column as sources B, B receiving). No truncation, stored
+    noise."""
     if len(groups) != len(left_seeds):
         raise ValueError(f"one group per left-column seed: got {len(groups)} groups for {len(left_seeds)} seeds")
-    ws_top, ws_left = _ws(G, release_z(top_seeds, G.z_dim)), _ws(G, release_z(left_seeds, G.z_dim))
-    ranges = style_ranges(G, groups)
-    rows = []
-    for r, rng in enumerate(ranges):
-        mixed = ws_left[r:r + 1].repeat(len(top_seeds), 1, 1)
-        mixed[:, list(rng)] = ws_top[:, list(rng)]
-        rows.append(_synth(G, mixed, noise_mode=noise_mode))
-    return {"top": _synth(G, ws_top, noise_mode=noise_mode), "left": _synth(G, ws_left, noise_mode=noise_mode),
-            "grid": torch.stack(rows), "ranges": ranges, "groups": list(groups),
-            "top_seeds": list(top_seeds), "left_seeds": list(left_seeds)}
+    grid = style_mixing_figure(G, top_seeds, left_seeds, groups, noise_mode=noise_mode,
+                               z_a=release_z(top_seeds, G.z_dim), z_b=release_z(left_seeds, G.z_dim),
+                               receiver="b")
+    return {"top": grid.images_a, "left": grid.images_b, "grid": grid.cells, "ranges": style_ranges(G, groups),
+            "groups": list(groups), "top_seeds": list(top_seeds), "left_seeds": list(left_seeds)}
 
 
 def style_mixing_image(G, left_seed: int, top_seed: int, group: str = "coarse",
@@ -143,51 +123,31 @@ def style_mixing_image(G, left_seed: int, top_seed: int, group: str = "coarse",
 def figure4_images(G, seeds: Sequence[int] = FIGURE4["seeds"],
                    num_realisations: int = FIGURE4["num_realisations"], noise_seed: int = 0,
                    num_shown: int = 3, batch_size: int = 10) -> dict:
-    """Figure 4: each seed's w with ``num_realisations`` fresh noise draws. Returns the first
-    ``num_shown`` realisations [S, K, 3, R, R] and the per-pixel standard deviation over all of
-    them of the grey value (mean over RGB) [S, R, R]."""
-    if num_realisations < 2:
-        raise ValueError("the standard deviation needs at least 2 noise realisations")
-    ws = _ws(G, release_z(seeds, G.z_dim))
-    gen = torch.Generator().manual_seed(int(noise_seed))
-    shown, stds = [], []
-    for s in range(len(seeds)):
-        imgs = []
-        for k in _progress(range(0, num_realisations, batch_size), f"Figure 4, seed {seeds[s]}"):
-            n = min(batch_size, num_realisations - k)
-            noise = layer_noise(G, batch=n, generator=gen)
-            with torch.no_grad():
-                imgs.append(G.synthesis(ws[s:s + 1].expand(n, -1, -1), noise=noise).cpu())
-        imgs = torch.cat(imgs)
-        shown.append(imgs[:num_shown])
-        stds.append(imgs.double().mean(1).std(0, unbiased=False).float())
-    return {"seeds": list(seeds), "images": torch.stack(shown), "std": torch.stack(stds),
-            "num_realisations": num_realisations}
+    """Figure 4: each seed's w with ``num_realisations`` fresh noise draws
+    (``noise.stochastic_variation``). Returns the first ``num_shown`` realisations
+    [S, K, 3, R, R] and the per-pixel standard deviation over all of them of the grey value
+    (mean over RGB) [S, R, R]."""
+    res = stochastic_variation(G, seeds, num_realisations, num_shown, noise_seed, batch_size=batch_size,
+                               progress=True, z=release_z(seeds, G.z_dim), std_of="grey")
+    return {"seeds": list(seeds), "images": res.images, "std": res.std, "num_realisations": num_realisations}
 
 
 def figure5_images(G, seeds: Sequence[int] = FIGURE5["seeds"], panels: Sequence[str] = FIGURE5["panels"]) -> dict:
     """Figure 5: the stored noise maps switched on in the panel's layers only (zero elsewhere); the
-    panels' layers are ``noise.figure5_panels``."""
-    ws = _ws(G, release_z(seeds, G.z_dim))
+    panels' layers are ``noise.figure5_panels`` (``noise.noise_panels`` with the stored noise)."""
     layers = figure5_panels(G)
-    consts = [epi.noise_const for epi in G.synthesis.epilogues()]
-    images = []
-    for p in panels:
-        on = set(layers[p])
-        noise = [c if i in on else torch.zeros_like(c) for i, c in enumerate(consts)]
-        images.append(_synth(G, ws, noise=noise))
-    return {"seeds": list(seeds), "panels": list(panels), "layers": [layers[p] for p in panels],
-            "images": torch.stack(images, 1)}
+    res = noise_panels(G, seeds, {p: layers[p] for p in panels}, z=release_z(seeds, G.z_dim), noise_mode="const")
+    return {"seeds": list(seeds), "panels": res.names, "layers": res.layers, "images": res.images}
 
 
 # ------------------------------------------------------------------------------------------
 # Figure 8: truncation.
 # ------------------------------------------------------------------------------------------
 def figure8_images(G, seeds: Sequence[int] = FIGURE8["seeds"], psis: Sequence[float] = FIGURE8["psis"]) -> dict:
-    """Figure 8: w′ = w̄ + ψ(w − w̄) on every style input, stored noise: images [S, P, 3, R, R]."""
-    ws = _ws(G, release_z(seeds, G.z_dim))
-    cols = [_synth(G, G.mapping.truncate(ws, float(p)) if p != 1 else ws, noise_mode="const") for p in psis]
-    return {"seeds": list(seeds), "psis": [float(p) for p in psis], "images": torch.stack(cols, 1)}
+    """Figure 8: w′ = w̄ + ψ(w − w̄) on every style input, stored noise: images [S, P, 3, R, R]
+    (``truncation.truncation_figure``)."""
+    res = truncation_figure(G, seeds, psis, z=release_z(seeds, G.z_dim))
+    return {"seeds": list(seeds), "psis": res.psis, "images": res.images}
 
 
 # ------------------------------------------------------------------------------------------

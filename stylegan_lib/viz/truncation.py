@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..images import enlarge, to_hwc
-from ..latent import z_from_seeds
+from ..images import enlarge, to_hwc, to_uint8
+from ..latent import ws_from_seeds, z_from_seeds
 from ..metrics.detectors import get_feature_detector
 from ..metrics.evaluate import distribution_scores, real_features
 from .grids import draw_image_table
@@ -51,11 +51,13 @@ class TruncationGrid:
 
 @torch.no_grad()
 def truncation_figure(G, seeds: Sequence[int], psis: Sequence[float] = FIGURE8_PSIS,
-                      truncation_cutoff: int | None = None, noise_mode: str = "const") -> TruncationGrid:
+                      truncation_cutoff: int | None = None, noise_mode: str = "const",
+                      z: torch.Tensor | None = None) -> TruncationGrid:
     """Figure 8: every seed at every ψ. The paper truncates all style inputs here
-    (``truncation_cutoff=None``); the stored noise images keep the noise the same across ψ."""
+    (``truncation_cutoff=None``); the stored noise images keep the noise the same across ψ.
+    ``z``: the seeds' latents (default: ``z_from_seeds``)."""
     _check_w_avg(G)
-    ws = G.mapping(z_from_seeds(seeds, G.z_dim, G.device))
+    ws = ws_from_seeds(G, seeds, z=z)
     rows = []
     for psi in psis:
         wt = G.mapping.truncate(ws, float(psi), truncation_cutoff) if psi != 1 else ws
@@ -126,11 +128,6 @@ def truncation_widget(G, seed: int = 0, truncation_psi: float = 0.7, truncation_
 # ------------------------------------------------------------------------------------------
 # Measuring quality and diversity
 # ------------------------------------------------------------------------------------------
-def to_uint8_nchw(images: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] floats → uint8 [N, 3, H, W] (the detectors' input)."""
-    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-
-
 @dataclass
 class TradeoffResult:
     """One row per ψ: the scores of :func:`distribution_scores`."""
@@ -156,18 +153,17 @@ def generated_features(G, detector, seeds: Sequence[int], truncation_psi: float 
     seed, whatever ψ). ``ws_fn(z) → ws`` replaces the mapping (used for style mixing)."""
     from .noise import layer_noise
 
-    device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(int(noise_seed))
     feats = []
     for i in range(0, len(seeds), batch_size):
-        z = z_from_seeds(seeds[i:i + batch_size], G.z_dim, device)
+        z = z_from_seeds(seeds[i:i + batch_size], G.z_dim, G.device)
         if ws_fn is not None:
             ws = ws_fn(z)
         else:
             ws = G.mapping(z, None, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
         noise = layer_noise(G, batch=len(z), generator=gen) if G.config.use_noise else None
         img = G.synthesis(ws, noise=noise)
-        feats.append(detector(to_uint8_nchw(img)).cpu())
+        feats.append(detector(to_uint8(img)).cpu())
     return torch.cat(feats).numpy().astype(np.float64)
 
 
