@@ -67,7 +67,7 @@ from stylegan_lib.viz.faces import (face_from_sliders, face_widget, factor_sweep
                                     plot_factor_sweep, plot_fig6a, plot_samples, quadrant_counts)
 
 chapter_header("Chapter 1 – the data", device, expected_seconds=20)
-torch.manual_seed(seed)
+_ = torch.manual_seed(seed)
 
 # %% [markdown]
 # ## The factors
@@ -97,10 +97,10 @@ for name, (factor, threshold, above) in faces.ATTRIBUTE_RULES.items():
 # Each part of the face is a shape given by a **signed distance**: negative inside, positive
 # outside, roughly the distance to the edge. Evaluated at every pixel centre, the distance
 # becomes a coverage with a one-pixel ramp at the edge — anti-aliasing at any resolution,
-# without supersampling. Shapes are painted back to front (background, shoulders, long hair,
-# ears, head, beard, nose, eyes, brows, mouth, glasses, fringe), and everything works on a
-# whole batch at once: a per-image number has shape `[N, 1, 1]`, the pixel grid `[1, R, R]`.
-# Here are the ellipse, the edge and the paint brush:
+# without supersampling. Shapes are painted back to front, one small painter per part
+# (background, shoulders, neck, long hair, ears, head, beard, nose, eyes and brows, glasses,
+# mouth, fringe), and everything works on a whole batch at once: a per-image number has shape
+# `[N, 1, 1]`, the pixel grid `[1, R, R]`. Here are the ellipse, the edge and the paint brush:
 
 # %%
 for fn in (faces._ellipse_sd, faces._coverage, faces._paint):
@@ -112,6 +112,13 @@ for fn in (faces._ellipse_sd, faces._coverage, faces._paint):
 
 # %%
 print(inspect.getsource(faces.layout).split('    g["eye_a"]')[0])
+
+# %% [markdown]
+# The renderer itself is the back-to-front list of painters, each reading the layout, the
+# colours and the stochastic detail `d`; a final factor scales the whole picture's brightness:
+
+# %%
+print(inspect.getsource(faces._render_chunk))
 
 # %% [markdown]
 # Every image `i` of data set `seed` has its own random generator,
@@ -249,11 +256,13 @@ with tempfile.TemporaryDirectory() as tmp:
 # With a running kernel, the widget below redraws the face as you move a slider; the caption
 # lists the binary labels of the current setting. Try sliding `yaw` and watch the ears, or
 # set `masculinity` and `hair_length` both high: the renderer draws it happily, but the
-# training set never contains it. The static picture shows the widget's starting face, so
-# the page reads without a kernel.
+# training set never contains it. Each slider spans only the values that change the picture:
+# the renderer fades glasses and beard in between 0.4 and 0.6 and opens the eyes between 0.45
+# and 0.75, so those three sliders stop there. The static picture shows the widget's starting
+# face, so the page reads without a kernel.
 
 # %% tags=["nbval-ignore-output"]
-start = {"yaw": -0.4, "glasses": 0.9, "hair_length": 0.3, "masculinity": 0.8, "beard": 0.8}
+start = {"yaw": -0.4, "glasses": 0.6, "hair_length": 0.3, "masculinity": 0.8, "beard": 0.6}
 plt.figure(figsize=(2.2, 2.2))
 plt.imshow(face_from_sliders(start, resolution=64, seed=seed))
 plt.title(labels_text(start), fontsize=7)

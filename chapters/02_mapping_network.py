@@ -56,7 +56,7 @@ import stylegan_lib
 from stylegan_lib.data.faces import FacesConfig
 from stylegan_lib.images import image_grid
 from stylegan_lib.viz import mapping as M
-from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_animation, save_figure
 
 check_preset(preset)
 fig6_samples = fig6_samples or (1000 if preset == "full" else 256)
@@ -114,7 +114,7 @@ print(inspect.getsource(stylegan_lib.layers.EqualizedLinear.forward))
 steps = M.adam_step_sizes(G, lr=1e-3, seed=seed)
 for part, values in steps.items():
     print(f"{part:9s}: relative change of the used weights after one Adam step (lr = 1e-3): "
-          f"median {np.median(values):.1e}  (per layer: {', '.join(f'{v:.0e}' for v in values)})")
+          f"median {np.median(values):.1e}  (per layer: {', '.join(f'{v:.1e}' for v in values)})")
 
 # %% [markdown]
 # At initialisation the ratio is λ = 0.01 (up to the spread of the random weights); after training the stored weights have
@@ -174,6 +174,28 @@ axes[0, 0].set_ylabel("midpoint in Z")
 axes[1, 0].set_ylabel("midpoint in W")
 save_figure(fig, "mapping_midpoints", figures_dir)
 plt.show()
+
+# %% [markdown]
+# ### The walk in motion
+#
+# The same two paths as an animation (`stylegan_lib.video.interpolation_frames`, saved with
+# `save_animation`): four seeds side by side, each walking to the next seed (the last one to the
+# first) in 16 steps of t; the top row walks Z by slerp, the bottom row W by lerp, and both rows
+# start on the same four faces. Both rows end on the next seed's faces, but between the ends
+# they differ. In the first column seeds 0 and 1 are both brown-haired faces with hair over the
+# face; mid-walk the Z row grows longer, lighter hair and a paler face that looks like neither
+# end, while the W row stays a brown bob all the way. In the last column (seed 3 back to seed 0)
+# the Z row passes through a blue background that neither end has; the W row turns the black
+# hair brown gradually. Detours like these are what the perceptual path length of chapter 9
+# measures; four walks illustrate it, they do not measure it.
+
+# %%
+from IPython.display import Image
+
+from stylegan_lib.video import interpolation_frames
+
+walk = interpolation_frames(G, [seed + k for k in range(4)], steps=16)
+Image(filename=save_animation(walk, "mapping_walk_z_vs_w", figures_dir, fps=8, scale=2))
 
 # %% [markdown]
 # ## Figure 6: the missing long-haired men

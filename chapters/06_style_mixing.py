@@ -58,7 +58,7 @@ import torch
 from stylegan_lib import latent
 from stylegan_lib.images import to_hwc
 from stylegan_lib.viz import mixing
-from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_animation, save_figure
 from stylegan_lib.viz.noise import layers_label
 
 check_preset(preset)
@@ -194,6 +194,28 @@ save_figure(fig, "mixing_crossover", figures_dir)
 plt.show()
 
 # %% [markdown]
+# ### The crossover in motion
+#
+# The sweep for four sources A at once (seeds 0–3 with the default `seed`), all mixed with the
+# same source B (seed 100), without truncation (`stylegan_lib.video.mixing_frames`): the
+# crossover runs from 8 (every style from A) down to 0 (every style from B) and back, one
+# crossover a frame. In the first frame every face is its seed's own. With only the last style
+# input (32²) from B, every background turns B's beige and the colours wash out; with both 32²
+# inputs from B the hair shading follows too. The middle inputs (16², crossovers 5 and 4) darken
+# the hair towards B's and give seed 2 B's darker skin. From crossover 3 on — style inputs 3 to
+# 7 from B — all four faces are B's black-haired, brown-skinned face: for these seeds, A's first
+# three style inputs make no visible difference, as in the sweep above where k = 1–3 look just
+# like B.
+
+# %%
+from IPython.display import Image
+
+from stylegan_lib.video import mixing_frames
+
+frames = mixing_frames(G, [seed + k for k in range(4)], seed_b=seed + 100)
+Image(filename=save_animation(frames, "mixing_crossover_sweep", figures_dir, fps=2, scale=3))
+
+# %% [markdown]
 # ## Try it
 #
 # Pick the two sources and the range of style inputs taken from B. A range that runs to the last
@@ -265,9 +287,9 @@ counts = [k for k in (1, 2, 3, 4) if k <= G.num_ws]
 scores = mixing.mixing_scores(G, counts, num_images=num_images, detector=detector, real=real,
                               seed=seed + 1000, progress=True)
 print(f"features: {detector.name}; {num_images} images per row, {num_real} real faces")
-print("latents        FD         KD  precision   recall")
+print("latents      FD      KD  precision  recall")
 for k, s in scores.items():
-    print(f"{k:7d} {s['fd']:10.4g} {s['kd']:10.4g} {s['precision']:10.3f} {s['recall']:8.3f}")
+    print(f"{k:7d} {s['fd']:7.1f} {s['kd']:7,.0f} {s['precision']:10.3f} {s['recall']:7.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(7, 2.6))
 axes[0].plot(counts, [scores[k]["fd"] for k in counts], "o-")
 axes[0].set_title("FD", fontsize=9)

@@ -52,7 +52,7 @@ from stylegan_lib.images import to_hwc
 from stylegan_lib.latent import layer_groups
 from stylegan_lib.mapping import MappingNetwork
 from stylegan_lib.viz import truncation as trunc
-from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
+from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_animation, save_figure
 from stylegan_lib.viz.noise import layers_label
 
 check_preset(preset)
@@ -136,6 +136,26 @@ print(f"largest difference between seeds at ψ = 0: {spread:.3f}")
 print(f"same as the average face: {torch.allclose(grid.images[0, col], avg[0], atol=1e-3)}")
 
 # %% [markdown]
+# ### ψ in motion
+#
+# Figure 8 as an animation (`stylegan_lib.video.truncation_frames`): four seeds, ψ swept from 1
+# down to −1 and back up in steps of 0.25, truncating every style input. Down to ψ = 0.5 the
+# four seeds keep their own faces; at ψ = 0.25 seeds 1 and 2 already wear the average face's
+# black hair, and at ψ = 0 all four are that one face (black hair, brown skin, pink background).
+# Below 0 they move to the other side of w̄, but not alike: seed 0's brown bob becomes long
+# black hair around a pale face, seed 3's black hair turns light brown over a pale face with a
+# dark lower face and a blue background, while seeds 1 and 2 stay close to the average face all
+# the way to ψ = −1.
+
+# %%
+from IPython.display import Image
+
+from stylegan_lib.video import truncation_frames
+
+frames = truncation_frames(G, [seed + k for k in range(4)], steps=8)
+Image(filename=save_animation(frames, "truncation_psi_sweep", figures_dir, fps=3, scale=3))
+
+# %% [markdown]
 # ## Try it
 #
 # Move ψ, and the **cutoff**: how many style inputs, from the coarsest, are truncated. In the
@@ -204,7 +224,11 @@ real = real_features(detector, num_real)
 result = trunc.truncation_tradeoff(G, tradeoff_psis, num_images=num_images, detector=detector, real=real,
                                    seed=seed + 1000, progress=True)
 print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces")
-print(result.table())
+# one format per column: FD with one decimal, KD in whole units, the fractions with three
+cell = {"fd": "{:11,.1f}", "kd": "{:11,.0f}"}
+print("   ψ " + "".join(f"{k.upper() if k in cell else k:>11s}" for k in result.scores))
+for i, psi in enumerate(result.psis):
+    print(f"{psi:4.2f} " + "".join(cell.get(k, "{:11.3f}").format(v[i]) for k, v in result.scores.items()))
 fig = trunc.draw_tradeoff(result)
 save_figure(fig, "truncation_tradeoff", figures_dir)
 plt.show()

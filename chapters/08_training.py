@@ -61,7 +61,7 @@ from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
 
 check_preset(preset)
 chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else 6000)
-torch.manual_seed(seed)
+_ = torch.manual_seed(seed)
 
 # %% [markdown]
 # ## The losses
@@ -206,15 +206,19 @@ plt.show()
 # %% [markdown]
 # ## One training step
 #
-# Everything comes together in `Trainer.step`: a D step on one minibatch of real and generated
-# images (with lazy R1), a G step with style mixing (a second latent takes over the styles from
-# a random layer on, for 90 % of the images) and w̄ tracking, then the EMA update. All random
-# numbers are drawn from seeded generators for the whole minibatch, which is what makes a
-# resumed run bit-identical to an uninterrupted one and lets `torchrun` split a minibatch over
-# processes without changing the result.
+# Everything comes together in `Trainer.step`, an outline of three parts, each a method printed
+# below it: `_discriminator_step` (D on one minibatch of real and generated images: the
+# logistic loss plus, every `r1_interval` steps, the lazy R1 penalty; or WGAN-GP),
+# `_generator_step` (G with style mixing — a second latent takes over the styles from a random
+# layer on, for 90 % of the images — and w̄ tracking), then `_update_ema`. All random numbers
+# are drawn from seeded generators for the whole minibatch, which is what makes a resumed run
+# bit-identical to an uninterrupted one and lets `torchrun` split a minibatch over processes
+# without changing the result.
 
 # %%
-print(inspect.getsource(loop_mod.Trainer.step))
+for method in (loop_mod.Trainer.step, loop_mod.Trainer._discriminator_step,
+               loop_mod.Trainer._generator_step, loop_mod.Trainer._update_ema):
+    print(inspect.getsource(method))
 
 # %% [markdown]
 # ## A live run

@@ -61,7 +61,6 @@ from stylegan_lib.metrics import (FULL_COUNTS, FacesClassifier, attribute_accura
                                   perceptual_path_length)
 from stylegan_lib.metrics import frechet, kernel, ppl, separability
 from stylegan_lib.metrics.evaluate import real_dataset
-from stylegan_lib.pretrained import is_available
 from stylegan_lib.viz import metrics as vm
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
@@ -72,10 +71,6 @@ chapter_header("Chapter 9 – metrics: FID, PPL, linear separability", device,
                expected_seconds=75 if preset == "quick" else 3 * 3600)
 torch.manual_seed(seed)
 G = book_generator(checkpoint, preset, device)
-shipped = bool(checkpoint) or is_available("book-32")
-if not shipped:
-    print("NOTE: every number below is measured on an untrained generator, so it shows how the "
-          "metrics work, not how good StyleGAN is. Re-run when the shipped model is there.")
 dev = G.device
 print(f"generator: {G.img_resolution}², z_dim={G.z_dim}, w_dim={G.w_dim}; sample counts: "
       f"FD/KD {num_fd}, PPL {num_ppl} pairs, LS {num_ls}")
@@ -128,6 +123,9 @@ real_ds, real_name = real_dataset(real_data or None, G.img_resolution, 2 * num_f
 real_b_imgs = real_ds.images(range(num_fd, 2 * num_fd)) if hasattr(real_ds, "images") else \
     torch.stack([real_ds[i][0] for i in range(num_fd, 2 * num_fd)])
 real_b = frechet.FeatureStats.from_features(detector(real_b_imgs))
+# z comes from a generator seeded with `seed`, the noise inputs from torch's global one: seed it
+# here, so the features (and the figures drawn from them) are the same on every run of this cell
+torch.manual_seed(seed)
 (gen,) = generated_features(G, [detector], num_fd, batch_size, seed=seed, device=dev, progress=False)
 fd = frechet.frechet_distance_from_stats(real, gen, return_info=True)
 kd, kd_std = kernel.kernel_distance(real.features, gen.features, num_subsets=100,
@@ -135,9 +133,10 @@ kd, kd_std = kernel.kernel_distance(real.features, gen.features, num_subsets=100
 fd_rr = frechet.frechet_distance_from_stats(real, real_b)
 kd_rr = kernel.kernel_distance(real.features, real_b.features, num_subsets=100, max_subset_size=1000, seed=seed)
 print(f"detector: {detector.identity} ({detector.feature_dim}-d features)")
-print(f"{name} generated vs real: {fd.value:.4g}   (mean term {fd.mean_term:.3g}, trace term {fd.trace_term:.3g})")
-print(f"{kname} generated vs real: {kd:.4g} ± {kd_std:.2g}")
-print(f"{name} real vs real:      {fd_rr:.4g}   {kname} real vs real: {kd_rr:.3g}")
+print(f"{name} generated vs real: {fd.value:7.1f}   (mean term {fd.mean_term:.1f}, trace term {fd.trace_term:.1f})")
+print(f"{name} real vs real:      {fd_rr:7.1f}")
+print(f"{kname} generated vs real: {kd:7,.1f} ± {kd_std:.1f}")
+print(f"{kname} real vs real:      {kd_rr:7,.1f}")
 
 # %% [markdown]
 # What the distance compares: the two clouds on their two main axes, with the 2σ ellipses of the
@@ -180,9 +179,10 @@ reference = vm.sample_count_study(real.features, real_b.features, counts, repeat
 fig = vm.plot_sample_count(study, reference, name=name)
 save_figure(fig, "metrics_fd_sample_count", figures_dir)
 plt.show()
-print(f"real vs real: {name} falls from {reference['fd_mean'][0]:.3g} (N={counts[0]}) to "
-      f"{reference['fd_mean'][-1]:.3g} (N={counts[-1]}); {kname} stays near 0 "
-      f"({reference['kd_mean'][0]:.2g}, {reference['kd_mean'][-1]:.2g})")
+print(f"real vs real: {name} falls from {reference['fd_mean'][0]:.1f} (N={counts[0]:,}) to "
+      f"{reference['fd_mean'][-1]:.1f} (N={counts[-1]:,}); {kname} stays near 0: "
+      f"{reference['kd_mean'][0]:,.1f} (N={counts[0]:,}) and {reference['kd_mean'][-1]:,.1f} "
+      f"(N={counts[-1]:,}), against {kd:,.1f} for generated vs real")
 
 # %% [markdown]
 # ### Try it
@@ -267,7 +267,7 @@ for space in ("z", "w"):
         r = perceptual_path_length(G, distance, num_ppl, space=space, sampling=sampling, crop=True,
                                    batch_size=batch_size, seed=seed, device=dev, progress=False)
         ppl_results[r.name] = r
-        print(f"{r.name:10s} {r.value:10.4g}   (unfiltered mean {r.mean_unfiltered:.4g}, {r.num_samples} pairs, "
+        print(f"{r.name:10s} {r.value:7.1f}   (unfiltered mean {r.mean_unfiltered:.1f}, {r.num_samples} pairs, "
               f"{distance.name}, {r.seconds:.1f} s)")
 
 # %%
@@ -302,7 +302,7 @@ for w in caught:
 print(f"attributes used: {', '.join(ls['attributes'])}")
 for space in ("z", "w"):
     ent = ", ".join(f"{a} {h:.3f}" for a, h in ls[space]["entropies"].items())
-    print(f"LS in {space.upper()}: {ls[space]['value']:.3g}   H(Y|X): {ent}")
+    print(f"LS in {space.upper()}: {ls[space]['value']:.2f}   H(Y|X): {ent}")
 
 # %% [markdown]
 # The SVM at work for one attribute: every kept sample placed by its signed distance to the
@@ -335,12 +335,12 @@ plt.show()
 paper = {"fid": "4.40 (Table 1, F)", "ppl_zfull": "664.89 (release, Z full)", "ppl_wfull": "233.31",
          "ppl_zend": "666.11", "ppl_wend": "197.23 (Table 3: 195.9)", "ls_z": "165.01 (release)",
          "ls_w": "3.74 (Table 3: 3.79)"}
-rows = [(f"{name} ({num_fd} images)", f"{fd.value:.3g}", paper["fid"]),
-        (f"{kname} ({num_fd} images)", f"{kd:.3g} ± {kd_std:.1g}", "—")]
-rows += [(f"{k} ({num_ppl} pairs)", f"{r.value:.4g}", paper[k]) for k, r in ppl_results.items()]
-rows += [(f"LS in Z ({num_ls} images, {len(ls['attributes'])} attributes)", f"{ls['z']['value']:.3g}", paper["ls_z"]),
-         (f"LS in W ({num_ls} images, {len(ls['attributes'])} attributes)", f"{ls['w']['value']:.3g}", paper["ls_w"])]
-model_name = checkpoint or ("book-32 (shipped)" if shipped else "book-32, RANDOM INIT (shipped model missing)")
+rows = [(f"{name} ({num_fd:,} images)", f"{fd.value:.1f}", paper["fid"]),
+        (f"{kname} ({num_fd:,} images)", f"{kd:,.1f} ± {kd_std:.1f}", "—")]
+rows += [(f"{k} ({num_ppl:,} pairs)", f"{r.value:.1f}", paper[k]) for k, r in ppl_results.items()]
+rows += [(f"LS in Z ({num_ls:,} images, {len(ls['attributes'])} attributes)", f"{ls['z']['value']:.2f}", paper["ls_z"]),
+         (f"LS in W ({num_ls:,} images, {len(ls['attributes'])} attributes)", f"{ls['w']['value']:.2f}", paper["ls_w"])]
+model_name = checkpoint or "book-32 (shipped)"
 display(Markdown(f"**model: {model_name}**\n\n" + vm.comparison_table(rows)))
 
 # %% [markdown]

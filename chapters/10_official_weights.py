@@ -78,7 +78,7 @@ if not official_pkl and str(checkpoint).endswith(".pkl"):
 using_release = bool(official_pkl)
 chapter_header("Chapter 10 – NVIDIA's official weights", device,
                expected_seconds=600 if using_release and preset == "full" else 60)
-torch.manual_seed(seed)
+_ = torch.manual_seed(seed)
 
 # %% [markdown]
 # ## The file

@@ -15,20 +15,51 @@ from pathlib import Path
 FIGURES_ENV = "STYLEGAN_BOOK_FIGURES"
 
 
+#: The book's chapters folder in a checkout (the package's parent directory holds chapters/).
+CHAPTERS_DIR = Path(__file__).resolve().parents[2] / "chapters"
+
+
 def figures_dir(default: str | os.PathLike = "../figures") -> Path:
-    """The folder figures are written to: $STYLEGAN_BOOK_FIGURES if set, else ``default``."""
-    path = Path(os.environ.get(FIGURES_ENV) or default)
+    """The folder figures are written to, created if missing:
+
+    * $STYLEGAN_BOOK_FIGURES, as given, when it is set;
+    * else ``default``; a relative ``default`` is taken from the book's chapters/ folder when
+      there is one (a checkout), so that "../figures" is the checkout's figures/ whether the
+      chapter runs in chapters/ (``make book``) or from the repository root (papermill), and
+      from the current folder otherwise (an installed package).
+    """
+    env = os.environ.get(FIGURES_ENV)
+    path = Path(env) if env else Path(default)
+    if not env and not path.is_absolute() and CHAPTERS_DIR.is_dir():
+        path = Path(os.path.normpath(CHAPTERS_DIR / path))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
+def _check_name(name: str, suffix: str) -> None:
+    """A figure's name is bare: no folder, no suffix (``save_figure`` and ``save_animation`` add it)."""
+    if not name or "/" in name or name.endswith(suffix):
+        raise ValueError(f"figure name must be a bare name without '/' or '{suffix}', got {name!r}")
+
+
 def save_figure(fig, name: str, folder: str | os.PathLike = "../figures", dpi: int = 100) -> Path:
     """Save a matplotlib figure as ``<folder>/<name>.png`` (PNG: stable for nbval) and return the path."""
-    if not name or "/" in name or name.endswith(".png"):
-        raise ValueError(f"figure name must be a bare name without '/' or '.png', got {name!r}")
+    _check_name(name, ".png")
     path = figures_dir(folder) / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+def save_animation(frames, name: str, folder: str | os.PathLike = "../figures", fps: float = 8.0,
+                   scale: int = 3) -> Path:
+    """Save frames (uint8 ``[H, W, 3]`` each, e.g. from :mod:`stylegan_lib.video`) as the looping
+    GIF ``<folder>/<name>.gif``, each pixel a ``scale`` × ``scale`` block, ``fps`` frames a
+    second; an existing file is replaced. Returns the path (show it in a notebook with
+    ``IPython.display.Image(filename=path)``)."""
+    from ..video import write_gif
+
+    _check_name(name, ".gif")
+    return write_gif(frames, figures_dir(folder) / f"{name}.gif", fps=fps, scale=scale, force=True)
 
 
 def chapter_header(title: str, device, expected_seconds: float) -> str:
@@ -104,19 +135,14 @@ def check_preset(preset: str) -> str:
     return preset
 
 
-def book_generator(checkpoint: str = "", preset: str = "quick", device: str = "cpu",
-                   allow_random: bool = True):
+def book_generator(checkpoint: str = "", preset: str = "quick", device: str = "cpu"):
     """The generator a chapter works on.
 
     * ``checkpoint`` given: that file (a stylegan_lib .pt checkpoint or an official .pkl);
-    * else the book's shipped model "book-32";
-    * if that is not available and ``allow_random``: a randomly initialised book-32 generator,
-      with a printed warning (its pictures are noise, not faces).
+    * else the book's shipped model "book-32" (it ships with the package; a checkout without
+      it raises ``FileNotFoundError`` saying to run ``make book-model`` or pass a checkpoint).
     """
-    import torch
-
-    from ..generator import Generator
-    from ..pretrained import is_available, load_pretrained
+    from ..pretrained import load_pretrained
     from ..utils import get_device
 
     check_preset(preset)
@@ -126,17 +152,7 @@ def book_generator(checkpoint: str = "", preset: str = "quick", device: str = "c
     if preset == "full":
         raise ValueError("preset 'full' needs a larger trained model: pass -p checkpoint PATH "
                          "(a stylegan_lib checkpoint or NVIDIA's official .pkl)")
-    if is_available("book-32"):
-        return load_pretrained("book-32", device=dev)
-    if not allow_random:
-        raise FileNotFoundError("the book's trained model is not shipped in this checkout; "
-                                "train it with `make book-model` or pass -p checkpoint PATH")
-    print("WARNING: the book's trained model is missing: using a randomly initialised book-32 "
-          "generator (its images are not faces).")
-    torch.manual_seed(0)
-    G = Generator("book-32").eval().requires_grad_(False)
-    G.mapping.compute_w_avg(2000, generator=torch.Generator().manual_seed(0))
-    return G.to(dev)
+    return load_pretrained("book-32", device=dev)
 
 
 BATCH_ENV = "STYLEGAN_BOOK_BATCH"

@@ -132,11 +132,30 @@ def plot_fig6a(panels: Mapping[str, Mapping[str, np.ndarray]], a: str = "male",
 # The widget
 # --------------------------------------------------------------------------------------------
 
+#: Factors that go round a circle: a hue of 1 draws the hue of 0 again.
+HUE_CIRCLES: tuple[str, ...] = ("hair_hue", "shirt_hue")
+
+#: Where moving each factor changes the picture: its range in :data:`FACTOR_RANGES`, except for
+#: three factors the renderer saturates (``stylegan_lib/data/faces.py``): glasses and beard fade
+#: in as smoothstep(0.4, 0.6, factor), and the eyes open as clip((eyes_open − 0.45) / 0.3, 0, 1);
+#: outside these ranges the face does not move, so the widget's sliders stop at their ends. The
+#: hue circles stop one step (1/50) short of 1, which would repeat 0.
+EFFECTIVE_RANGES: dict[str, tuple[float, float]] = {
+    **FACTOR_RANGES, "glasses": (0.4, 0.6), "beard": (0.4, 0.6), "eyes_open": (0.45, 0.75),
+    **{n: (0.0, 0.98) for n in HUE_CIRCLES}}
+
+
 def slider_specs() -> list[dict]:
     """One slider per factor: ``{"name", "min", "max", "step", "value", "scale"}``, in the order
-    of :data:`FACTORS` (coarse, middle, fine), starting at :data:`NEUTRAL_FACTORS`."""
-    return [{"name": n, "min": lo, "max": hi, "step": (hi - lo) / 50, "value": NEUTRAL_FACTORS[n],
-             "scale": FACTOR_SCALES[n]} for n, (lo, hi) in FACTOR_RANGES.items()]
+    of :data:`FACTORS` (coarse, middle, fine), over :data:`EFFECTIVE_RANGES` in 50 steps,
+    starting at :data:`NEUTRAL_FACTORS` clipped to that range (the same picture: the renderer
+    clips there too)."""
+    specs = []
+    for n in FACTORS:
+        lo, hi = EFFECTIVE_RANGES[n]
+        specs.append({"name": n, "min": lo, "max": hi, "step": (hi - lo) / 50,
+                      "value": float(np.clip(NEUTRAL_FACTORS[n], lo, hi)), "scale": FACTOR_SCALES[n]})
+    return specs
 
 
 def face_from_sliders(values: Mapping[str, float], resolution: int = 64, seed: int = 0,
@@ -180,17 +199,21 @@ def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int =
     import ipywidgets as W
 
     upscale = max(1, size // resolution)
+    # labels up to "background_lightness" fit in 160 px; each column as wide as its sliders and
+    # never scrolled: the columns wrap below the face on a narrow page instead
+    style = {"description_width": "160px"}
+    slider_layout = W.Layout(width="420px")
     sliders = {}
     columns = {"coarse": [], "middle": [], "fine": []}
     for spec in slider_specs():
         s = W.FloatSlider(value=spec["value"], min=spec["min"], max=spec["max"], step=spec["step"],
-                          description=spec["name"], continuous_update=False,
-                          style={"description_width": "130px"}, layout=W.Layout(width="330px"))
+                          description=spec["name"], continuous_update=False, style=style,
+                          readout_format=".3f" if spec["step"] < 0.01 else ".2f",
+                          layout=slider_layout)
         sliders[spec["name"]] = s
         columns[spec["scale"]].append(s)
     detail = W.IntSlider(value=index, min=0, max=999, description="detail index",
-                         continuous_update=False, style={"description_width": "130px"},
-                         layout=W.Layout(width="330px"))
+                         continuous_update=False, style=style, layout=slider_layout)
     columns["fine"].append(detail)
     image = W.Image(format="png")
     caption = W.HTML()
@@ -201,7 +224,11 @@ def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int =
         caption.value = f"<small>labels: {labels_text(values)}</small>"
 
     on_change([*sliders.values(), detail], redraw)
-    cols = [W.VBox([W.HTML(f"<b>{name}</b>"), *items]) for name, items in columns.items()]
-    box = W.VBox([W.HBox([W.VBox([image, caption]), *cols])])
+    column_layout = W.Layout(overflow="visible", min_width="430px")
+    cols = [W.VBox([W.HTML(f"<b>{name}</b>"), *items], layout=column_layout)
+            for name, items in columns.items()]
+    row = W.HBox([W.VBox([image, caption]), *cols],
+                 layout=W.Layout(flex_flow="row wrap", overflow="visible"))
+    box = W.VBox([row])
     box.sliders, box.detail, box.image = sliders, detail, image
     return box
