@@ -239,10 +239,8 @@ print("training images per combination (male, long_hair):", factors["counts"])
 
 # %%
 clf = M.attribute_classifier(classifier, device=G.device)
-planes = []
-if clf is not None:
-    anchors = M.fig6_anchors(G, clf, num_samples=fig6_samples, seed=seed)
-    planes = [M.label_plane(G, clf, anchors, space, grid=fig6_grid) for space in ("z", "w")]
+anchors = M.fig6_anchors(G, clf, num_samples=fig6_samples, seed=seed)
+planes = [M.label_plane(G, clf, anchors, space, grid=fig6_grid) for space in ("z", "w")]
 fig = M.draw_figure6(factors, planes)
 save_figure(fig, "mapping_fig6", figures_dir)
 plt.show()
@@ -255,17 +253,16 @@ plt.show()
 # on all four combinations, so it knows what a long-haired man looks like.)
 
 # %%
-if clf is not None:
-    gen = M.combination_fractions(anchors["probs"])
-    full = M.training_factors(2000, seed=seed, config=FacesConfig(exclude=()))
-    print(f"long-haired men: generated {gen[(1, 1)]:.1%}, training set "
-          f"{factors['counts'][(1, 1)] / 2000:.1%}, full distribution {full['counts'][(1, 1)] / 2000:.1%}")
-    for s in planes:
-        lin = M.straightness(s["probs"], s["coords"])
-        p_male, p_long = M.corner_probabilities(s)
-        print(f"plane in {s['space'].upper()}: straight-line fit male {M.percent_or_dash(lin[0])}, "
-              f"long hair {M.percent_or_dash(lin[1])}; at A + B − C p(male) = {p_male:.2f}, "
-              f"p(long hair) = {p_long:.2f}")
+gen = M.combination_fractions(anchors["probs"])
+full = M.training_factors(2000, seed=seed, config=FacesConfig(exclude=()))
+print(f"long-haired men: generated {gen[(1, 1)]:.1%}, training set "
+      f"{factors['counts'][(1, 1)] / 2000:.1%}, full distribution {full['counts'][(1, 1)] / 2000:.1%}")
+for s in planes:
+    lin = M.straightness(s["probs"], s["coords"])
+    p_male, p_long = M.corner_probabilities(s)
+    print(f"plane in {s['space'].upper()}: straight-line fit male {M.percent_or_dash(lin[0])}, "
+          f"long hair {M.percent_or_dash(lin[1])}; at A + B − C p(male) = {p_male:.2f}, "
+          f"p(long hair) = {p_long:.2f}")
 
 # %% [markdown]
 # Which generated images does the classifier read as long-haired men? With the book's model you
@@ -275,30 +272,28 @@ if clf is not None:
 # percentage above together with these pictures.
 
 # %%
-if clf is not None:
-    examples = M.combination_examples(anchors, (1, 1), n=16)
-    fig, ax = plt.subplots(figsize=(8, 2.3))
-    if len(examples):
-        ax.imshow(image_grid(examples, ncols=8), interpolation="nearest")
-    ax.set_title(f"generated images read as long-haired men: {len(examples)} shown, most confident first",
-                 fontsize=9)
-    ax.set_axis_off()
-    save_figure(fig, "mapping_left_out_examples", figures_dir)
-    plt.show()
+examples = M.combination_examples(anchors, (1, 1), n=16)
+fig, ax = plt.subplots(figsize=(8, 2.3))
+if len(examples):
+    ax.imshow(image_grid(examples, ncols=8), interpolation="nearest")
+ax.set_title(f"generated images read as long-haired men: {len(examples)} shown, most confident first",
+             fontsize=9)
+ax.set_axis_off()
+save_figure(fig, "mapping_left_out_examples", figures_dir)
+plt.show()
 
 # %% [markdown]
 # The images behind the two planes (every second grid point; C, B, A and A + B − C sit one row
 # and one column in from the edges, since the planes reach 0.25 beyond them):
 
 # %%
-if planes:
-    fig, axs = plt.subplots(1, 2, figsize=(10, 5.2))
-    for ax, s in zip(axs, planes):
-        ax.imshow(M.plane_thumbnails(s, every=max(1, (fig6_grid - 1) // 6)), interpolation="nearest")
-        ax.set_title(f"plane in {s['space'].upper()}")
-        ax.set_axis_off()
-    save_figure(fig, "mapping_fig6_planes", figures_dir)
-    plt.show()
+fig, axs = plt.subplots(1, 2, figsize=(10, 5.2))
+for ax, s in zip(axs, planes):
+    ax.imshow(M.plane_thumbnails(s, every=max(1, (fig6_grid - 1) // 6)), interpolation="nearest")
+    ax.set_title(f"plane in {s['space'].upper()}")
+    ax.set_axis_off()
+save_figure(fig, "mapping_fig6_planes", figures_dir)
+plt.show()
 
 # %% [markdown]
 # With the book's model the two spaces part ways at the corner A + B − C. In Z the plane
@@ -335,8 +330,7 @@ if planes:
 print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.update_w_avg))
 
 # %%
-avg = M.average_face(G, images=anchors["images"] if clf is not None else None,
-                     num_samples=fig6_samples, seed=seed)
+avg = M.average_face(G, images=anchors["images"], num_samples=fig6_samples, seed=seed)
 fig = M.draw_average_face(avg)
 save_figure(fig, "mapping_average_face", figures_dir)
 plt.show()

@@ -49,7 +49,7 @@ import numpy as np
 import torch
 
 import stylegan_lib
-from stylegan_lib.latent import layer_groups
+from stylegan_lib.latent import layer_groups, ws_from_seeds
 from stylegan_lib.viz import adain as A
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
@@ -103,7 +103,7 @@ print(f"total: {sum(2 * e.channels for e in epis)} style numbers per image from 
 # channel: its spatial mean and standard deviation.
 
 # %%
-ws = A.ws_from_seeds(G, [seed])
+ws = ws_from_seeds(G, [seed])
 feats = A.layer_stages(G, ws, layer)
 fig = A.draw_channel_statistics(feats)
 save_figure(fig, "adain_statistics", figures_dir)

@@ -224,11 +224,7 @@ real = real_features(detector, num_real)
 result = trunc.truncation_tradeoff(G, tradeoff_psis, num_images=num_images, detector=detector, real=real,
                                    seed=seed + 1000, progress=True)
 print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces")
-# one format per column: FD with one decimal, KD in whole units, the fractions with three
-cell = {"fd": "{:11,.1f}", "kd": "{:11,.0f}"}
-print("   ψ " + "".join(f"{k.upper() if k in cell else k:>11s}" for k in result.scores))
-for i, psi in enumerate(result.psis):
-    print(f"{psi:4.2f} " + "".join(cell.get(k, "{:11.3f}").format(v[i]) for k, v in result.scores.items()))
+print(result.table())
 fig = trunc.draw_tradeoff(result)
 save_figure(fig, "truncation_tradeoff", figures_dir)
 plt.show()

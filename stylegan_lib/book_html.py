@@ -5,9 +5,9 @@ included; nothing is run again) and writes, under ``build/html/`` by default,
 
 * ``index.html``: the book's title and its chapters in reading order (book.toml);
 * one page per chapter in JupyterLab's look, its figures embedded, with links to the previous
-  and next chapter; each interactive widget becomes a note pointing to the live notebook, since
-  a page without a kernel cannot redraw it (every widget of the book sits beside a static figure
-  of its default view);
+  and next chapter, its animations playing; each interactive widget becomes a note pointing to
+  the live notebook, since a page without a kernel cannot redraw it (every widget of the book
+  sits beside a static figure of its default view);
 * ``mathjax/``: a local MathJax (from the ``jupyter-server-mathjax`` package) for the equations.
 
 Nothing is downloaded while building, and nothing is fetched while reading: :func:`remote_assets`
@@ -46,14 +46,22 @@ def remote_assets(page: str) -> list[str]:
     return sorted(set(found))
 
 
-def static_widgets(nb) -> int:
-    """Replace every widget view among the outputs by :data:`WIDGET_NOTE`; the count replaced."""
+def static_outputs(nb) -> int:
+    """Make every output readable without a kernel: a widget view becomes :data:`WIDGET_NOTE`,
+    an animation (``image/gif``, which nbconvert's templates do not draw) an ``<img>`` of the
+    same data. Returns the number of outputs changed."""
     count = 0
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            if WIDGET_MIME in out.get("data", {}):
+            data = out.get("data", {})
+            if WIDGET_MIME in data:
                 out["data"] = {"text/html": WIDGET_NOTE}
-                count += 1
+            elif "image/gif" in data:
+                gif = "".join(data["image/gif"]).replace("\n", "")
+                out["data"] = {"text/html": f'<img src="data:image/gif;base64,{gif}" alt="animation">'}
+            else:
+                continue
+            count += 1
     return count
 
 
@@ -133,7 +141,7 @@ def build(out: Path, root: Path = ROOT, force: bool = False) -> list[Path]:
     pages, pictures = [], {}
     for i, ch in enumerate(chapters):
         nb = nbformat.read(root / "chapters" / f"{ch['name']}.ipynb", as_version=4)
-        static_widgets(nb)
+        static_outputs(nb)
         nb.metadata.pop("widgets", None)   # the saved widget state would load a widget manager online
         nb.metadata["title"] = ch.get("title", ch["name"])
         body, _ = exporter.from_notebook_node(nb, resources={"book_nav": navigation(chapters, i)})

@@ -140,3 +140,20 @@ def test_html_edition_refuses_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(FileExistsError, match="--force"):
         build(tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_html_edition_draws_animations_and_replaces_widgets():
+    import nbformat
+
+    from stylegan_lib.book_html import WIDGET_MIME, WIDGET_NOTE, static_outputs
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/gif": "R0lGOD\nlhAQ==", "text/plain": "<Image>"}),
+                    nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "x"}, "text/plain": "VBox()"}),
+                    nbformat.v4.new_output("stream", name="stdout", text="kept")]
+    nb.cells = [cell]
+    assert static_outputs(nb) == 2
+    assert cell.outputs[0]["data"] == {"text/html": '<img src="data:image/gif;base64,R0lGODlhAQ==" alt="animation">'}
+    assert cell.outputs[1]["data"] == {"text/html": WIDGET_NOTE}
+    assert cell.outputs[2]["text"] == "kept"

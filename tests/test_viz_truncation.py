@@ -80,4 +80,6 @@ def test_tradeoff_measures_less_diversity_at_small_psi(G):
     assert d[2] < 1e-3  # the noise of an untrained G is off (B = 0): ψ = 0 is one image
     fd = res.scores["fd"]
     assert fd[0] < fd[2]
-    assert "ψ" in res.table()
+    table = res.table().splitlines()
+    assert table[0].split()[:3] == ["ψ", "FD", "KD"] and len(table) == 1 + len(res.psis)
+    assert all(len(row.split()[1].split(".")[1]) == 1 for row in table[1:])     # FD: one decimal

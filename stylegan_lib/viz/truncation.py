@@ -137,11 +137,16 @@ class TradeoffResult:
     num_images: int = 0
     detector: str = ""
 
+    #: One format per column: FD with one decimal, KD in whole units, the fractions with three.
+    FORMATS = {"fd": "{:11,.1f}", "kd": "{:11,.0f}"}
+
     def table(self) -> str:
+        """The scores as text, one row per ψ and one number format per column."""
         keys = list(self.scores)
-        lines = ["   ψ  " + "".join(f"{k:>11s}" for k in keys)]
+        lines = ["   ψ " + "".join(f"{k.upper() if k in self.FORMATS else k:>11s}" for k in keys)]
         for i, psi in enumerate(self.psis):
-            lines.append(f"{psi:5.2f} " + "".join(f"{self.scores[k][i]:11.4g}" for k in keys))
+            lines.append(f"{psi:4.2f} " + "".join(self.FORMATS.get(k, "{:11.3f}").format(self.scores[k][i])
+                                                  for k in keys))
         return "\n".join(lines)
 
 

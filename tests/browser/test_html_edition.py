@@ -39,14 +39,15 @@ def test_index_lists_every_chapter(chrome, edition, tmp_path):
     assert (tmp_path / "index.png").stat().st_size > 10_000
 
 
-def test_chapter_page_shows_figures_and_equations(chrome, edition, tmp_path):
+def test_chapter_page_shows_figures_animation_and_equations(chrome, edition, tmp_path):
     from selenium.webdriver.common.by import By
 
-    page = next(p for p in edition if p.name.startswith("03_"))
+    page = next(p for p in edition if p.name.startswith("02_"))
     chrome.get_log("browser")                                   # start with an empty log
     chrome.get(page.as_uri())
     images = chrome.find_elements(By.CSS_SELECTOR, "img")
     assert len(images) >= 3
+    assert any((im.get_attribute("src") or "").startswith("data:image/gif") for im in images)
 
     def decoded():
         """every figure decoded"""
@@ -61,7 +62,7 @@ def test_chapter_page_shows_figures_and_equations(chrome, edition, tmp_path):
 
     assert wait_for(typeset)
     nav = chrome.find_elements(By.CSS_SELECTOR, "nav.book.top a")
-    assert [a.text.split(". ")[0].lstrip("← ") for a in nav][0] == "02"
+    assert [a.text.split(". ")[0].lstrip("← ") for a in nav][0] == "01"
     # a fetch from the network fails on this closed machine and is logged (net::ERR_…)
     failed = [e["message"] for e in chrome.get_log("browser")
               if e.get("source") == "network" and not e["message"].startswith("about:blank")]
