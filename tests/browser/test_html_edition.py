@@ -3,27 +3,17 @@ lists every chapter, a chapter page shows its figures and typesets its equations
 MathJax, and nothing is fetched from the network."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from stylegan_lib.book import read_book
 from stylegan_lib.book_html import build
 
+from waiting import wait_for
+
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
     return build(tmp_path_factory.mktemp("html") / "book")
-
-
-def wait_for(predicate, timeout: float = 60.0, step: float = 0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {predicate.__doc__ or predicate}")
 
 
 def test_index_lists_every_chapter(chrome, edition, tmp_path):
@@ -49,18 +39,10 @@ def test_chapter_page_shows_figures_animation_and_equations(chrome, edition, tmp
     assert len(images) >= 3
     assert any((im.get_attribute("src") or "").startswith("data:image/gif") for im in images)
 
-    def decoded():
-        """every figure decoded"""
-        return all(chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", im)
-                   for im in images)
-
-    wait_for(decoded)
-
-    def typeset():
-        """MathJax's rendered equations"""
-        return chrome.find_elements(By.CSS_SELECTOR, ".MathJax_Display .MathJax, .MathJax_CHTML, mjx-container")
-
-    assert wait_for(typeset)
+    wait_for(lambda: all(chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", im)
+                         for im in images), 60, "every figure to be decoded")
+    assert wait_for(lambda: chrome.find_elements(By.CSS_SELECTOR, ".MathJax_Display .MathJax, .MathJax_CHTML, mjx-container"),
+                    60, "MathJax's rendered equations")
     nav = chrome.find_elements(By.CSS_SELECTOR, "nav.book.top a")
     assert [a.text.split(". ")[0].lstrip("← ") for a in nav][0] == "01"
     # a fetch from the network fails on this closed machine and is logged (net::ERR_…)

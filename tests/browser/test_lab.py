@@ -23,6 +23,8 @@ import pytest
 
 from stylegan_lib.book import ROOT, read_book
 
+from waiting import wait_for
+
 CHAPTERS = [ch["name"] for ch in read_book()["chapters"]]
 RUN_ALL_TIMEOUT = 900     # seconds for one chapter's Run All on a 2-core CPU
 REDRAW_TIMEOUT = 60       # seconds for one widget to show its new picture
@@ -71,16 +73,6 @@ def lab(tmp_path_factory):
         out = os.environ.get("STYLEGAN_LAB_TIMINGS")
         if out and TIMINGS:
             Path(out).write_text(json.dumps(TIMINGS, indent=1) + "\n")
-
-
-def wait_for(predicate, timeout: float, what: str, step: float = 0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def kernel_idle(driver) -> bool:
