@@ -1,0 +1,124 @@
+"""How long the farm takes here: measured images/s of every run's configuration at every
+resolution of the farm's schedule, and the wall time of the whole farm for a given ``kimg``.
+
+The time of one run is the sum over the schedule's phases of thousands of images over measured
+speed (:func:`stylegan_lib.farm.runner.phase_seconds`); the farm's is the sum over its runs (one
+after the other), plus the measured time of evaluating one run times the number of runs. Past
+the growth phase a run costs the same per kimg, so the kimg that fits a budget of T seconds is
+
+    kimg_fit = kimg_0 + (T − t(kimg_0)) / (dt/dkimg),   kimg_0 = growth_kimg.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import torch
+
+from ..generator import Generator
+from ..provenance import cpu_model, git_commit
+from ..train.bench import train_speed
+from .runner import farm_dir, phase_seconds, write_json
+from .runs import FarmRun, farm_scale
+
+
+def schedule_resolutions(run: FarmRun) -> list[int]:
+    """The resolutions the run trains at (start resolution … final)."""
+    sched = run.options().make_schedule()
+    return sorted({int(p["resolution"]) for p in sched.phases(farm_scale(run.scale).growth_kimg() + 1)})
+
+
+def measure_speeds(runs: list[FarmRun], device: str = "cpu", cycles: int = 1, log=print) -> dict[str, dict[int, float]]:
+    """Images/s of training each configuration of ``runs`` (one per shared configuration, not per
+    seed) at each resolution of the schedule: ``train.bench.train_speed`` over ``cycles`` R1
+    cycles after a warm-up cycle, with the farm's batch and lazy R1 interval."""
+    speeds: dict[str, dict[int, float]] = {}
+    for run in runs:
+        if run.variant in speeds:
+            continue
+        opts = run.options(device=device)
+        batch = opts.schedule.get("minibatch_default", 32)
+        speeds[run.variant] = {}
+        for res in schedule_resolutions(run):
+            ips = train_speed(run.preset, res, cycles=cycles, batch=batch, r1_interval=opts.r1_interval,
+                              device=device)
+            speeds[run.variant][res] = round(ips, 1)
+            log(f"{run.variant:16s} {res:4d}²  {ips:8.1f} images/s")
+    return speeds
+
+
+def measure_evaluation(run: FarmRun, device: str = "cpu", log=print) -> float:
+    """Seconds to evaluate one run at the scale's counts (an untrained G of ``run``'s
+    configuration, with the mixed-latent FDs of Table 2 when the run has them)."""
+    from ..metrics.evaluate import compute_metrics
+    from .results import EVAL_METRICS, MIXED_LATENTS, MixedLatentGenerator
+
+    fs = farm_scale(run.scale)
+    torch.manual_seed(0)
+    G = Generator(run.config).eval().requires_grad_(False)
+    t0 = time.time()
+    compute_metrics(G, EVAL_METRICS, counts=fs.counts, device=device, ppl_distance="classifier", progress=False)
+    for k in MIXED_LATENTS:
+        compute_metrics(MixedLatentGenerator(G, k), ["fd"], counts={"fd": fs.mix_counts}, device=device,
+                        progress=False)
+    seconds = time.time() - t0
+    log(f"evaluating one run ({run.variant}, counts {fs.counts}, mixed FD {fs.mix_counts}): {seconds:.0f} s")
+    return seconds
+
+
+def farm_seconds(runs: list[FarmRun], speeds: dict[str, dict[int, float]], kimg: float) -> float:
+    """Training seconds of every run from 0 to ``kimg``, one after the other."""
+    return sum(phase_seconds(r, 0.0, kimg, {int(k): v for k, v in speeds[r.variant].items()}) for r in runs)
+
+
+def kimg_that_fits(runs: list[FarmRun], speeds: dict, seconds: float) -> float | None:
+    """The largest kimg whose training fits ``seconds`` (the formula of the module docstring);
+    None when even the growth phase does not fit."""
+    k0 = farm_scale(runs[0].scale).growth_kimg()
+    t0 = farm_seconds(runs, speeds, k0)
+    if t0 > seconds:
+        return None
+    rate = farm_seconds(runs, speeds, k0 + 1.0) - t0
+    return k0 + (seconds - t0) / rate
+
+
+def budget(runs: list[FarmRun], out: str | os.PathLike, kimg: float | None = None, hours: float = 5.0,
+           device: str = "cpu", cycles: int = 1, evaluation: bool = True, log=print) -> dict:
+    """Measure, estimate and write ``OUT/<scale>/budget.json`` (which ``farm status`` reads)."""
+    fs = farm_scale(runs[0].scale)
+    kimg = float(fs.kimg if kimg is None else kimg)
+    t0 = time.time()
+    speeds = measure_speeds(runs, device, cycles, log)
+    eval_s = measure_evaluation(runs[0], device, log) if evaluation else 0.0
+    train_s = farm_seconds(runs, speeds, kimg)
+    total_s = train_s + eval_s * len(runs)
+    fit = kimg_that_fits(runs, speeds, hours * 3600 - eval_s * len(runs))
+    report = {
+        "scale": fs.scale, "kimg": kimg, "runs": len(runs), "device": device, "cpu": cpu_model(),
+        "torch_threads": torch.get_num_threads(), "git_commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cycles": cycles,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "speeds": speeds, "eval_seconds_per_run": round(eval_s, 1),
+        "train_seconds": round(train_s), "total_seconds": round(total_s), "total_hours": round(total_s / 3600, 2),
+        "hours": hours, "kimg_that_fits": None if fit is None else round(fit, 1),
+        "measured_in_s": round(time.time() - t0, 1),
+    }
+    write_json(farm_dir(out, fs.scale) / "budget.json", report)
+    return report
+
+
+def format_budget(report: dict) -> str:
+    fit = report["kimg_that_fits"]
+    return "\n".join([
+        f"{report['runs']} runs of {report['scale']} at {report['kimg']:g} kimg on {report['device']} "
+        f"({report['cpu']}, {report['torch_threads']} threads, load average {report['load_average']}):",
+        f"  training   {report['train_seconds'] / 3600:.2f} h ({report['train_seconds'] / 60:.0f} min)",
+        f"  evaluation {report['eval_seconds_per_run']:.0f} s per run",
+        f"  total      {report['total_hours']:.2f} h",
+        f"  within {report['hours']:g} h: " + ("not even the growth phase fits" if fit is None
+                                               else f"up to {fit:g} kimg per run"),
+    ])
+
+
+__all__ = ["schedule_resolutions", "measure_speeds", "measure_evaluation", "farm_seconds", "kimg_that_fits",
+           "budget", "format_budget"]

@@ -1,0 +1,250 @@
+"""Evaluate the farm's finished runs at fixed sample counts into one results file, and read the
+paper's tables out of it.
+
+``OUT/<scale>/results.json`` holds one entry per run: the metrics of
+:func:`stylegan_lib.metrics.evaluate.compute_metrics` under their own names (``fd``, ``kd``,
+``ppl_zfull``, ``ppl_zend``, ``ppl_wfull``, ``ppl_wend``, ``ls``), each with its detector,
+distance or classifier (the *metric versions*), the counts, the checkpoint's kimg, and for the
+runs of Table 2 the FD of images whose styles come from 2, 3 and 4 latents (``fd_mix2`` …).
+Figure 9's curves (FD and PPL against kimg) come from the training logs: the trainer keeps only
+its latest checkpoint, but logs ``fd`` / ``ppl_wend`` every ``metrics_kimg`` for those runs.
+
+FD is biased upwards at small counts, so the file refuses entries made at other counts than its
+own (``--force`` re-evaluates every run at the new ones).
+"""
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..checkpoint import load_generator
+from ..metrics.evaluate import compute_metrics
+from ..provenance import git_commit
+from ..train.loop import read_log
+from .runner import FarmError, farm_dir, run_dir, run_state, write_json
+from .runs import ROWS, TABLE_COLUMNS, TABLES, FarmRun, Row, farm_scale
+
+FORMAT = "stylegan_lib-farm-results-1"
+#: What ``farm evaluate`` measures (Inception's fid / kid join when a detector file is given).
+EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls")
+#: Numbers of latents mixed at test time for Table 2 (1 is the plain ``fd``).
+MIXED_LATENTS = (2, 3, 4)
+
+
+def results_path(out: str | os.PathLike, scale: str) -> Path:
+    return farm_dir(out, scale) / "results.json"
+
+
+# ------------------------------------------------------------------------------------------
+# Table 2: images whose styles come from several latents.
+# ------------------------------------------------------------------------------------------
+class MixedLatentGenerator(torch.nn.Module):
+    """``G`` drawing every image from ``k`` latents (Table 2): k − 1 distinct crossover points
+    c_1 < … < c_{k−1}, drawn uniformly per image from 1 … num_ws − 1, and style input i takes
+    the w of latent j = #{c ≤ i}. Quacks like a generator for ``compute_metrics``."""
+
+    def __init__(self, G, k: int, seed: int = 0):
+        super().__init__()
+        if not 1 <= k <= G.num_ws:
+            raise ValueError(f"cannot mix {k} latents into {G.num_ws} style inputs")
+        self.G, self.k = G, k
+        self.gen = torch.Generator().manual_seed(int(seed))
+        self.z_dim, self.img_resolution, self.num_ws = G.z_dim, G.img_resolution, G.num_ws
+        self.config = G.config
+
+    @property
+    def device(self):
+        return self.G.device
+
+    def forward(self, z, c=None, truncation_psi: float = 1.0, noise_mode: str = "random"):
+        N, dev = len(z), z.device
+        zs = [z] + [torch.randn(N, self.z_dim, generator=self.gen).to(dev) for _ in range(self.k - 1)]
+        ws = torch.stack([self.G.mapping(zi, truncation_psi=truncation_psi) for zi in zs])  # [k, N, L, C]
+        # Crossover points: the first k − 1 of a random permutation of 1 … num_ws − 1, per image.
+        cuts = torch.argsort(torch.rand(N, self.num_ws - 1, generator=self.gen), dim=1)[:, :self.k - 1] + 1
+        layer = torch.arange(self.num_ws)
+        source = (cuts[:, None, :] <= layer[None, :, None]).sum(-1).to(dev)  # [N, L]: which latent
+        mixed = ws.gather(0, source[None, :, :, None].expand(1, -1, -1, ws.shape[-1]))[0]
+        return self.G.synthesis(mixed, noise_mode=noise_mode)
+
+
+# ------------------------------------------------------------------------------------------
+# Evaluating runs.
+# ------------------------------------------------------------------------------------------
+def figure9_curve(folder: Path) -> list[dict]:
+    """The log's FD / PPL entries of a run (Figure 9), as [{"kimg", "fd", "ppl_wend", …}]."""
+    path = folder / "log.jsonl"
+    if not path.is_file():
+        return []
+    keep = ("kimg", "fd", "ppl_wend", "metrics_num", "metrics_ppl_num", "resolution")
+    return [{k: e[k] for k in keep if k in e} for e in read_log(path) if "fd" in e]
+
+
+def metric_versions(results: dict[str, Any]) -> dict[str, Any]:
+    """The detector, distance or classifier behind each metric of a ``compute_metrics`` result."""
+    out = {}
+    for name, r in results.items():
+        for key in ("detector", "distance", "classifier"):
+            if isinstance(r, dict) and key in r:
+                out[name] = r[key]
+    return out
+
+
+def evaluate_run(run: FarmRun, out: str | os.PathLike, counts: dict[str, int], mix_count: int,
+                 metrics=EVAL_METRICS, device="auto", seed: int = 0, ppl_distance: str = "classifier",
+                 inception: str | None = None, progress: bool = True) -> dict:
+    """The results entry of one run: ``compute_metrics`` of its G_ema at ``counts``, FD of mixed
+    latents for Table 2's runs, its Figure 9 curve, the checkpoint's kimg and the versions."""
+    folder = run_dir(out, run)
+    t0 = time.time()
+    state = run_state(run, out, 0.0)
+    G = load_generator(folder / "checkpoint.pt", device=device, which="G_ema")
+    res = compute_metrics(G, metrics, counts=counts, device=device, seed=seed, ppl_distance=ppl_distance,
+                          inception=inception, progress=progress)["results"]
+    if "table2" in run.tables:
+        for k in MIXED_LATENTS:
+            mixed = MixedLatentGenerator(G, k, seed=seed + k)
+            r = compute_metrics(mixed, ["fd"], counts={"fd": mix_count}, device=device, seed=seed,
+                                progress=progress)["results"]["fd"]
+            res[f"fd_mix{k}"] = {**r, "metric": f"fd_mix{k}", "latents": k}
+    return {"run": run.name, "variants": list(run.variants), "seed": run.seed, "rows": [r.key for r in run.rows],
+            "kimg": state.kimg, "wall_time_s": round(state.wall_s, 1),
+            "counts": dict(counts), "mix_count": mix_count, "metric_versions": metric_versions(res),
+            "results": res, "figure9": figure9_curve(folder), "eval_seed": seed,
+            "evaluated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_commit": git_commit(),
+            "seconds": round(time.time() - t0, 1)}
+
+
+def load_results(path: str | os.PathLike) -> dict:
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no results file {path}; run `python -m stylegan_lib farm evaluate` first")
+    obj = json.loads(path.read_text())
+    if obj.get("format") != FORMAT:
+        raise FarmError(f"{path} is not a farm results file (format {obj.get('format')!r}, expected {FORMAT!r})")
+    return obj
+
+
+def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str, int] | None = None,
+                  mix_count: int | None = None, kimg: float | None = None, force: bool = False,
+                  metrics=EVAL_METRICS, device="auto", seed: int = 0, ppl_distance: str = "classifier",
+                  inception: str | None = None, progress: bool = True, log=print) -> dict:
+    """Evaluate every done run of ``runs`` into ``OUT/<scale>/results.json``, written after each
+    run. A run already there at the same checkpoint kimg is skipped; a file made at other counts
+    or metrics is refused unless ``force``, which starts it afresh."""
+    if not runs:
+        raise FarmError("no runs to evaluate")
+    scale = runs[0].scale
+    fs = farm_scale(scale)
+    counts = dict(fs.counts if counts is None else counts)
+    mix_count = fs.mix_counts if mix_count is None else mix_count
+    metrics = list(metrics) + (["fid", "kid"] if inception else [])
+    head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
+            "eval_seed": seed, "ppl_distance": ppl_distance}
+    path = results_path(out, scale)
+    if path.is_file() and not force:
+        doc = load_results(path)
+        differ = [k for k in head if doc.get(k) != head[k]]
+        if differ:
+            raise FarmError(f"{path} was made with other {', '.join(differ)} "
+                            f"({', '.join(f'{k}={doc.get(k)!r}' for k in differ)}); numbers are only comparable "
+                            "at one count: evaluate with its settings, or pass --force to re-evaluate every run")
+    else:
+        doc = {**head, "runs": {}}
+    doc["growth_kimg"] = fs.growth_kimg()  # Figure 9's dashed line: the last resolution faded in
+    doc["rows"] = {r.key: {"table": r.table, "label": r.label, "variant": r.variant, "space": r.space,
+                           "paper": r.paper} for r in ROWS}
+    for run in runs:
+        state = run_state(run, out, kimg)
+        if state.state != "done":
+            log(f"{run.name}: {state.state} ({state.kimg:g} of {state.target_kimg:g} kimg), not evaluated")
+            continue
+        old = doc["runs"].get(run.name)
+        if old is not None and math.isclose(old["kimg"], state.kimg):
+            log(f"{run.name}: already evaluated at {state.kimg:g} kimg")
+            continue
+        log(f"{run.name}: evaluating {', '.join(metrics)} at {state.kimg:g} kimg")
+        doc["runs"][run.name] = evaluate_run(run, out, counts, mix_count, metrics, device, seed, ppl_distance,
+                                             inception, progress)
+        doc["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        write_json(path, doc)
+    write_json(path, doc)
+    return doc
+
+
+# ------------------------------------------------------------------------------------------
+# The tables.
+# ------------------------------------------------------------------------------------------
+def metric_value(entry: dict, column: str, space: str) -> float | None:
+    """One column of a row from a run's entry: ``fd``, ``fd_mixK``, ``ppl_full`` / ``ppl_end``
+    (in the row's space: ``ppl_{space}full``) or ``ls`` (the score in the row's space)."""
+    res = entry["results"]
+    if column in ("ppl_full", "ppl_end"):
+        r = res.get(f"ppl_{space}{column[4:]}")
+    elif column == "ls":
+        r = res.get("ls", {}).get(space)
+    else:
+        r = res.get(column)
+    return None if r is None else float(r["value"])
+
+
+def row_values(doc: dict, row: Row) -> dict[str, list[float]]:
+    """Each column of ``row`` over the seeds of the run that stands for it."""
+    entries = [e for e in doc["runs"].values() if row.key in e["rows"]]
+    out = {}
+    for col in TABLE_COLUMNS[row.table]:
+        values = [metric_value(e, col, row.space) for e in entries]
+        out[col] = [v for v in values if v is not None]
+    return out
+
+
+def summarise(values: list[float]) -> dict[str, Any]:
+    """Mean, sample standard deviation (None for one seed) and the number of seeds."""
+    if not values:
+        return {"mean": None, "std": None, "n": 0}
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else None,
+            "n": len(values)}
+
+
+def table(doc: dict, name: str) -> list[dict]:
+    """The rows of table ``name`` (``table1`` … ``table4``): label, space, per column our
+    mean / std / n over seeds, and the paper's number."""
+    if name not in TABLES:
+        raise ValueError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+    rows = []
+    for row in (r for r in ROWS if r.table == name):
+        vals = row_values(doc, row)
+        rows.append({"label": row.label, "space": row.space, "variant": row.variant,
+                     "ours": {c: summarise(v) for c, v in vals.items()},
+                     "paper": {c: row.paper.get(c) for c in TABLE_COLUMNS[name]}})
+    return rows
+
+
+def format_table(doc: dict, name: str) -> str:
+    """A Markdown table: per column our mean ± std (n seeds) and the paper's FFHQ number."""
+    cols = TABLE_COLUMNS[name]
+    lines = [f"| {name} | " + " | ".join(f"{c} (ours) | {c} (paper)" for c in cols) + " |",
+             "|---|" + "---|---|" * len(cols)]
+    for r in table(doc, name):
+        cells = []
+        for c in cols:
+            s = r["ours"][c]
+            ours = "—" if s["mean"] is None else (f"{s['mean']:.3g}" + (f" ± {s['std']:.2g} (n={s['n']})"
+                                                                        if s["std"] is not None else ""))
+            paper = r["paper"][c]
+            cells += [ours, "—" if paper is None else f"{paper:g}"]
+        lines.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+__all__ = ["FORMAT", "EVAL_METRICS", "MIXED_LATENTS", "MixedLatentGenerator", "results_path", "evaluate_run",
+           "evaluate_farm", "load_results", "figure9_curve", "metric_value", "row_values", "table",
+           "format_table"]

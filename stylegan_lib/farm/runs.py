@@ -1,0 +1,248 @@
+"""The registry of the farm: the rows of the paper's Tables 1–4 and the training runs behind them.
+
+A *row* is one line of a published table: a configuration (a variant of
+:mod:`stylegan_lib.config`), the latent space its path length and separability are measured in
+("z" or "w"), and the paper's numbers. A *run* is one trained model: a configuration at a farm
+scale, its training options and a seed. Two rows share a run when their configurations are equal
+at that scale — the sharing is derived, not written by hand, so it follows the presets:
+
+    book-32:  config-B ≡ traditional-0;  config-E ≡ mixing-0;  config-F ≡ mixing-90 ≡ style-based-8
+    tiny-16:  the same, except that tiny-16 has a 2-layer mapping network, so config-F ≡ style-based-2
+
+Seeds: one per run, two for the runs behind the comparisons the book draws conclusions from —
+the traditional generator in Z (traditional-0) against the style-based one in W (style-based-8),
+Tables 3 and 4 — so that the spread between seeds can be stood beside the difference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import VARIANTS, ModelConfig, get_config
+from ..train.loop import TrainOptions, recipe_options
+
+#: Variants whose runs get two seeds (the book's Z-versus-W conclusions rest on them).
+MULTI_SEED_VARIANTS = ("traditional-0", "style-based-8")
+DEFAULT_SEEDS = 1
+MULTI_SEEDS = 2
+#: Variants whose runs log FD and PPL during training (Figure 9: configurations B and F).
+FIGURE9_VARIANTS = ("config-B", "config-F")
+
+
+# ------------------------------------------------------------------------------------------
+# Rows of the paper's tables.
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """One line of a published table: ``variant`` measured in latent space ``space``, and the
+    paper's FFHQ numbers under the names of our metrics (``fd`` stands for the paper's FID)."""
+
+    table: str
+    label: str
+    variant: str
+    space: str
+    paper: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}:{self.label}"
+
+
+def _ppl(full: float, end: float, ls: float, **more) -> dict[str, float]:
+    return {"ppl_full": full, "ppl_end": end, "ls": ls, **more}
+
+
+#: Tables 1–4 of Karras et al. 2019 (FFHQ column), from /work/shared/REFERENCE.md.
+ROWS: tuple[Row, ...] = (
+    # Table 1: FID of the configurations A–F.
+    Row("table1", "A baseline progressive GAN", "config-A", "z", {"fd": 8.04}),
+    Row("table1", "B + tuning (incl. bilinear up/down)", "config-B", "z", {"fd": 5.25}),
+    Row("table1", "C + add mapping and styles", "config-C", "w", {"fd": 4.85}),
+    Row("table1", "D + remove traditional input", "config-D", "w", {"fd": 4.88}),
+    Row("table1", "E + add noise inputs", "config-E", "w", {"fd": 4.42}),
+    Row("table1", "F + mixing regularisation", "config-F", "w", {"fd": 4.40}),
+    # Table 2: FID when 1–4 latents are mixed at test time, by mixing probability in training.
+    Row("table2", "mixing 0 %", "mixing-0", "w", {"fd": 4.42, "fd_mix2": 8.22, "fd_mix3": 12.88, "fd_mix4": 17.41}),
+    Row("table2", "mixing 50 %", "mixing-50", "w", {"fd": 4.41, "fd_mix2": 6.10, "fd_mix3": 8.71, "fd_mix4": 11.61}),
+    Row("table2", "mixing 90 %", "mixing-90", "w", {"fd": 4.40, "fd_mix2": 5.11, "fd_mix3": 6.88, "fd_mix4": 9.03}),
+    Row("table2", "mixing 100 %", "mixing-100", "w", {"fd": 4.83, "fd_mix2": 5.17, "fd_mix3": 6.63, "fd_mix4": 8.40}),
+    # Table 3: path length (full / end) and separability along the configurations.
+    Row("table3", "traditional generator Z", "traditional-0", "z", _ppl(412.0, 415.3, 10.78)),
+    Row("table3", "style-based generator W", "config-D", "w", _ppl(446.2, 376.6, 3.61)),
+    Row("table3", "+ add noise inputs W", "config-E", "w", _ppl(200.5, 160.6, 3.54)),
+    Row("table3", "+ mixing 50 % W", "mixing-50", "w", _ppl(231.5, 182.1, 3.51)),
+    Row("table3", "+ mixing 90 % W", "mixing-90", "w", _ppl(234.0, 195.9, 3.79)),
+    # Table 4: depth of the mapping network (FID, path length full / end, separability).
+    Row("table4", "traditional 0 Z", "traditional-0", "z", _ppl(412.0, 415.3, 10.78, fd=5.25)),
+    Row("table4", "traditional 8 Z", "traditional-8", "z", _ppl(896.2, 902.0, 170.29, fd=4.87)),
+    Row("table4", "traditional 8 W", "traditional-8", "w", _ppl(324.5, 212.2, 6.52, fd=4.87)),
+    Row("table4", "style-based 0 Z", "style-based-0", "z", _ppl(283.5, 285.5, 9.88, fd=5.06)),
+    Row("table4", "style-based 1 W", "style-based-1", "w", _ppl(219.9, 209.4, 6.81, fd=4.60)),
+    Row("table4", "style-based 2 W", "style-based-2", "w", _ppl(217.8, 199.9, 6.25, fd=4.43)),
+    Row("table4", "style-based 8 W", "style-based-8", "w", _ppl(234.0, 195.9, 3.79, fd=4.40)),
+)
+TABLES = ("table1", "table2", "table3", "table4")
+#: The columns of each table, in the names of :func:`stylegan_lib.farm.results.row_values`.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "table1": ("fd",),
+    "table2": ("fd", "fd_mix2", "fd_mix3", "fd_mix4"),
+    "table3": ("ppl_full", "ppl_end", "ls"),
+    "table4": ("fd", "ppl_full", "ppl_end", "ls"),
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Scales: how big and how long the farm's runs are.
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FarmScale:
+    """Training and evaluation settings shared by every run of a farm at one model scale.
+
+    The progressive-growing schedule is fixed per scale (it cannot change when a run is resumed),
+    so that ``kimg`` alone sets the length of the farm and may be raised after the fact: the
+    finished runs then become partial and continue from their checkpoints.
+    """
+
+    scale: str
+    recipe: str
+    kimg: float                       # default length of every run, thousands of real images
+    data: str                         # training images, as for ``python -m stylegan_lib train --data``
+    schedule: dict
+    options: dict                     # TrainOptions changes (ticks, checkpoints, samples)
+    figure9_metrics_kimg: float       # FD / PPL in the log of the Figure 9 runs every this many kimg
+    counts: dict                      # sample counts of ``farm evaluate`` (compute_metrics' keys)
+    mix_counts: int                   # images per FD of mixed latents (Table 2)
+
+    def growth_kimg(self) -> float:
+        """kimg at which the last resolution has faded in."""
+        return TrainOptions(preset=self.scale, schedule=self.schedule).make_schedule().growth_kimg()
+
+
+FARM_SCALES: dict[str, FarmScale] = {
+    # 8² → 32² in 40 kimg (10 stable + 10 fade-in per resolution), batch 32, on the book's
+    # synthetic faces (default detail: the distribution compute_metrics measures FD against).
+    "book-32": FarmScale(
+        scale="book-32", recipe="book", kimg=100.0, data="faces:30000",
+        schedule=dict(start_res=8, lod_training_kimg=10.0, lod_transition_kimg=10.0, minibatch={},
+                      minibatch_default=32, lr={}, lr_default=0.002),
+        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
+        figure9_metrics_kimg=10.0,
+        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000), mix_counts=5000),
+    # Seconds per run: the tests.
+    "tiny-16": FarmScale(
+        scale="tiny-16", recipe="quick", kimg=0.064, data="faces:64",
+        schedule=dict(start_res=8, lod_training_kimg=0.016, lod_transition_kimg=0.016, minibatch={},
+                      minibatch_default=8, lr={}, lr_default=0.002),
+        options=dict(tick_kimg=0.016, snapshot_kimg=0.016, sample_kimg=0.032, metrics_num=64, metrics_ppl_num=8),
+        figure9_metrics_kimg=0.032,
+        counts=dict(fd=64, kd=64, ppl=8, ls=64), mix_counts=64),
+}
+
+
+def farm_scale(scale: str) -> FarmScale:
+    if scale not in FARM_SCALES:
+        raise ValueError(f"unknown farm scale {scale!r}; farm scales: {', '.join(FARM_SCALES)}")
+    return FARM_SCALES[scale]
+
+
+# ------------------------------------------------------------------------------------------
+# Runs.
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FarmRun:
+    """One model to train: the configuration shared by ``variants`` at ``scale``, with ``seed``.
+
+    ``name`` is ``<first variant>-seed<seed>`` (the first in the order of
+    :data:`stylegan_lib.config.VARIANTS`); ``rows`` are the table rows it stands for.
+    """
+
+    scale: str
+    variants: tuple[str, ...]
+    seed: int
+    config: ModelConfig
+    rows: tuple[Row, ...]
+
+    @property
+    def variant(self) -> str:
+        return self.variants[0]
+
+    @property
+    def name(self) -> str:
+        return f"{self.variant}-seed{self.seed}"
+
+    @property
+    def preset(self) -> str:
+        return f"{self.scale}/{self.variant}"
+
+    @property
+    def figure9(self) -> bool:
+        return any(v in FIGURE9_VARIANTS for v in self.variants)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.table for r in self.rows))
+
+    def options(self, kimg: float | None = None, device: str = "auto") -> TrainOptions:
+        """The run's TrainOptions: the scale's recipe, schedule and bookkeeping, the run's preset
+        and seed, ``kimg`` (default: the scale's), and FD / PPL logging for Figure 9's runs."""
+        fs = farm_scale(self.scale)
+        return recipe_options(fs.recipe, preset=self.preset, seed=self.seed,
+                              kimg=float(fs.kimg if kimg is None else kimg), schedule=dict(fs.schedule),
+                              metrics_kimg=fs.figure9_metrics_kimg if self.figure9 else 0.0,
+                              device=device, **fs.options)
+
+
+def config_classes(scale: str) -> list[tuple[str, ...]]:
+    """The variants of :data:`VARIANTS` grouped by equal ``ModelConfig`` at ``scale``, each group
+    in the order of ``VARIANTS``, the groups in the order of their first variant."""
+    groups: dict[ModelConfig, list[str]] = {}
+    for v in VARIANTS:
+        groups.setdefault(get_config(f"{scale}/{v}"), []).append(v)
+    return [tuple(g) for g in groups.values()]
+
+
+def farm_runs(scale: str = "book-32", min_seeds: int = 1) -> list[FarmRun]:
+    """Every run of the farm at ``scale``: one per configuration any row of Tables 1–4 uses
+    (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
+    classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least
+    ``min_seeds``."""
+    farm_scale(scale)
+    if min_seeds < 1:
+        raise ValueError(f"min_seeds must be at least 1, got {min_seeds}")
+    runs = []
+    for variants in config_classes(scale):
+        rows = tuple(r for r in ROWS if r.variant in variants)
+        if not rows:
+            continue
+        seeds = MULTI_SEEDS if any(v in MULTI_SEED_VARIANTS for v in variants) else DEFAULT_SEEDS
+        for seed in range(max(seeds, min_seeds)):
+            runs.append(FarmRun(scale, variants, seed, get_config(f"{scale}/{variants[0]}"), rows))
+    return runs
+
+
+def select_runs(runs: list[FarmRun], only: str | list[str] | None) -> list[FarmRun]:
+    """The runs named by ``only``: comma-separated run names (``config-F-seed1``), variants
+    (``mixing-90``: every seed of the run that stands for it) or tables (``table3``)."""
+    if not only:
+        return list(runs)
+    names = [n.strip() for n in (only.split(",") if isinstance(only, str) else only) if n.strip()]
+    chosen, unknown = [], []
+    for n in names:
+        hits = [r for r in runs if n == r.name or n in r.variants or n in r.tables]
+        (chosen.extend(hits) if hits else unknown.append(n))
+    if unknown:
+        raise ValueError(f"--only: {', '.join(unknown)} names no run of this farm; give run names "
+                         f"({', '.join(r.name for r in runs)}), variants ({', '.join(VARIANTS)}) "
+                         f"or tables ({', '.join(TABLES)})")
+    return list(dict.fromkeys(chosen))
+
+
+def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
+    """One dict per run: its name, the variants it stands for and the rows of the tables."""
+    return [{"run": r.name, "seed": r.seed, "variants": list(r.variants),
+             "rows": [row.key for row in r.rows]} for r in runs]
+
+
+__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
+           "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
+           "FIGURE9_VARIANTS"]

@@ -1,0 +1,61 @@
+"""Ship the farm's finished runs with the package: ``stylegan_lib/pretrained/farm/<scale>/``
+holds, per run, ``farm-<scale>-<run>.pt`` (G_ema stored in fp16) and its provenance JSON, log,
+samples and progress strip (:func:`stylegan_lib.train.ship.ship_run`), and the farm's
+``results.json`` beside them, so that the chapters can draw the tables without training.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from ..train.ship import PRETRAINED, ship_run
+from .results import results_path
+from .runner import FarmError, run_dir, run_state
+from .runs import FarmRun
+
+DEFAULT_DEST = PRETRAINED / "farm"
+
+
+def shipped_name(run: FarmRun) -> str:
+    return f"farm-{run.scale}-{run.name}"
+
+
+def ship_farm(runs: list[FarmRun], out: str | os.PathLike, dest: str | os.PathLike | None = None,
+              kimg: float | None = None, force: bool = False, quality_num: int = 2000,
+              quality_ppl_num: int = 500, log=print) -> list[dict]:
+    """Ship every done run of ``runs`` into ``dest/<scale>`` (default the package's
+    ``pretrained/farm``), and copy the results file there. Existing shipped files are kept
+    unless ``force``. Returns the provenance dicts of the shipped runs."""
+    if not runs:
+        raise FarmError("no runs to ship")
+    scale = runs[0].scale
+    target = Path(DEFAULT_DEST if dest is None else dest) / scale
+    shipped = []
+    for run in runs:
+        state = run_state(run, out, kimg)
+        if state.state != "done":
+            log(f"{run.name}: {state.state} ({state.kimg:g} of {state.target_kimg:g} kimg), not shipped")
+            continue
+        name = shipped_name(run)
+        if (target / f"{name}.pt").exists() and not force:
+            log(f"{run.name}: {target / name}.pt exists, kept (pass --force to replace it)")
+            continue
+        meta = ship_run(run_dir(out, run), name=name, dest=target, quality_num=quality_num,
+                        quality_ppl_num=quality_ppl_num,
+                        notes=f"farm run {run.name}: {', '.join(run.variants)} at {scale}, seed {run.seed}")
+        shipped.append(meta)
+        log(f"{run.name}: shipped {target / name}.pt ({meta['size_bytes'] / 1e6:.1f} MB)")
+    results = results_path(out, scale)
+    if results.is_file():
+        copy = target / "results.json"
+        if copy.exists() and not force:
+            log(f"{copy} exists, kept (pass --force to replace it)")
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(results, copy)
+            log(f"results copied to {copy}")
+    return shipped
+
+
+__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm"]

@@ -1,0 +1,169 @@
+"""The farm (python -m stylegan_lib farm): the registry covers Tables 1–4 and shares equal
+configurations; a tiny-16 farm of two runs trains, resumes after an interruption and after a
+raised kimg, skips done runs, evaluates into one results file, reports its state and ships."""
+import json
+import math
+import time
+
+import pytest
+import torch
+
+from stylegan_lib.config import get_config
+from stylegan_lib.farm import cli
+from stylegan_lib.farm.budget import farm_seconds, kimg_that_fits, measure_speeds
+from stylegan_lib.farm.results import EVAL_METRICS, MixedLatentGenerator, load_results, results_path, table
+from stylegan_lib.farm.runner import FarmError, phase_seconds, run_dir, run_state, status_rows, train_run
+from stylegan_lib.farm.runs import (MULTI_SEED_VARIANTS, ROWS, TABLES, farm_runs, farm_scale, select_runs)
+from stylegan_lib.farm.ship import ship_farm
+from stylegan_lib.generator import Generator
+from stylegan_lib.train.cli import load_images
+
+TINY = ["--scale", "tiny-16", "--device", "cpu", "--no-progress"]
+
+
+@pytest.mark.parametrize("scale", ["book-32", "tiny-16"])
+def test_registry_covers_every_row_once_and_shares_equal_configs(scale):
+    runs = farm_runs(scale)
+    first_seed = [r for r in runs if r.seed == 0]
+    covered = [row.key for r in first_seed for row in r.rows]
+    assert sorted(covered) == sorted(row.key for row in ROWS)          # every row, by one run
+    assert [sum(row.table == t for row in ROWS) for t in TABLES] == [6, 4, 5, 7]
+    configs = [r.config for r in first_seed]
+    assert len(set(configs)) == len(configs)                              # no two runs alike
+    for r in first_seed:                                                  # and within a run, all alike
+        assert all(get_config(f"{scale}/{v}") == r.config for v in r.variants)
+    for v in MULTI_SEED_VARIANTS:
+        assert sorted(r.seed for r in runs if v in r.variants) == [0, 1]
+    assert len({r.name for r in runs}) == len(runs)
+
+
+def test_sharing_follows_the_presets():
+    by_variant = {v: r.name for r in farm_runs("book-32") for v in r.variants if r.seed == 0}
+    assert by_variant["config-F"] == by_variant["mixing-90"] == by_variant["style-based-8"] == "config-F-seed0"
+    assert by_variant["config-B"] == by_variant["traditional-0"]
+    assert by_variant["config-E"] == by_variant["mixing-0"]
+    assert len(set(by_variant.values())) == 12
+    tiny = {v: r.name for r in farm_runs("tiny-16") for v in r.variants if r.seed == 0}
+    assert tiny["config-F"] == tiny["style-based-2"] != tiny["style-based-8"]  # tiny-16 maps with 2 layers
+    assert len(farm_runs("book-32", min_seeds=3)) == 12 * 3
+
+
+def test_select_runs_by_name_variant_and_table():
+    runs = farm_runs("book-32")
+    assert [r.name for r in select_runs(runs, "mixing-90")] == ["config-F-seed0", "config-F-seed1"]
+    assert [r.name for r in select_runs(runs, "config-A-seed0,table2")] == [
+        "config-A-seed0", "config-E-seed0", "config-F-seed0", "config-F-seed1", "mixing-50-seed0", "mixing-100-seed0"]
+    with pytest.raises(ValueError, match="names no run"):
+        select_runs(runs, "config-Z")
+
+
+def test_remaining_time_integrates_the_schedule():
+    run = select_runs(farm_runs("tiny-16"), "config-A-seed0")[0]
+    # 8² stable 16 images at 100/s, 16² fade-in 16 and stable 32 at 50/s.
+    assert phase_seconds(run, 0.0, 0.064, {8: 100.0, 16: 50.0}) == pytest.approx(0.16 + 0.32 + 0.64)
+    assert phase_seconds(run, 0.032, 0.064, {8: 100.0, 16: 50.0}) == pytest.approx(0.64)
+    assert phase_seconds(run, 0.0, 0.064, {16: 50.0}) is None
+    speeds = {run.variant: {8: 100.0, 16: 50.0}}
+    fit = kimg_that_fits([run], speeds, 2.0)
+    assert farm_seconds([run], speeds, fit) == pytest.approx(2.0)
+
+
+def test_mixed_latents_with_one_latent_are_the_generator():
+    torch.manual_seed(0)
+    G = Generator("tiny-16").eval().requires_grad_(False)
+    z = torch.randn(4, G.z_dim)
+    assert torch.equal(MixedLatentGenerator(G, 1)(z, noise_mode="const"), G(z, noise_mode="const"))
+    assert not torch.equal(MixedLatentGenerator(G, 3)(z, noise_mode="const"), G(z, noise_mode="const"))
+    with pytest.raises(ValueError, match="cannot mix"):
+        MixedLatentGenerator(G, G.num_ws + 1)
+
+
+def test_budget_measures_speeds_per_resolution():
+    run = select_runs(farm_runs("tiny-16"), "config-A-seed0")[0]
+    speeds = measure_speeds([run], device="cpu", log=lambda _: None)
+    assert set(speeds["config-A"]) == {8, 16} and min(speeds["config-A"].values()) > 0
+
+
+def test_tiny_farm_trains_resumes_skips_evaluates_and_ships(tmp_path, capsys):
+    out = tmp_path / "farm"
+    base = TINY + ["--out", str(out), "--only", "config-A,mixing-50"]
+    runs = select_runs(farm_runs("tiny-16"), "config-A,mixing-50")
+    a, mix = runs
+    assert [r["state"] for r in status_rows(runs, out)] == ["missing", "missing"]
+
+    # An interrupted session: the deadline has passed, so config-A stops at its first tick.
+    fs = farm_scale("tiny-16")
+    images, info = load_images(fs.data, 16, progress=False)
+    record = train_run(a, out, images, info, deadline=time.time() - 1, device="cpu", progress=False)
+    assert record["state"] == "partial" and record["kimg"] == pytest.approx(0.016)
+    assert run_state(a, out).state == "partial"
+
+    # The farm resumes it (partial runs first) and starts the missing one.
+    assert cli.main(["train"] + base) == 0
+    err = capsys.readouterr().err
+    assert "config-A-seed0 (config-A, seed 0): resuming at 0.016 kimg" in err
+    assert "mixing-50-seed0 (mixing-50, seed 0): starting" in err
+    log = [json.loads(x) for x in (run_dir(out, a) / "log.jsonl").read_text().splitlines()]
+    assert [e["kimg"] for e in log] == [0.016, 0.032, 0.048, 0.064]
+    prov = json.loads((run_dir(out, a) / "provenance.json").read_text())
+    assert prov["state"] == "done" and prov["kimg"] == pytest.approx(0.064) and prov["seed"] == 0
+    assert len(prov["sessions"]) == 2 and prov["wall_time_s"] > 0
+    assert {"command", "git_commit", "cpu", "device", "dataset", "options"} <= prov.keys()
+    assert "farm train --scale tiny-16 --kimg 0.064 --only config-A-seed0" in prov["command"]
+
+    # Done runs are skipped.
+    stamp = (run_dir(out, a) / "checkpoint.pt").stat().st_mtime_ns
+    assert cli.main(["train"] + base) == 0
+    assert capsys.readouterr().err.count("skipped") == 2
+    assert (run_dir(out, a) / "checkpoint.pt").stat().st_mtime_ns == stamp
+
+    # A kimg raised after the fact turns them partial; training config-A again brings it there.
+    assert cli.main(["status"] + base + ["--kimg", "0.08"]) == 0
+    text = capsys.readouterr().out
+    assert "partial" in text and "2 partial" in text
+    assert cli.main(["train"] + TINY + ["--out", str(out), "--only", "config-A", "--kimg", "0.08"]) == 0
+    capsys.readouterr()
+    assert [r["state"] for r in status_rows(runs, out, 0.08)] == ["done", "partial"]
+    assert [r["state"] for r in status_rows(runs, out)] == ["done", "done"]
+
+    # A folder holding another run is refused, not trained over.
+    other = tmp_path / "other"
+    (other / "tiny-16").mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(run_dir(out, a), run_dir(other, mix))
+    with pytest.raises(FarmError, match="other options"):
+        train_run(mix, other, images, info, device="cpu", progress=False)
+
+    # Evaluate: one results file, one entry per run, the counts and the metric versions.
+    assert cli.main(["evaluate"] + base) == 0
+    doc = load_results(results_path(out, "tiny-16"))
+    assert set(doc["runs"]) == {"config-A-seed0", "mixing-50-seed0"}
+    assert doc["counts"] == fs.counts and doc["scale"] == "tiny-16" and doc["growth_kimg"] == 0.032
+    ea, em = doc["runs"]["config-A-seed0"], doc["runs"]["mixing-50-seed0"]
+    assert ea["kimg"] == pytest.approx(0.08) and em["kimg"] == pytest.approx(0.064)
+    assert set(EVAL_METRICS) <= set(ea["results"]) and "fd_mix2" not in ea["results"]
+    assert {"fd_mix2", "fd_mix3", "fd_mix4"} <= set(em["results"])
+    assert ea["results"]["fd"]["num_gen"] == fs.counts["fd"]
+    assert ea["results"]["ppl_wend"]["num_samples"] == fs.counts["ppl"]
+    assert {"fd", "kd", "ppl_zfull", "ppl_wend", "ls"} <= set(ea["metric_versions"])
+    assert all(math.isfinite(ea["results"][m]["value"]) for m in ("fd", "kd", "ppl_zend", "ppl_wfull"))
+    t2 = {r["label"]: r for r in table(doc, "table2")}
+    assert t2["mixing 50 %"]["ours"]["fd_mix3"]["n"] == 1 and t2["mixing 0 %"]["ours"]["fd"]["n"] == 0
+    assert t2["mixing 50 %"]["paper"]["fd_mix2"] == 6.10
+    assert cli.main(["evaluate"] + base) == 0
+    assert capsys.readouterr().err.count("already evaluated") == 2
+    assert cli.main(["evaluate"] + base + ["--fd-num", "32"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert cli.main(["tables"] + base) == 0
+    assert "| mixing 50 % |" in capsys.readouterr().out
+
+    # Ship: fp16 G_ema with provenance; an existing file is kept without --force.
+    dest = tmp_path / "pretrained"
+    shipped = ship_farm(runs, out, dest, quality_num=0, log=lambda _: None)
+    assert [m["name"] for m in shipped] == ["farm-tiny-16-config-A-seed0", "farm-tiny-16-mixing-50-seed0"]
+    assert (dest / "tiny-16" / "farm-tiny-16-config-A-seed0.pt").is_file()
+    assert (dest / "tiny-16" / "results.json").is_file()
+    meta = json.loads((dest / "tiny-16" / "farm-tiny-16-mixing-50-seed0.json").read_text())
+    assert meta["seed"] == 0 and meta["kimg"] == pytest.approx(0.064) and "farm train" in meta["command"]
+    assert ship_farm(runs, out, dest, quality_num=0, log=lambda _: None) == []
