@@ -1,7 +1,8 @@
 """Saving and loading models: plain state dicts and data, written atomically, read with
 ``torch.load(weights_only=True)`` so a checkpoint can never run code.
 
-Format: a dict with ``format`` = "stylegan_lib/1", ``config`` (ModelConfig as a dict), any of
+Format: a dict with ``format`` = "stylegan_lib/1", ``config`` (the model config as a dict: a
+StyleGAN1 ModelConfig, or a StyleGAN2 / StyleGAN3 config tagged with its ``generation``), any of
 ``G``, ``G_ema``, ``D`` (state dicts), ``meta`` (provenance: plain data) and ``sha256``, the
 digest of everything else (:func:`payload_digest`: every tensor's dtype, shape and bytes and
 all plain data), checked on every read so that bytes changed on disk are refused rather than
@@ -26,9 +27,9 @@ from typing import Any
 
 import torch
 
-from .config import ModelConfig
-from .discriminator import Discriminator
-from .generator import Generator
+from torch import nn
+
+from .generations import AnyConfig, build_discriminator, build_generator, config_from_dict
 from .utils import get_device
 
 FORMAT = "stylegan_lib/1"
@@ -113,7 +114,7 @@ def seal(obj: dict) -> dict:
     return obj
 
 
-def save_models(path: str | os.PathLike, config: ModelConfig, *, G=None, G_ema=None, D=None,
+def save_models(path: str | os.PathLike, config: AnyConfig, *, G=None, G_ema=None, D=None,
                 meta: dict | None = None, half: bool = False, **extra) -> Path:
     """Write a checkpoint. ``half=True`` stores floating tensors as fp16 (for shipping)."""
     obj: dict[str, Any] = {"format": FORMAT, "config": config.to_dict(), "meta": meta or {}}
@@ -204,21 +205,22 @@ def read_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict[str, An
     return obj
 
 
-def check_fits(obj: dict, path, names: tuple[str, ...] = NETWORKS) -> ModelConfig:
-    """The checkpoint's ModelConfig, after checking that each state dict in ``names`` has the
-    keys and shapes of the network that config describes — on the meta device, so a config
-    asking for a huge network is refused before anything is allocated."""
+def check_fits(obj: dict, path, names: tuple[str, ...] = NETWORKS) -> AnyConfig:
+    """The checkpoint's model config (of its generation, :func:`..generations.config_from_dict`),
+    after checking that each state dict in ``names`` has the keys and shapes of the network that
+    config describes — on the meta device, so a config asking for a huge network is refused
+    before anything is allocated."""
     where = repr(str(path))
     try:
-        config = ModelConfig.from_dict(obj["config"])
+        config = config_from_dict(obj["config"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{where} has no usable model config: {str(e)[:300]}") from None
     for name in names:
         if name not in obj:
             continue
-        cls = Discriminator if name == "D" else Generator
+        build = build_discriminator if name == "D" else build_generator
         with torch.device("meta"):
-            want = {k: tuple(v.shape) for k, v in cls(config).state_dict().items()}
+            want = {k: tuple(v.shape) for k, v in build(config).state_dict().items()}
         have = {str(k): tuple(v.shape) for k, v in obj[name].items()}
         if have != want:
             missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
@@ -241,24 +243,27 @@ def _load_state(module: torch.nn.Module, state: dict, what: str, path) -> None:
                               f"{str(e).splitlines()[0][:300]}") from e
 
 
-def load_generator(path: str | os.PathLike, device="auto", which: str = "auto") -> Generator:
-    """The generator of a checkpoint, in eval mode on ``device``. ``which``: "G_ema" (the
-    smoothed generator, used for samples and metrics), "G", or "auto" (G_ema when present)."""
+def load_generator(path: str | os.PathLike, device="auto", which: str = "auto") -> nn.Module:
+    """The generator of a checkpoint of any generation (its config says which), in eval mode on
+    ``device``. ``which``: "G_ema" (the smoothed generator, used for samples and metrics), "G",
+    or "auto" (G_ema when present)."""
     obj = read_checkpoint(path)
     if which == "auto":
         which = "G_ema" if "G_ema" in obj else "G"
     if which not in obj:
         raise CheckpointError(f"{str(path)!r} holds no {which!r} (it has {sorted(k for k in obj if k in ('G', 'G_ema', 'D'))})")
-    G = Generator(check_fits(obj, path, (which,)))
+    G = build_generator(check_fits(obj, path, (which,)))
     _load_state(G, obj[which], which, path)
     G.checkpoint_meta = obj.get("meta", {})
     return G.eval().requires_grad_(False).to(get_device(device))
 
 
-def load_discriminator(path: str | os.PathLike, device="auto") -> Discriminator:
+def load_discriminator(path: str | os.PathLike, device="auto") -> nn.Module:
+    """The discriminator of a checkpoint (StyleGAN2's residual one for StyleGAN2 and 3), in eval
+    mode on ``device``."""
     obj = read_checkpoint(path)
     if "D" not in obj:
         raise CheckpointError(f"{str(path)!r} holds no discriminator")
-    D = Discriminator(check_fits(obj, path, ("D",)))
+    D = build_discriminator(check_fits(obj, path, ("D",)))
     _load_state(D, obj["D"], "D", path)
     return D.eval().to(get_device(device))

@@ -15,7 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "stylegan_lib"
 
 #: The model itself: nothing here may import training, metrics, figures or the release reader.
-CORE = {"config", "layers", "mapping", "synthesis", "traditional", "generator", "discriminator", "latent"}
+CORE = {"config", "layers", "mapping", "synthesis", "traditional", "generator", "discriminator", "latent",
+        "stylegan2", "stylegan3", "generations"}
 #: Leaf helpers every unit may import; they import nothing of ours.
 LEAVES = {"utils", "images", "provenance"}
 

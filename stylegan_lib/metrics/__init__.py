@@ -1,4 +1,5 @@
-"""The paper's metrics: FID (and KID), perceptual path length, linear separability.
+"""The paper's metrics: FID (and KID), perceptual path length, linear separability; and
+StyleGAN3's EQ-T / EQ-R (equivariance to translation and rotation, in dB).
 
 Offline by default — the book's faces classifier gives "FD"/"KD", an LPIPS-style distance for PPL
 and the attribute labels for LS — and exact with NVIDIA's standard detectors
@@ -11,8 +12,9 @@ called FID and KID.
 from .classifier import FacesClassifier, attribute_accuracy, classifier_provenance, load_classifier, train_classifier
 from .detectors import (ClassifierDetector, ClassifierLPIPS, DetectorError, InceptionDetector, VGG16LPIPS,
                         find_detector_file, get_feature_detector, get_perceptual_distance, to_uint8)
+from .equivariance import EQ_METRICS, compute_equivariance, eq_r, eq_t, supports_equivariance
 from .evaluate import (FULL_COUNTS, METRICS, QUICK_COUNTS, compute_metrics, dataset_features,
-                       distribution_scores, generated_features, real_features, real_stats)
+                       distribution_scores, equivariance_result, generated_features, real_features, real_stats)
 from .frechet import FeatureStats, FrechetResult, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
 from .kernel import kernel_distance, mmd2_unbiased
 from .precision_recall import mean_pairwise_distance, precision_recall
@@ -23,6 +25,7 @@ __all__ = [
     "FacesClassifier", "attribute_accuracy", "classifier_provenance", "load_classifier", "train_classifier",
     "ClassifierDetector", "ClassifierLPIPS", "DetectorError", "InceptionDetector", "VGG16LPIPS",
     "find_detector_file", "get_feature_detector", "get_perceptual_distance", "to_uint8",
+    "EQ_METRICS", "compute_equivariance", "eq_r", "eq_t", "supports_equivariance", "equivariance_result",
     "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "distribution_scores",
     "generated_features", "real_features", "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator",
     "StatsCache", "frechet_distance", "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased",

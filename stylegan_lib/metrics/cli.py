@@ -7,8 +7,11 @@ Examples::
         --inception ~/detectors/inception-2015-12-05.pt --vgg16 ~/detectors/vgg16.pt --data ffhq.zip
     python -m stylegan_lib metrics --train-classifier     # retrain the shipped faces classifier
 
-``--checkpoint`` takes a shipped model name, a ``.pt`` checkpoint, an official ``.pkl``, or
-``random:PRESET`` (a randomly initialised generator, e.g. ``random:tiny-16``, for trying things).
+``--checkpoint`` takes a shipped model name, a ``.pt`` checkpoint of any generation, an official
+``.pkl``, or ``random:PRESET`` (a randomly initialised generator of any generation, e.g.
+``random:tiny-16`` or ``random:sg3-tiny-16/config-R``, for trying things). EQ-T / EQ-R
+(``eq_t``, ``eq_t_int``, ``eq_r``) are measured for StyleGAN3 generators and reported as not
+applicable for the others.
 Results are printed and, with ``--out``, written as JSON.
 """
 from __future__ import annotations
@@ -24,10 +27,10 @@ def load_any_generator(spec: str, device="cpu", seed: int = 0):
     if spec.startswith("random:"):
         import torch
 
-        from ..generator import Generator
+        from ..generations import build_generator
 
         torch.manual_seed(seed)
-        return Generator(spec.split(":", 1)[1]).eval().to(device)
+        return build_generator(spec.split(":", 1)[1]).eval().to(device)
     from ..pretrained import load_pretrained
 
     return load_pretrained(spec, device=device)
@@ -99,13 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     out["checkpoint"] = args.checkpoint
     out["command"] = "python -m stylegan_lib metrics " + " ".join(argv)
     for name, r in out["results"].items():
-        if name == "ls":
+        if r.get("value") is None and "not_applicable" in r:
+            print(f"{name:10s} not applicable: {r['not_applicable']}")
+        elif name == "ls":
             print(f"{name:10s} z {r['z']['value']:.4g}  w {r['w']['value']:.4g}   "
                   f"({r['num_samples']} images, {len(r['attributes'])} attributes, {r['seconds']} s)")
         else:
             n = r.get("num_gen", r.get("num_samples"))
             extra = f" ± {r['std']:.2g}" if "std" in r else ""
-            print(f"{name:10s} {r['value']:.6g}{extra}   ({n} samples, {r.get('detector', r.get('distance'))}, "
+            how = r.get("detector", r.get("distance", r.get("unit")))
+            print(f"{name:10s} {r['value']:.6g}{extra}   ({n} samples, {how}, "
                   f"{r['seconds']} s)")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

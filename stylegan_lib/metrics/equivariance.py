@@ -142,9 +142,13 @@ def equivariance_psnr(render: Render, transforms: list[torch.Tensor], resolution
     return psnr(total / count)
 
 
+def supports_equivariance(G) -> bool:
+    """Whether EQ-T / EQ-R apply to ``G``: its synthesis takes ``input_transform=`` (StyleGAN3)."""
+    return bool(getattr(getattr(G, "synthesis", None), "supports_input_transform", False))
+
+
 def check_transformable(G) -> None:
-    synthesis = getattr(G, "synthesis", None)
-    if not getattr(synthesis, "supports_input_transform", False):
+    if not supports_equivariance(G):
         raise ValueError(
             f"EQ-T / EQ-R need a generator whose input can be translated and rotated continuously "
             f"(Fourier features: stylegan_lib.stylegan3, configs B–R); {type(G).__module__}."

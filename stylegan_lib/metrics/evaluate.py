@@ -9,11 +9,17 @@ Metric names
 ``ppl_zfull`` …           perceptual path length: ``ppl_{z,w}{full,end}``; the distance is
                           VGG16 LPIPS when ``vgg16.pt`` is found, else the classifier's
 ``ls``                    linear separability in Z and W (the faces classifier labels)
+``eq_t`` / ``eq_t_int``   StyleGAN3's equivariance to sub-pixel / whole-pixel translation
+``eq_r``                  and to rotation, PSNR in dB (:mod:`.equivariance`); a generator
+                          whose input cannot be moved (StyleGAN1, StyleGAN2, official
+                          pickles) gets "not applicable" instead of a number
 ========================  ===========================================================
 
 Sample counts: the paper's are the defaults (``FULL_COUNTS``: 50 k images for FID, 100 k pairs
-for PPL, 200 k images for LS); ``QUICK_COUNTS`` are what a CPU does in seconds. FID and FD are
-biased upwards at small counts (KID/KD are not), so numbers are only comparable at one count.
+for PPL, 200 k images for LS, and 50 k (w, transform) pairs for EQ — NVIDIA's StyleGAN3 release
+names its metrics ``eqt50k_int``, ``eqt50k_frac``, ``eqr50k``); ``QUICK_COUNTS`` are what a CPU
+does in seconds (our choice). FID and FD are biased upwards at small counts (KID/KD are not),
+so numbers are only comparable at one count.
 """
 from __future__ import annotations
 
@@ -27,18 +33,24 @@ import torch
 
 from ..utils import get_device
 from .detectors import FeatureDetector, get_feature_detector, get_perceptual_distance, to_uint8
+from .equivariance import EQ_METRICS, compute_equivariance, supports_equivariance
 from .frechet import FeatureStats, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
 from .kernel import kernel_distance
 from .precision_recall import mean_pairwise_distance, precision_recall
 
 PPL_METRICS = ("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend")
-METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls")
-FULL_COUNTS = {"fid": 50_000, "kid": 50_000, "fd": 50_000, "kd": 50_000, "ppl": 100_000, "ls": 200_000}
-QUICK_COUNTS = {"fid": 2000, "kid": 2000, "fd": 2000, "kd": 2000, "ppl": 500, "ls": 1000}
+METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls", *EQ_METRICS)
+FULL_COUNTS = {"fid": 50_000, "kid": 50_000, "fd": 50_000, "kd": 50_000, "ppl": 100_000, "ls": 200_000,
+               "eq": 50_000}
+QUICK_COUNTS = {"fid": 2000, "kid": 2000, "fd": 2000, "kd": 2000, "ppl": 500, "ls": 1000, "eq": 200}
 
 
 def _count_key(metric: str) -> str:
-    return "ppl" if metric.startswith("ppl_") else metric
+    """The key of ``FULL_COUNTS`` / ``QUICK_COUNTS`` for a metric: "ppl" for every PPL, "eq" for
+    every equivariance metric, else the metric's own name."""
+    if metric.startswith("ppl_"):
+        return "ppl"
+    return "eq" if metric in EQ_METRICS else metric
 
 
 def parse_metrics(metrics: str | Iterable[str]) -> list[str]:
@@ -176,6 +188,23 @@ def distribution_scores(real: np.ndarray, fake: np.ndarray, k: int = 3, kd_subse
 
 
 # ------------------------------------------------------------------------------------------
+# Equivariance
+# ------------------------------------------------------------------------------------------
+def equivariance_result(G, metric: str, num: int, seed: int = 0, device=None) -> dict[str, Any]:
+    """EQ-T / EQ-R of ``G`` over ``num`` (w, transform) pairs as a result dict (PSNR in dB), or
+    ``value`` None with a ``not_applicable`` reason for a generator whose input cannot be moved."""
+    common = {"metric": metric, "num_samples": num, "seed": seed, "unit": "dB"}
+    if not supports_equivariance(G):
+        return {**common, "value": None,
+                "not_applicable": f"{type(G).__module__}.{type(G).__name__} starts from a learned constant, "
+                                  "which cannot be translated or rotated continuously (EQ-T / EQ-R are "
+                                  "for StyleGAN3's Fourier-feature input)"}
+    t0 = time.time()
+    value = compute_equivariance(G, metric, num, seed=seed, device=device)
+    return {**common, "value": value, "seconds": round(time.time() - t0, 2)}
+
+
+# ------------------------------------------------------------------------------------------
 # All metrics
 # ------------------------------------------------------------------------------------------
 def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "ls"), num: int | None = None,
@@ -187,8 +216,9 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
     """Compute ``metrics`` for generator ``G``; returns a JSON-able dict.
 
     ``num`` overrides every sample count; otherwise ``counts`` (default ``FULL_COUNTS``) gives it
-    per metric ("fd", "kd", "fid", "kid", "ppl", "ls"). Each result records its detector or
-    distance, sample count, seed and time.
+    per metric ("fd", "kd", "fid", "kid", "ppl", "ls", "eq"). Each result records its detector or
+    distance, sample count, seed and time; an equivariance metric of a generator it does not
+    apply to has ``value`` None and a ``not_applicable`` reason.
     """
     names = parse_metrics(metrics)
     dev = get_device(device)
@@ -238,5 +268,8 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
 
         results["ls"] = linear_separability(G, num_samples=n_of["ls"], batch_size=batch_size, seed=seed,
                                             device=dev, progress=progress)
+
+    for m in (m for m in names if m in EQ_METRICS):
+        results[m] = equivariance_result(G, m, n_of[m], seed, dev)
     return {"results": results, "device": str(dev), "seed": seed, "seconds": round(time.time() - t_all, 2),
             "model": getattr(G, "config", None).to_dict() if hasattr(G, "config") else None}

@@ -9,7 +9,9 @@ stores them in the model's provenance):
   anything).
 * **Noise visibility** — for a fixed w, the per-pixel standard deviation of the image over
   random noise draws, averaged over the colour channels (Figure 4's statistic), on the
-  [-1, 1] scale: its mean and 95th percentile over pixels and latents.
+  [-1, 1] scale: its mean and 95th percentile over pixels and latents. A generator without
+  noise inputs (StyleGAN3 from config C on, StyleGAN1 configs A–D) gets None and a reason, not
+  0: there is nothing to measure, which is not the same as noise that learned to be invisible.
 * **PPL** in W (end points) over ``ppl_num`` pairs, with the same distance as chapter 9.
 """
 from __future__ import annotations
@@ -36,6 +38,10 @@ def noise_visibility(G, num_latents: int = 64, num_draws: int = 16, seed: int = 
     :math:`\sigma_p = \frac13\sum_c \operatorname{std}_k x_{k,c,p}`; mean and 95th percentile."""
     if num_draws < 2:
         raise ValueError(f"a standard deviation needs at least 2 noise draws, got {num_draws}")
+    if not G.config.use_noise:
+        return {"noise_std_mean": None, "noise_std_p95": None,
+                "noise_not_applicable": f"{type(G).__module__}.{type(G).__name__} with use_noise=False has no "
+                                        "noise inputs"}
     z = torch.randn(num_latents, G.z_dim, generator=torch.Generator().manual_seed(int(seed)))
     ws = G.mapping(z.to(G.device))
     torch.manual_seed(int(seed))  # noise_mode="random" draws from the global generator

@@ -3,7 +3,8 @@
 ``load_pretrained(name_or_path, device="auto")`` accepts
 
 * the name of a shipped model (see ``REGISTRY``; files live next to this module),
-* a path to a stylegan_lib checkpoint (``.pt``), or
+* a path to a stylegan_lib checkpoint (``.pt``) of any generation (StyleGAN1, 2 or 3: the
+  checkpoint's config says which, :mod:`stylegan_lib.generations`), or
 * a path to one of NVIDIA's official StyleGAN v1 pickles (``.pkl``), read without executing it.
 """
 from __future__ import annotations

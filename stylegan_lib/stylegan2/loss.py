@@ -15,6 +15,8 @@ Config F: weight γ_pl = 2, decay 0.01, on a minibatch shrunk 2× (``PL_BATCH_SH
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -72,10 +74,16 @@ class PathLengthPenalty(nn.Module):
         self.register_buffer("mean", torch.zeros([]))
 
     def forward(self, images: torch.Tensor, latents: torch.Tensor, y: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None,
+                reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """``reduce``: applied to the batch mean of the lengths before a is updated — under
+        ``torch.distributed``, the mean over processes, so every process keeps the same a."""
         lengths = path_lengths(images, latents, y, generator)
+        batch_mean = lengths.detach().mean()
+        if reduce is not None:
+            batch_mean = reduce(batch_mean)
         # a ← lerp(a, mean length, β)
-        self.mean.copy_(lerp(self.mean, lengths.detach().mean().to(self.mean.dtype), self.decay))
+        self.mean.copy_(lerp(self.mean, batch_mean.to(self.mean.dtype), self.decay))
         # (‖Jᵀy‖ − a)², averaged, times γ_pl
         return (lengths - self.mean).square().mean() * self.weight
 

@@ -12,6 +12,8 @@ Differences from the paper that are deliberate, not hidden:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
@@ -75,21 +77,63 @@ class SynthesisNetwork(nn.Module):
         self.torgb = ToRGB(specs[-1]["channels"], cfg.img_channels, cfg.w_dim)
         self.register_buffer("skip_filter", BILINEAR.clone(), persistent=False)
 
+    @property
+    def num_layers(self) -> int:
+        """Synthesis layers (one noise input each in config B; ToRGBs not counted)."""
+        return len(self.layers)
+
+    @property
+    def device(self) -> torch.device:
+        return self.torgb.bias.device
+
+    def layer_resolutions(self) -> list[int]:
+        """Size of each layer's convolution output (its input canvas, margin included): the
+        size of its noise image."""
+        return [layer.in_size for layer in self.layers]
+
+    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
+                          generator: torch.Generator | None = None,
+                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
+        """Noise images for ``forward(ws, noise=…)``, one entry per layer, as the other
+        generations' ``make_noise_inputs``:
+
+        n_l ~ N(0, I), shape [batch, 1, S_l, S_l]
+
+        drawn in layer order from a CPU generator seeded with ``seed``, or from ``generator`` on
+        its own device (else the global one). Only config B adds them; the other configs ignore
+        them (there is nothing for noise to do in an alias-free generator).
+        """
+        if seed is not None and generator is not None:
+            raise ValueError("give the noise a seed or a generator, not both")
+        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
+        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
+        if unknown:
+            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
+        where = gen.device if gen is not None else self.device
+        return [torch.randn(batch, 1, s, s, generator=gen, device=where).to(self.device) if i in wanted else None
+                for i, s in enumerate(self.layer_resolutions())]
+
     def forward(self, ws: torch.Tensor, noise_mode: str = "random", input_transform: torch.Tensor | None = None,
-                record: dict | None = None) -> torch.Tensor:
+                record: dict | None = None, noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
         """``noise_mode`` ("random" | "const" | "none") matters only for config B: StyleGAN3 has no
         noise inputs from config C on. ``input_transform``: a [3, 3] or [N, 3, 3] affine map of
         the canvas (width 1, centre 0) applied to the input Fourier features, so the image should
-        move by it if the network is equivariant. ``record``: filled with each layer's output."""
+        move by it if the network is equivariant. ``record``: filled with each layer's output.
+        ``noise``: optional list of ``num_layers`` entries (tensor or None each, see
+        :meth:`make_noise_inputs`) overriding ``noise_mode`` layer by layer."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must have shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        noise = [None] * self.num_layers if noise is None else list(noise)
+        if len(noise) != self.num_layers:
+            raise ValueError(f"noise must be a list of {self.num_layers} entries (tensor or None), got {len(noise)}")
         s0 = self.specs[0]
         x = self.input(ws[:, 0], s0["size"], s0["rate"], input_transform)
         img = None
         for i, layer in enumerate(self.layers, start=1):
-            x = layer(x, ws[:, i], noise_mode)
+            x = layer(x, ws[:, i], noise_mode, noise[i - 1])
             if record is not None:
                 record[f"L{i}"] = x
             if str(i) in self.skip_rgbs:

@@ -207,14 +207,18 @@ class SynthesisLayer(nn.Module):
         self.nonlinearity = nonlinearity
         self.in_size = in_size
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random",
+                noise: torch.Tensor | None = None) -> torch.Tensor:
+        """``noise``: a [1 or N, 1, in_size, in_size] image to add instead of ``noise_mode``'s
+        (config B; ignored by layers without noise inputs)."""
         if self.norm is not None:
             x = self.norm(x)
         x = self.conv(x, w)
-        if self.noise is not None and noise_mode != "none":
-            n = (torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
-                 if noise_mode == "random" else self.noise_const.to(x.dtype))
-            x = self.noise(x, n)
+        if self.noise is not None and (noise is not None or noise_mode != "none"):
+            if noise is None:
+                noise = (torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
+                         if noise_mode == "random" else self.noise_const)
+            x = self.noise(x, noise.to(x.dtype))
         return self.nonlinearity(x)
 
 

@@ -6,6 +6,9 @@ Examples::
     python -m stylegan_lib train --preset book-32 --data faces:60000 --kimg 300 --out runs/book-32
     # continue it after a kill (same command plus --resume)
     python -m stylegan_lib train --preset book-32 --data faces:60000 --kimg 300 --out runs/book-32 --resume
+    # StyleGAN2 / StyleGAN3-T at 32² (full resolution from the start; recipe sg-book)
+    python -m stylegan_lib train --preset sg2-book-32 --data faces:60000 --out runs/sg2-book-32
+    python -m stylegan_lib train --preset sg3-book-32/config-T --data faces:60000 --out runs/sg3-book-32
     # your own images (a folder or zip made by `python -m stylegan_lib prepare`), 4 GPUs
     torchrun --nproc_per_node 4 -m stylegan_lib train --preset paper-256 --recipe paper \\
         --data my_faces.zip --out runs/mine --amp bf16
@@ -26,14 +29,16 @@ import torch
 
 from ..checkpoint import CheckpointError
 from ..data.faces import DETAIL_LEVELS
-from ..config import ModelConfig, get_config
+from ..generations import config_fields, get_config, is_progressive
 from ..provenance import cpu_model, git_commit
 from ..utils import arg_number
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint
 from .loop import RECIPES, Trainer, TrainingDivergedError, TrainOptions, recipe_options
 
-DEFAULT_RECIPE = {"book-32": "book", "book-32-fast": "book", "tiny-16": "quick"}
+DEFAULT_RECIPE = {"book-32": "book", "book-32-fast": "book", "tiny-16": "quick",
+                  "sg2-book-32": "sg-book", "sg3-book-32": "sg-book", "sg2-tiny-16": "sg-quick",
+                  "sg3-tiny-16": "sg-quick"}
 DEFAULT_PRESET = "book-32"
 #: Options a resumed run may change (announced when it does): the length of the run, the
 #: learning rate (the advice after a divergence is to lower it and resume), regularisation
@@ -60,15 +65,22 @@ def _parse_value(text: str):
 
 
 def config_override(text: str) -> tuple[str, object]:
-    """``--set KEY=VALUE`` → (KEY, VALUE parsed as JSON when possible); KEY must be a
-    ModelConfig field (the value is checked with the whole config after parsing)."""
+    """``--set KEY=VALUE`` → (KEY, VALUE parsed as JSON when possible); KEY is checked against the
+    preset's config fields and the value with the whole config in :func:`check_args`."""
     key, eq, value = text.partition("=")
     if not eq or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. fmap_min=32), got {text!r}")
-    fields = [f.name for f in dataclasses.fields(ModelConfig)]
-    if key not in fields:
-        raise argparse.ArgumentTypeError(f"{key!r} is not a model config field; fields: {', '.join(fields)}")
     return key, _parse_value(value)
+
+
+def default_recipe(preset: str) -> str:
+    """The recipe a preset trains with when ``--recipe`` is not given: :data:`DEFAULT_RECIPE` by
+    name; a StyleGAN2 / StyleGAN3 variant (``sg3-book-32/config-R``) by its scale, since every
+    rung of a ladder trains alike; "paper" otherwise."""
+    if preset in DEFAULT_RECIPE:
+        return DEFAULT_RECIPE[preset]
+    scale = preset.partition("/")[0]
+    return DEFAULT_RECIPE.get(scale, "paper") if not is_progressive(preset) else "paper"
 
 
 def clock_time(text: str) -> tuple[int, int]:
@@ -84,11 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     positive, nonneg = arg_number(float, above=0), arg_number(float, low=0)
     p = argparse.ArgumentParser(prog="python -m stylegan_lib train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default=None, help="model preset (stylegan_lib.config), e.g. book-32, "
-                   f"paper-256, book-32/config-C (default {DEFAULT_PRESET}; on --resume the run's own)")
+    p.add_argument("--preset", default=None, help="model preset of any generation (stylegan_lib.generations), "
+                   "e.g. book-32, paper-256, book-32/config-C, sg2-book-32, sg3-book-32/config-T "
+                   f"(default {DEFAULT_PRESET}; on --resume the run's own)")
     p.add_argument("--recipe", choices=sorted(RECIPES), default=None,
-                   help="training recipe: paper (FFHQ schedule), book (CPU, 32²), quick (seconds). "
-                        "Default: book for book-32, quick for tiny-16, paper otherwise")
+                   help="training recipe: paper (FFHQ schedule), book (CPU, 32²), quick (seconds), "
+                        "sg-book / sg-quick (the same for StyleGAN2 and 3: full resolution, R1 every 16 "
+                        "steps). Default: book for book-32, quick for tiny-16, sg-book for sg2-book-32 and "
+                        "sg3-book-32[/config-X], sg-quick for sg2-tiny-16 and sg3-tiny-16, paper otherwise")
     p.add_argument("--data", required=True,
                    help="'faces', 'faces:N' or 'faces:N:DETAIL' (N synthetic faces rendered in memory, "
                         "default 60000; DETAIL the stochastic detail: subtle (default), medium or strong), "
@@ -144,11 +159,20 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
         if len(detail) > 1 or (detail and detail[0] not in DETAIL_LEVELS):
             parser.error(f"argument --data: faces:N:DETAIL needs DETAIL one of {', '.join(DETAIL_LEVELS)}, "
                          f"got {args.data!r}")
+    preset = args.preset or DEFAULT_PRESET
+    fields = config_fields(preset)
+    for key, _ in args.set:
+        if key not in fields:
+            parser.error(f"argument --set: {key!r} is not a model config field of {preset}; fields: "
+                         f"{', '.join(fields)}")
     try:
-        get_config(args.preset or DEFAULT_PRESET, **dict(args.set))
+        cfg = get_config(preset, **dict(args.set))
     except ValueError as e:
         given = " ".join(f"--set {k}={json.dumps(v)}" for k, v in args.set)
         parser.error(f"--preset {args.preset or DEFAULT_PRESET}{' ' + given if given else ''}: {e}")
+    if args.start_res is not None and not is_progressive(cfg) and args.start_res != cfg.img_resolution:
+        parser.error(f"argument --start-res: {preset} does not grow progressively; it trains at "
+                     f"{cfg.img_resolution}² from the start (drop --start-res)")
 
 
 def load_images(spec: str, resolution: int, data_seed: int = 0, progress: bool = True):
@@ -212,7 +236,7 @@ def _requested(args, base: dict) -> dict:
 
 def _options_from_args(args):
     preset = args.preset or DEFAULT_PRESET
-    recipe = args.recipe or DEFAULT_RECIPE.get(preset, "paper")
+    recipe = args.recipe or default_recipe(preset)
     base = {"preset": preset, "seed": 0, "schedule": dict(RECIPES[recipe].get("schedule", {}))}
     return recipe, recipe_options(recipe, **_requested(args, base))
 

@@ -1,6 +1,11 @@
 r"""The training loop: alternating discriminator and generator steps with progressive growing,
 style-mixing regularisation, lazy R1, an EMA copy of G, tick logs, sample grids and exact resume.
 
+Every generation trains here (:mod:`stylegan_lib.generations` builds G and D from the preset):
+StyleGAN1 grows progressively; StyleGAN2 and StyleGAN3 train at their full resolution from the
+first step (lod 0 throughout) against StyleGAN2's residual discriminator, and StyleGAN2 adds its
+path length penalty to the G step (below).
+
 One *step* shows one minibatch of B real images to D and B generated ones to each of D and G:
 
 1. **D step** — :math:`L_D = \mathbb E[\operatorname{softplus}(D(G(z)))] + \mathbb E[\operatorname{softplus}(-D(x))]`,
@@ -10,7 +15,12 @@ One *step* shows one minibatch of B real images to D and B generated ones to eac
 2. **G step** — :math:`L_G = \mathbb E[\operatorname{softplus}(-D(G(z)))]`, with style mixing: for a
    fraction ``style_mixing_prob`` of the images a second latent takes over the style inputs from a
    random crossover layer on; w̄ is tracked from the batch's w;
-3. **EMA** — :math:`\theta_\text{ema} \leftarrow \theta + \beta(\theta_\text{ema} - \theta)`.
+   StyleGAN2 (when its config's ``pl_weight`` > 0) adds every ``PL_INTERVAL`` = 4 steps
+   :math:`k\cdot\mathcal L_{pl}` on ``B / PL_BATCH_SHRINK`` = B/2 fresh latents, in fp32 outside
+   autocast like R1 (:class:`~stylegan_lib.stylegan2.loss.PathLengthPenalty`; its running mean a is
+   part of the training checkpoint and logged as ``pl_mean``);
+3. **EMA** — :math:`\theta_\text{ema} \leftarrow \theta + \beta(\theta_\text{ema} - \theta)`;
+   buffers (w̄, StyleGAN3's magnitude EMAs, which G tracks in train mode) are copied.
 
 All randomness (data order, mirroring, latents, crossover points, noise images) comes from two
 seeded ``torch.Generator``s drawn for the *whole* minibatch; under ``torch.distributed`` every
@@ -32,15 +42,15 @@ from typing import Any, Callable
 import torch
 
 from ..checkpoint import CheckpointError, save_models
-from ..config import ModelConfig, get_config
-from ..discriminator import Discriminator
-from ..generator import Generator
+from ..generations import (AnyConfig, build_discriminator, build_generator, config_from_dict, generation_of,
+                           get_config, is_progressive)
 from ..images import to_float
 from ..layers import downsample2d, lerp, upsample2d
 from ..metrics.detectors import get_feature_detector, get_perceptual_distance
 from ..metrics.evaluate import generated_features
 from ..metrics.frechet import StatsAccumulator, frechet_distance_from_stats
 from ..metrics.ppl import perceptual_path_length
+from ..stylegan2.loss import PL_BATCH_SHRINK, PL_INTERVAL, PathLengthPenalty, lazy_scale
 from ..utils import cpu_supports_bf16, get_device
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
@@ -60,7 +70,7 @@ class TrainingDivergedError(RuntimeError):
 class TrainOptions:
     """Everything that defines a run (stored in every checkpoint; plain data)."""
 
-    preset: str = "book-32"              # model preset (stylegan_lib.config)
+    preset: str = "book-32"              # model preset of any generation (stylegan_lib.generations)
     config_overrides: dict = field(default_factory=dict)
     kimg: float = 300.0                  # total thousands of real images shown to D
     seed: int = 0
@@ -109,12 +119,17 @@ class TrainOptions:
         self.betas = tuple(self.betas)
         self.grid_size = tuple(self.grid_size)
 
-    def model_config(self) -> ModelConfig:
-        cfg = get_config(self.preset, **self.config_overrides)
-        return cfg
+    def model_config(self) -> AnyConfig:
+        return get_config(self.preset, **self.config_overrides)
 
     def make_schedule(self) -> Schedule:
-        return Schedule(resolution=self.model_config().img_resolution, **self.schedule)
+        """The schedule at the model's resolution. A generator that does not grow (StyleGAN2, 3)
+        starts at its full resolution whatever the recipe says: lod = 0 from the first step."""
+        cfg = self.model_config()
+        schedule = dict(self.schedule)
+        if not is_progressive(cfg):
+            schedule["start_res"] = cfg.img_resolution
+        return Schedule(resolution=cfg.img_resolution, **schedule)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -146,11 +161,27 @@ RECIPES: dict[str, dict[str, Any]] = {
                   schedule=dict(start_res=8, lod_training_kimg=0.4, lod_transition_kimg=0.4,
                                 minibatch={8: 16, 16: 16}, minibatch_default=16, lr={},
                                 lr_default=0.002)),
+    # StyleGAN2 / StyleGAN3 at 32² on a CPU: the "book" recipe's length, minibatch, learning rate,
+    # R1 γ = 1 and EMA, at a fixed resolution (these generators do not grow), with R1 every 16
+    # steps as in StyleGAN2's lazy regularisation (its path length penalty runs every 4 G steps,
+    # stylegan2.loss.PL_INTERVAL). Each regulariser is added, ×k, to the loss of its step, so
+    # Adam's settings stay those of "book" (no lazy_adam correction). For non-growing presets
+    # only: a StyleGAN1 preset would need a start_res and phase lengths.
+    "sg-book": dict(kimg=380.0, r1_gamma=1.0, r1_interval=16, tick_kimg=4.0, snapshot_kimg=20.0,
+                    sample_kimg=20.0, ema_half_life_kimg=10.0, metrics_kimg=20.0,
+                    schedule=dict(lod_training_kimg=0.0, lod_transition_kimg=0.0, minibatch={},
+                                  minibatch_default=32, lr={}, lr_default=0.002)),
+    # The same in seconds ("quick"'s lengths): sg2-tiny-16, sg3-tiny-16 and the tests.
+    "sg-quick": dict(kimg=2.0, r1_interval=16, tick_kimg=0.25, snapshot_kimg=1.0, sample_kimg=1.0,
+                     ema_half_life_kimg=0.5, grid_size=(6, 4),
+                     schedule=dict(lod_training_kimg=0.0, lod_transition_kimg=0.0, minibatch={},
+                                   minibatch_default=16, lr={}, lr_default=0.002)),
 }
 
 
 def recipe_options(recipe: str = "book", **changes) -> TrainOptions:
-    """TrainOptions from a named recipe ("paper", "book", "quick") with changes on top."""
+    """TrainOptions from a named recipe ("paper", "book", "quick", "sg-book", "sg-quick") with
+    changes on top."""
     if recipe not in RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}; recipes: {', '.join(RECIPES)}")
     kw = dict(RECIPES[recipe])
@@ -210,9 +241,14 @@ class Trainer:
                             else float(options.style_mixing_prob))
 
         torch.manual_seed(options.seed)  # initial weights: identical on every process
-        self.G = Generator(self.cfg).to(self.device).train()
-        self.D = Discriminator(self.cfg).to(self.device).train()
+        self.progressive = is_progressive(self.cfg)
+        # G in train mode: StyleGAN3's magnitude normalisation tracks its EMAs only then.
+        self.G = build_generator(self.cfg).to(self.device).train()
+        self.D = build_discriminator(self.cfg).to(self.device).train()
         self.G_ema = make_ema(self.G)
+        # StyleGAN2's path length penalty (config F: γ_pl = 2), with its running mean a.
+        pl_weight = getattr(self.cfg, "pl_weight", 0.0) if generation_of(self.cfg) == "stylegan2" else 0.0
+        self.pl = PathLengthPenalty(pl_weight).to(self.device) if pl_weight > 0 else None
         if self.device.type == "cuda" and options.channels_last:
             for m in (self.G, self.D, self.G_ema):
                 m.to(memory_format=torch.channels_last)
@@ -307,8 +343,17 @@ class Trainer:
             return None
         return self.G.synthesis.make_noise_inputs(B, generator=self.latent_gen)
 
+    def _lod(self, lod: float) -> dict[str, float]:
+        """The level-of-detail argument of G and D: only a progressive generator takes one."""
+        return {"lod": lod} if self.progressive else {}
+
     def _generate(self, z, z2, cutoff, noise, lod, update_w_avg=False):
-        """G(z) with style mixing: style input i comes from z2 when i ≥ cutoff."""
+        """G(z) with style mixing (:meth:`_styles`)."""
+        ws = self._styles(z, z2, cutoff, update_w_avg)
+        return self.G.synthesis(ws, noise=noise, **self._lod(lod))
+
+    def _styles(self, z, z2, cutoff, update_w_avg=False) -> torch.Tensor:
+        """The style inputs ws with style mixing: style input i comes from z2 when i ≥ cutoff."""
         ws = self.G.mapping(z)
         if update_w_avg:
             # w̄ ← mean_batch(w) + β (w̄ − mean_batch(w)), with the mean over the whole minibatch.
@@ -318,7 +363,7 @@ class Trainer:
             ws2 = self.G.mapping(z2)
             layer = torch.arange(self.G.num_ws, device=z.device)[None, :, None]
             ws = torch.where(layer < cutoff[:, None, None], ws, ws2)
-        return self.G.synthesis(ws, noise=noise, lod=lod)
+        return ws
 
     def _record(self, **values):
         for k, v in values.items():
@@ -408,7 +453,8 @@ class Trainer:
 
     def _generator_step(self, B: int, lod: float) -> float:
         r"""G against a frozen D, on fresh latents with style mixing, tracking w̄; returns
-        :math:`L_G = \mathbb E[\operatorname{softplus}(-D(G(z)))]` (WGAN: :math:`-\mathbb E[D(G(z))]`)."""
+        :math:`L_G = \mathbb E[\operatorname{softplus}(-D(G(z)))]` (WGAN: :math:`-\mathbb E[D(G(z))]`).
+        With the path length penalty, G descends :math:`L_G + [k \mid t]\,k\,\mathcal L_{pl}`."""
         inputs = self._generator_inputs(B, lod)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
@@ -416,10 +462,34 @@ class Trainer:
             fakes = self._generate(*inputs, lod, update_w_avg=True)
             gen_logits = self.D(fakes, lod=lod).float()
         loss_G = g_nonsaturating(gen_logits) if self.opts.loss == "logistic" else g_wgan(gen_logits)
-        self._descend("loss_G", loss_G, self.G, self.opt_G)
+        total_G = loss_G
+        pl_gain = lazy_scale(self.step_idx, PL_INTERVAL) if self.pl is not None else 0.0
+        if pl_gain:
+            # lazy: k × the penalty every k steps
+            total_G = total_G + self._path_length_penalty(B) * pl_gain
+        self._descend("loss_G", total_G, self.G, self.opt_G)
         self.scaler.update()
         self.D.requires_grad_(True)
         return loss_G.item()
+
+    def _path_length_penalty(self, B: int) -> torch.Tensor:
+        r"""StyleGAN2's :math:`\mathcal L_{pl}` on ``B / PL_BATCH_SHRINK`` fresh latents (style
+        mixing as in the G step, w̄ not tracked), in fp32 outside autocast, with the image-space
+        directions :math:`y \sim \mathcal N(0, I)/\sqrt{HW}` drawn for the whole half minibatch;
+        logs the penalty ``pl`` and the running mean ``pl_mean``."""
+        n = max(B // PL_BATCH_SHRINK, 1)
+        if n % self.world_size:
+            raise ValueError(f"the path length minibatch {n} (B / {PL_BATCH_SHRINK}) is not divisible by the "
+                             f"number of processes {self.world_size}")
+        z, z2, cutoff, noise = self._generator_inputs(n, 0.0)
+        R = self.cfg.img_resolution
+        # y = N(0, I) / √(H·W)
+        y = torch.randn(n, self.cfg.img_channels, R, R, device=self.device, generator=self.latent_gen) / R
+        ws = self._styles(z, z2, cutoff)
+        images = self.G.synthesis(ws, noise=noise)
+        penalty = self.pl(images.float(), ws, y=self._share(y), reduce=dist_util.all_reduce_mean)
+        self._record(pl=penalty.item(), pl_mean=self.pl.mean.item())
+        return penalty
 
     def _update_ema(self, B: int):
         r""":math:`\theta_\text{ema} \leftarrow \theta + \beta(\theta_\text{ema} - \theta)`, with β
@@ -463,7 +533,7 @@ class Trainer:
         lod = self.point().lod if lod is None else lod
         imgs = []
         for z in self.grid_z.split(64):
-            imgs.append(self.G_ema(z.to(self.device), noise_mode="const", lod=lod).float().cpu())
+            imgs.append(self.G_ema(z.to(self.device), noise_mode="const", **self._lod(lod)).float().cpu())
         return torch.from_numpy(image_grid(torch.cat(imgs), self.opts.grid_size[0], pad=0))
 
     @torch.no_grad()
@@ -506,8 +576,10 @@ class Trainer:
         return path
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly (see stylegan_lib.train.checkpoint)."""
+        """Everything needed to continue exactly (see stylegan_lib.train.checkpoint); with the path
+        length penalty, its running mean under ``"pl"``."""
         latent_state = self.latent_gen.get_state()
+        pl = {"pl": self.pl.state_dict()} if self.pl is not None else {}
         return {
             "config": self.cfg.to_dict(),
             "G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "D": self.D.state_dict(),
@@ -522,10 +594,11 @@ class Trainer:
                     "torch": torch.get_rng_state()},
             "data_order": {"perm": self.perm.clone(), "pos": self.pos, "num_images": len(self.images)},
             "meta": {"command": self.command},
+            **pl,
         }
 
     def load_state_dict(self, obj: dict[str, Any]) -> None:
-        if ModelConfig.from_dict(obj["config"]) != self.cfg:
+        if config_from_dict(obj["config"]) != self.cfg:
             raise CheckpointError("the checkpoint was trained with a different model configuration "
                                   "than the options given; resume with the checkpoint's own options")
         n = obj["data_order"]["num_images"]
@@ -535,6 +608,11 @@ class Trainer:
         self.G.load_state_dict(obj["G"])
         self.G_ema.load_state_dict(obj["G_ema"])
         self.D.load_state_dict(obj["D"])
+        if self.pl is not None:
+            if "pl" not in obj:
+                raise CheckpointError("the checkpoint holds no path length penalty state (its running mean): "
+                                      "it was not written by a StyleGAN2 run with pl_weight > 0")
+            self.pl.load_state_dict(obj["pl"])
         prog = obj["progress"]
         self.cur_nimg, self.step_idx, self.tick = int(prog["cur_nimg"]), int(prog["step"]), int(prog["tick"])
         self.wall_before = float(prog.get("wall_seconds", 0.0))

@@ -16,8 +16,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import save_models
-from ..config import ModelConfig
-from ..generator import Generator
+from ..generations import build_generator, config_from_dict
 from .checkpoint import load_training_checkpoint
 from .loop import read_log
 
@@ -48,8 +47,8 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
 
     run_dir, dest = Path(run_dir), Path(dest)
     obj = load_training_checkpoint(run_dir / "checkpoint.pt")
-    cfg = ModelConfig.from_dict(obj["config"])
-    G_ema = Generator(cfg)
+    cfg = config_from_dict(obj["config"])  # any generation
+    G_ema = build_generator(cfg)
     G_ema.load_state_dict(obj["G_ema"])
     # Ticks written after the checkpoint by a session that was killed later do not belong to it.
     log = [e for e in read_log(run_dir / "log.jsonl") if e["kimg"] * 1000 <= obj["progress"]["cur_nimg"] + 0.5]
