@@ -123,9 +123,6 @@ real_ds, real_name = real_dataset(real_data or None, G.img_resolution, 2 * num_f
 real_b_imgs = real_ds.images(range(num_fd, 2 * num_fd)) if hasattr(real_ds, "images") else \
     torch.stack([real_ds[i][0] for i in range(num_fd, 2 * num_fd)])
 real_b = frechet.FeatureStats.from_features(detector(real_b_imgs))
-# z comes from a generator seeded with `seed`, the noise inputs from torch's global one: seed it
-# here, so the features (and the figures drawn from them) are the same on every run of this cell
-torch.manual_seed(seed)
 (gen,) = generated_features(G, [detector], num_fd, batch_size, seed=seed, device=dev, progress=False)
 fd = frechet.frechet_distance_from_stats(real, gen, return_info=True)
 kd, kd_std = kernel.kernel_distance(real.features, gen.features, num_subsets=100,

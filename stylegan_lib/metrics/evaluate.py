@@ -70,7 +70,9 @@ def parse_metrics(metrics: str | Iterable[str]) -> list[str]:
 def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size: int = 64, seed: int = 0,
                        truncation_psi: float = 1.0, device=None, progress: bool = True) -> list[FeatureStats]:
     """Features of ``num`` generated images (ψ = 1 and random noise by default, as for FID),
-    quantised to uint8 as saved images would be, one ``FeatureStats`` per detector."""
+    quantised to uint8 as saved images would be, one ``FeatureStats`` per detector. The latents
+    and the noise inputs both come from one generator seeded with ``seed``, so the same seed
+    gives the same features whatever else has used torch's global random numbers."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else G.device
@@ -81,7 +83,8 @@ def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size
     while done < num:
         n = min(batch_size, num - done)
         z = torch.randn(n, G.z_dim, generator=gen).to(device)
-        img = to_uint8(G(z, None, truncation_psi=truncation_psi, noise_mode="random").float())
+        noise = G.synthesis.make_noise_inputs(n, generator=gen)
+        img = to_uint8(G(z, None, truncation_psi=truncation_psi, noise_mode="random", noise=noise).float())
         for acc, det in zip(accs, detectors):
             acc.add(det(img))
         done += n
