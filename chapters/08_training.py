@@ -181,22 +181,7 @@ for k in (0, 30, 100, 300):
 # of the 8² stable phase, where the 16² fade-in (30–60 kimg) begins.
 
 # %% tags=["nbval-ignore-output"]
-try:
-    import ipywidgets as widgets
-
-    def show(kimg):
-        f = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=kimg)
-        plt.show()
-        plt.close(f)
-        print(tviz.schedule_summary(book, kimg))
-
-    from stylegan_lib.viz.book import interactive
-
-    if interactive():  # a batch run (make book / make test) shows the static figure below instead
-        widgets.interact(show, kimg=widgets.FloatSlider(value=30, min=0, max=loop_mod.RECIPES["book"]["kimg"],
-                                                        step=5, continuous_update=False))
-except ImportError:
-    print("ipywidgets is not installed: the static figure below shows the same")
+tviz.timeline_widget(book, loop_mod.RECIPES["book"]["kimg"], kimg=30)
 
 # %%
 fig = tviz.plot_timeline(book, loop_mod.RECIPES["book"]["kimg"], marker_kimg=30)

@@ -188,18 +188,7 @@ print(f"real vs real: {name} falls from {reference['fd_mean'][0]:.1f} (N={counts
 # is `stylegan_lib.viz.metrics.sample_count_view` (tested); a static copy is drawn below.
 
 # %% tags=["nbval-ignore-output"]
-import ipywidgets as W
-
-
-def _show(n):
-    vm.sample_count_view(real.features, gen.features, n, seed=seed, names=(name, kname))
-    plt.show()
-
-
-from stylegan_lib.viz.book import interactive
-
-if interactive():  # a batch run (make book / make test) shows the static figure below instead
-    W.interact(_show, n=W.IntSlider(value=min(200, num_fd), min=20, max=num_fd, step=20, description="N"))
+vm.sample_count_widget(real.features, gen.features, num_fd, seed=seed, names=(name, kname))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 4))

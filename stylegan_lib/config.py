@@ -26,8 +26,26 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class ConfigBase:
+    """What the frozen config dataclasses of the three generations share: a checked
+    ``from_dict`` and ``replace``."""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        """The config of a dict of its fields (``to_dict()``); a ValueError names unknown keys."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} fields {unknown}; known fields: {sorted(known)}")
+        return cls(**d)
+
+    def replace(self, **changes):
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(ConfigBase):
     """Everything that fixes the architecture of G and D (plus the mixing probability of training).
 
     Channel count at resolution 2^r (the official ``nf(stage)`` with stage = r − 1):
@@ -145,17 +163,6 @@ class ModelConfig:
         d["blur_filter"] = list(self.blur_filter) if self.blur_filter is not None else None
         return d
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown ModelConfig fields {unknown}; known fields: {sorted(known)}")
-        return cls(**d)
-
-    def replace(self, **changes) -> "ModelConfig":
-        return dataclasses.replace(self, **changes)
-
 
 # ------------------------------------------------------------------------------------------
 # Scales: how big the networks are.
@@ -224,26 +231,21 @@ BOOK_PRESET = "book-32"
 
 def preset_names() -> list[str]:
     """Every valid preset name."""
-    names = list(SCALES)
-    names += [f"{s}/{v}" for s in SCALES for v in VARIANTS]
-    names += list(VARIANTS)
-    return names
+    return preset_names_of(SCALES, VARIANTS, bare_variants=True)
 
 
 def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
     """The ``ModelConfig`` of a preset name (see the module docstring), with optional overrides."""
     if isinstance(name, ModelConfig):
         return name.replace(**overrides) if overrides else name
-    if not isinstance(name, str):
-        raise TypeError(f"preset must be a name or a ModelConfig, got {type(name).__name__}")
-    scale, _, variant = name.partition("/")
-    if not variant and scale in VARIANTS:
-        scale, variant = DEFAULT_SCALE, scale
-    if scale not in SCALES or (variant and variant not in VARIANTS):
+    check_preset_type(name, ModelConfig)
+    parts = parse_preset(name, SCALES, VARIANTS, default_scale=DEFAULT_SCALE)
+    if parts is None:
         raise ValueError(
             f"unknown preset {name!r}. Scales: {', '.join(SCALES)}; variants: "
             f"{', '.join(VARIANTS)}; combine them as 'book-32/config-C'"
         )
+    scale, variant = parts
     kwargs: dict[str, Any] = {}
     kwargs.update(SCALES[scale])
     kwargs.update(VARIANTS.get(variant, {}))
@@ -251,6 +253,36 @@ def get_config(name: str | ModelConfig, **overrides) -> ModelConfig:
         kwargs["w_dim"] = kwargs.get("z_dim", 512)
     kwargs.update(overrides)
     return ModelConfig(**kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# Preset names, shared by the three generations' config modules.
+# ------------------------------------------------------------------------------------------
+def preset_names_of(scales: dict[str, Any], variants: dict[str, Any], bare_variants: bool = False) -> list[str]:
+    """The preset names of one generation's tables: every ``SCALE``, every ``SCALE/VARIANT`` and,
+    with ``bare_variants``, every ``VARIANT`` on its own (at the default scale)."""
+    names = list(scales) + [f"{s}/{v}" for s in scales for v in variants]
+    return names + list(variants) if bare_variants else names
+
+
+def parse_preset(name: str, scales: dict[str, Any], variants: dict[str, Any], default_scale: str | None = None,
+                 default_variant: str = "") -> tuple[str, str] | None:
+    """``(scale, variant)`` of a preset name ``SCALE`` or ``SCALE/VARIANT``, or None when the
+    name is not one of these tables'. A bare ``VARIANT`` means ``default_scale/VARIANT`` when a
+    default scale is given; a bare ``SCALE`` has the variant ``default_variant`` ("": none)."""
+    scale, _, variant = name.partition("/")
+    if not variant and default_scale is not None and scale in variants:
+        scale, variant = default_scale, scale
+    variant = variant or default_variant
+    if scale not in scales or (variant and variant not in variants):
+        return None
+    return scale, variant
+
+
+def check_preset_type(name: object, config_class: type) -> None:
+    """A TypeError unless ``name`` is a preset name (a ``config_class`` is handled before)."""
+    if not isinstance(name, str):
+        raise TypeError(f"preset must be a name or a {config_class.__name__}, got {type(name).__name__}")
 
 
 def describe_differences(a: ModelConfig, b: ModelConfig) -> dict[str, tuple[Any, Any]]:
@@ -261,5 +293,5 @@ def describe_differences(a: ModelConfig, b: ModelConfig) -> dict[str, tuple[Any,
 
 __all__ = [
     "ModelConfig", "SCALES", "VARIANTS", "get_config", "preset_names", "describe_differences",
-    "BOOK_PRESET",
+    "BOOK_PRESET", "ConfigBase", "preset_names_of", "parse_preset", "check_preset_type",
 ]

@@ -12,27 +12,21 @@ from .synthesis import SynthesisNetwork
 from .traditional import TraditionalSynthesis
 
 
-class Generator(nn.Module):
-    """z [N, z_dim] → image [N, 3, R, R].
+class GeneratorBase(nn.Module):
+    """What the generators of the three generations share: G = g ∘ f with ``self.mapping`` (f)
+    and ``self.synthesis`` (g), which a subclass builds after calling ``__init__(config)``."""
 
-    ``Generator("book-32")`` or ``Generator(get_config("paper-1024"))``. The architecture
-    (style-based or traditional) follows ``config.architecture``.
-    """
-
-    def __init__(self, config: str | ModelConfig = "paper-1024"):
+    def __init__(self, config):
         super().__init__()
-        self.config = get_config(config)
-        cfg = self.config
+        self.config = cfg = config
         self.z_dim, self.w_dim, self.num_ws = cfg.z_dim, cfg.w_dim, cfg.num_ws
         self.c_dim = 0
         self.img_resolution, self.img_channels = cfg.img_resolution, cfg.img_channels
-        self.mapping = MappingNetwork(cfg)
-        self.synthesis = (SynthesisNetwork if cfg.architecture == "style" else TraditionalSynthesis)(cfg)
 
     def forward(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None, noise_mode: str = "random",
                 **synthesis_kwargs) -> torch.Tensor:
-        """G(z) = g(f(z)): map, optionally truncate, synthesise."""
+        """G(z) = g(f(z)): map, optionally truncate towards w̄, synthesise."""
         ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
         return self.synthesis(ws, noise_mode=noise_mode, **synthesis_kwargs)
 
@@ -53,9 +47,23 @@ class Generator(nn.Module):
         return self.mapping.w_avg.device
 
     def num_parameters(self) -> dict[str, int]:
-        """Parameters of each part, counted whether or not they require gradients (a loaded
-        model is frozen)."""
+        """Parameters of the mapping and synthesis networks and in all, counted whether or not
+        they require gradients (a loaded model is frozen)."""
         return {"mapping": _count(self.mapping), "synthesis": _count(self.synthesis), "total": _count(self)}
+
+
+class Generator(GeneratorBase):
+    """z [N, z_dim] → image [N, 3, R, R].
+
+    ``Generator("book-32")`` or ``Generator(get_config("paper-1024"))``. The architecture
+    (style-based or traditional) follows ``config.architecture``.
+    """
+
+    def __init__(self, config: str | ModelConfig = "paper-1024"):
+        super().__init__(get_config(config))
+        cfg = self.config
+        self.mapping = MappingNetwork(cfg)
+        self.synthesis = (SynthesisNetwork if cfg.architecture == "style" else TraditionalSynthesis)(cfg)
 
 
 def _count(module: nn.Module) -> int:

@@ -121,3 +121,26 @@ def ws_from_seeds(G, seeds, truncation_psi: float = 1.0, truncation_cutoff: int 
     elif len(z) != len(seeds):
         raise ValueError(f"one latent per seed: got {len(z)} latents for {len(seeds)} seeds")
     return G.mapping(z.to(G.device), None, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+
+
+def multi_latent_ws(G, z: torch.Tensor, num_latents: int, generator: torch.Generator) -> torch.Tensor:
+    """ws whose style inputs come from ``num_latents`` latents: z and num_latents − 1 further
+    latents drawn from ``generator``, switched at num_latents − 1 distinct crossover points drawn
+    uniformly from 1…num_ws−1 (sorted), independently per image."""
+    n = z.shape[0]
+    if not 1 <= num_latents <= G.num_ws:
+        raise ValueError(f"num_latents must be in [1, num_ws={G.num_ws}], got {num_latents}")
+    ws = G.mapping(z)
+    if num_latents == 1:
+        return ws
+    others = [G.mapping(torch.randn(n, G.z_dim, generator=generator).to(z.device))
+              for _ in range(num_latents - 1)]
+    # Which latent each style input of each image comes from: the number of crossovers at or below it.
+    cuts = torch.stack([torch.randperm(G.num_ws - 1, generator=generator)[:num_latents - 1] + 1
+                        for _ in range(n)])                          # [n, num_latents − 1]
+    layer = torch.arange(G.num_ws)
+    source = (layer[None, :, None] >= cuts[:, None, :]).sum(-1).to(z.device)  # [n, num_ws]: 0…k−1
+    out = ws.clone()
+    for j, other in enumerate(others, 1):
+        out[source == j] = other[source == j]
+    return out

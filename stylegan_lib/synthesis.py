@@ -19,6 +19,36 @@ from .layers import (SQRT2, Blur, EqualizedConv2d, EqualizedLinear, NoiseInjecti
 NOISE_MODES = ("random", "const", "none")
 
 
+class NoiseInputs:
+    """Mixin of the synthesis networks of all three generations: per-layer noise images for
+    ``forward(ws, noise=…)``, given ``num_layers``, ``layer_resolutions()`` and ``device``."""
+
+    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
+                          generator: torch.Generator | None = None,
+                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
+        """Noise images for ``forward(ws, noise=…)``, one entry per layer (StyleGAN1: indexed like
+        the style inputs and ``latent.noise_groups``),
+
+        n_l ~ N(0, I), shape [batch, 1, R_l, R_l]  (R_l = ``layer_resolutions()[l]``)
+
+        drawn in layer order from a CPU generator seeded with ``seed`` (the same images on every
+        machine), or from ``generator`` on its own device (or else the global one), and moved to
+        this network's device. Only the layers in ``layers`` (default: all) get an image; the
+        others are None and follow ``noise_mode``. (StyleGAN3 adds them in config B only: there is
+        nothing for noise to do in an alias-free generator.)
+        """
+        if seed is not None and generator is not None:
+            raise ValueError("give the noise a seed or a generator, not both")
+        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
+        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
+        if unknown:
+            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
+        where = gen.device if gen is not None else self.device
+        return [torch.randn(batch, 1, r, r, generator=gen, device=where).to(self.device) if i in wanted else None
+                for i, r in enumerate(self.layer_resolutions())]
+
+
 class Epilogue(nn.Module):
     """What follows every convolution: noise, bias, activation, normalisation, style.
 
@@ -137,7 +167,7 @@ class UpBlock(nn.Module):
         return x
 
 
-class SynthesisNetwork(nn.Module):
+class SynthesisNetwork(NoiseInputs, nn.Module):
     """g: ws [N, num_ws, w_dim] → image [N, 3, R, R] in about [-1, 1].
 
     Style inputs 2k and 2k+1 drive the two layers of the block at resolution 2^(k+2). Each
@@ -181,30 +211,6 @@ class SynthesisNetwork(nn.Module):
     @property
     def device(self) -> torch.device:
         return self.torgb[f"b{self.img_resolution}"].weight.device
-
-    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
-                          generator: torch.Generator | None = None,
-                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
-        """Noise images for ``forward(ws, noise=…)``, one entry per layer, indexed like the style
-        inputs (and ``latent.noise_groups``):
-
-        n_l ~ N(0, I), shape [batch, 1, R_l, R_l]
-
-        drawn in layer order from a CPU generator seeded with ``seed`` (the same images on every
-        machine), or from ``generator`` on its own device (or else the global one), and moved to
-        this network's device. Only the layers in ``layers`` (default: all) get an image; the
-        others are None and follow ``noise_mode``.
-        """
-        if seed is not None and generator is not None:
-            raise ValueError("give the noise a seed or a generator, not both")
-        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
-        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
-        if unknown:
-            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
-        where = gen.device if gen is not None else self.device
-        return [torch.randn(batch, 1, r, r, generator=gen, device=where).to(self.device) if i in wanted else None
-                for i, r in enumerate(self.layer_resolutions())]
 
     def _style_ws(self, ws: torch.Tensor) -> torch.Tensor:
         """The w used by each layer: [N, num_layers, w_dim]."""

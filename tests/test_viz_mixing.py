@@ -9,7 +9,8 @@ from stylegan_lib import Generator
 from stylegan_lib.latent import layer_groups, ws_from_seeds
 from stylegan_lib.metrics.classifier import FacesClassifier
 from stylegan_lib.metrics.detectors import ClassifierDetector
-from stylegan_lib.viz.mixing import (attribute_transfer, crossover_sweep, mix_pair, mixing_scores, multi_latent_ws,
+from stylegan_lib.latent import multi_latent_ws
+from stylegan_lib.viz.mixing import (attribute_transfer, crossover_sweep, mix_pair, mixing_scores,
                                      style_mixing_figure)
 
 
@@ -67,8 +68,8 @@ def test_crossover_sweep_hits_both_sources(G):
     imgs = crossover_sweep(G, 1, 2)
     assert imgs.shape == (G.num_ws + 1, 3, 16, 16)
     ab = G.synthesis(ws_from_seeds(G, [1, 2]), noise_mode="const")
-    torch.testing.assert_close(imgs[0], ab[1], atol=1e-5, rtol=1e-5)    # k = 0: all of B
-    torch.testing.assert_close(imgs[-1], ab[0], atol=1e-5, rtol=1e-5)   # k = num_ws: all of A
+    torch.testing.assert_close(imgs[0], ab[1], atol=1e-4, rtol=1e-4)    # k = 0: all of B
+    torch.testing.assert_close(imgs[-1], ab[0], atol=1e-4, rtol=1e-4)   # k = num_ws: all of A
     assert not torch.allclose(imgs[3], ab[0], atol=1e-3) and not torch.allclose(imgs[3], ab[1], atol=1e-3)
 
 

@@ -70,9 +70,9 @@ def test_tradeoff_measures_less_diversity_at_small_psi(G):
     torch.manual_seed(0)
     det = ClassifierDetector(classifier=FacesClassifier(("a", "b")))
     # "Real" data: other images of the same generator, so that ψ = 1 is as diverse as the data.
-    from stylegan_lib.viz.truncation import generated_features
+    from stylegan_lib.metrics.evaluate import seed_features
 
-    real = generated_features(G, det, list(range(1000, 1048)))
+    real = seed_features(G, det, list(range(1000, 1048)))
     res = truncation_tradeoff(G, [1.0, 0.5, 0.0], num_images=24, detector=det, real=real)
     assert res.psis == [1.0, 0.5, 0.0] and set(res.scores) == {"fd", "kd", "precision", "recall", "diversity"}
     d = res.scores["diversity"]

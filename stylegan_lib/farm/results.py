@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_generator
+from ..latent import multi_latent_ws
 from ..metrics.evaluate import compute_metrics
 from ..provenance import git_commit
 from ..train.loop import read_log
@@ -45,9 +46,8 @@ def results_path(out: str | os.PathLike, scale: str) -> Path:
 # Table 2: images whose styles come from several latents.
 # ------------------------------------------------------------------------------------------
 class MixedLatentGenerator(torch.nn.Module):
-    """``G`` drawing every image from ``k`` latents (Table 2): k − 1 distinct crossover points
-    c_1 < … < c_{k−1}, drawn uniformly per image from 1 … num_ws − 1, and style input i takes
-    the w of latent j = #{c ≤ i}. Quacks like a generator for ``compute_metrics``."""
+    """``G`` drawing every image from ``k`` latents (Table 2, :func:`..latent.multi_latent_ws`):
+    k − 1 distinct crossover points per image. Quacks like a generator for ``compute_metrics``."""
 
     def __init__(self, G, k: int, seed: int = 0):
         super().__init__()
@@ -62,16 +62,14 @@ class MixedLatentGenerator(torch.nn.Module):
     def device(self):
         return self.G.device
 
-    def forward(self, z, c=None, truncation_psi: float = 1.0, noise_mode: str = "random"):
-        N, dev = len(z), z.device
-        zs = [z] + [torch.randn(N, self.z_dim, generator=self.gen).to(dev) for _ in range(self.k - 1)]
-        ws = torch.stack([self.G.mapping(zi, truncation_psi=truncation_psi) for zi in zs])  # [k, N, L, C]
-        # Crossover points: the first k − 1 of a random permutation of 1 … num_ws − 1, per image.
-        cuts = torch.argsort(torch.rand(N, self.num_ws - 1, generator=self.gen), dim=1)[:, :self.k - 1] + 1
-        layer = torch.arange(self.num_ws)
-        source = (cuts[:, None, :] <= layer[None, :, None]).sum(-1).to(dev)  # [N, L]: which latent
-        mixed = ws.gather(0, source[None, :, :, None].expand(1, -1, -1, ws.shape[-1]))[0]
-        return self.G.synthesis(mixed, noise_mode=noise_mode)
+    @property
+    def synthesis(self):
+        return self.G.synthesis
+
+    def forward(self, z, c=None, truncation_psi: float = 1.0, noise_mode: str = "random", noise=None):
+        if truncation_psi != 1:
+            raise ValueError("mixed-latent FD is measured without truncation (ψ = 1)")
+        return self.G.synthesis(multi_latent_ws(self.G, z, self.k, self.gen), noise_mode=noise_mode, noise=noise)
 
 
 # ------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from .detectors import (ClassifierDetector, ClassifierLPIPS, DetectorError, Ince
                         find_detector_file, get_feature_detector, get_perceptual_distance, to_uint8)
 from .equivariance import EQ_METRICS, compute_equivariance, eq_r, eq_t, supports_equivariance
 from .evaluate import (FULL_COUNTS, METRICS, QUICK_COUNTS, compute_metrics, dataset_features,
-                       distribution_scores, equivariance_result, generated_features, real_features, real_stats)
+                       distribution_scores, equivariance_result, generated_features, real_features, real_stats,
+                       seed_features)
 from .frechet import FeatureStats, FrechetResult, StatsAccumulator, StatsCache, frechet_distance, frechet_distance_from_stats
 from .kernel import kernel_distance, mmd2_unbiased
 from .precision_recall import mean_pairwise_distance, precision_recall
@@ -27,7 +28,7 @@ __all__ = [
     "find_detector_file", "get_feature_detector", "get_perceptual_distance", "to_uint8",
     "EQ_METRICS", "compute_equivariance", "eq_r", "eq_t", "supports_equivariance", "equivariance_result",
     "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "distribution_scores",
-    "generated_features", "real_features", "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator",
+    "generated_features", "seed_features", "real_features", "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator",
     "StatsCache", "frechet_distance", "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased",
     "mean_pairwise_distance", "precision_recall", "PPLResult", "crop_face", "path_endpoints",
     "perceptual_path_length", "conditional_entropy", "linear_separability", "separability_score",

@@ -26,11 +26,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Iterable
 
 import numpy as np
 import torch
 
+from ..latent import z_from_seeds
 from ..utils import get_device
 from .detectors import FeatureDetector, get_feature_detector, get_perceptual_distance, to_uint8
 from .equivariance import EQ_METRICS, compute_equivariance, supports_equivariance
@@ -91,6 +93,28 @@ def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size
         bar.update(n)
     bar.close()
     return [a.stats() for a in accs]
+
+
+@torch.no_grad()
+def seed_features(G, detector, seeds: Sequence[int], truncation_psi: float = 1.0,
+                  truncation_cutoff: int | None = None, noise_seed: int = 0, batch_size: int = 64,
+                  ws_fn=None) -> np.ndarray:
+    """Features [len(seeds), D] (float64) of the images of ``seeds`` (z from ``z_from_seeds``), with
+    random noise inputs drawn from a generator seeded with ``noise_seed`` — the same noise for the
+    same seeds whatever ψ, so that a sweep over ψ (Figure 8's trade-off) or over the number of
+    mixed latents (Table 2) changes nothing else. ``ws_fn(z) → ws`` replaces the mapping."""
+    gen = torch.Generator().manual_seed(int(noise_seed))
+    feats = []
+    for i in range(0, len(seeds), batch_size):
+        z = z_from_seeds(seeds[i:i + batch_size], G.z_dim, G.device)
+        if ws_fn is not None:
+            ws = ws_fn(z)
+        else:
+            ws = G.mapping(z, None, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        noise = G.synthesis.make_noise_inputs(len(z), generator=gen) if G.config.use_noise else None
+        img = G.synthesis(ws, noise=noise)
+        feats.append(detector(to_uint8(img)).cpu())
+    return torch.cat(feats).numpy().astype(np.float64)
 
 
 @torch.no_grad()

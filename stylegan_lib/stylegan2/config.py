@@ -27,14 +27,14 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import ModelConfig
+from ..config import ConfigBase, ModelConfig, check_preset_type, parse_preset, preset_names_of
 
 #: The tag ``to_dict`` writes, so a saved config says which generation it describes.
 GENERATION = "stylegan2"
 
 
 @dataclass(frozen=True)
-class StyleGAN2Config:
+class StyleGAN2Config(ConfigBase):
     """Everything that fixes the architecture of a StyleGAN2 G and D.
 
     Channels at resolution 2^r: ``max(fmap_min, min(fmap_base / 2^(r−1), fmap_max))`` as in
@@ -123,14 +123,7 @@ class StyleGAN2Config:
         generation = d.pop("generation", GENERATION)
         if generation != GENERATION:
             raise ValueError(f"this is a {generation!r} config, not a {GENERATION!r} one")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown StyleGAN2Config fields {unknown}; known fields: {sorted(known)}")
-        return cls(**d)
-
-    def replace(self, **changes) -> "StyleGAN2Config":
-        return dataclasses.replace(self, **changes)
+        return super().from_dict(d)
 
 
 # ------------------------------------------------------------------------------------------
@@ -159,7 +152,7 @@ BOOK_PRESET = "sg2-book-32"
 
 def preset_names() -> list[str]:
     """Every valid StyleGAN2 preset name."""
-    return list(SCALES) + [f"{s}/{v}" for s in SCALES for v in VARIANTS]
+    return preset_names_of(SCALES, VARIANTS)
 
 
 def is_preset(name: object) -> bool:
@@ -174,12 +167,12 @@ def get_config(name: str | StyleGAN2Config, **overrides) -> StyleGAN2Config:
     if isinstance(name, ModelConfig):
         raise TypeError("this is a StyleGAN1 ModelConfig; StyleGAN2 needs a StyleGAN2Config or one of "
                         f"the presets {', '.join(SCALES)}")
-    if not isinstance(name, str):
-        raise TypeError(f"preset must be a name or a StyleGAN2Config, got {type(name).__name__}")
-    scale, _, variant = name.partition("/")
-    if scale not in SCALES or (variant and variant not in VARIANTS):
+    check_preset_type(name, StyleGAN2Config)
+    parts = parse_preset(name, SCALES, VARIANTS)
+    if parts is None:
         raise ValueError(f"unknown StyleGAN2 preset {name!r}. Scales: {', '.join(SCALES)}; variants: "
                          f"{', '.join(VARIANTS)}; combine them as 'sg2-book-32/no-demod'")
+    scale, variant = parts
     return StyleGAN2Config(**{**SCALES[scale], **VARIANTS.get(variant, {}), **overrides})
 
 

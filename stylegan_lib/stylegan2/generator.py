@@ -14,13 +14,12 @@ so num_ws = num_layers + 1 = 2·log2(R) − 2, as in NVIDIA's releases (18 at 10
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
 from torch import nn
 
-from ..latent import mix_styles
+from ..generator import GeneratorBase
 from ..mapping import MappingNetwork
+from ..synthesis import NoiseInputs
 from .config import StyleGAN2Config, get_config
 from .layers import NOISE_MODES, SynthesisLayer, ToRGB, Upsample
 
@@ -73,7 +72,7 @@ def _keep(record: dict | None, prefix: str, **tensors) -> None:
         record.update({f"{prefix}/{k}": v for k, v in tensors.items()})
 
 
-class SynthesisNetwork(nn.Module):
+class SynthesisNetwork(NoiseInputs, nn.Module):
     """g: ws [N, num_ws, w_dim] → image [N, img_channels, R, R] (about [-1, 1] once trained)."""
 
     def __init__(self, config: StyleGAN2Config):
@@ -98,28 +97,6 @@ class SynthesisNetwork(nn.Module):
     def layer_resolutions(self) -> list[int]:
         """Resolution of each convolution (and noise input): 4, 8, 8, 16, 16, …"""
         return [layer.resolution for layer in self.layers()]
-
-    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
-                          generator: torch.Generator | None = None,
-                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
-        """Noise images for ``forward(ws, noise=…)``, one entry per convolution,
-
-        n_l ~ N(0, I), shape [batch, 1, R_l, R_l]
-
-        drawn in layer order from a CPU generator seeded with ``seed``, or from ``generator`` on
-        its own device (else the global one), and moved to this network's device. Only layers
-        in ``layers`` (default: all) get an image; the others are None and follow ``noise_mode``.
-        """
-        if seed is not None and generator is not None:
-            raise ValueError("give the noise a seed or a generator, not both")
-        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
-        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
-        if unknown:
-            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
-        where = gen.device if gen is not None else self.device
-        return [torch.randn(batch, 1, r, r, generator=gen, device=where).to(self.device) if i in wanted else None
-                for i, r in enumerate(self.layer_resolutions())]
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "random", noise=None, lod: float = 0.0,
                 return_features: bool = False):
@@ -150,50 +127,18 @@ class SynthesisNetwork(nn.Module):
         return (img, record) if return_features else img
 
 
-class Generator(nn.Module):
+class Generator(GeneratorBase):
     """z [N, z_dim] → image [N, 3, R, R]: ``Generator("sg2-book-32")``."""
 
     def __init__(self, config: str | StyleGAN2Config = "sg2-paper-1024"):
-        super().__init__()
-        self.config = cfg = get_config(config)
-        self.z_dim, self.w_dim, self.num_ws = cfg.z_dim, cfg.w_dim, cfg.num_ws
-        self.c_dim = 0
-        self.img_resolution, self.img_channels = cfg.img_resolution, cfg.img_channels
+        super().__init__(get_config(config))
+        cfg = self.config
         # StyleGAN1's mapping network: its num_ws (2 per resolution) equals StyleGAN2's.
         base = cfg.base
         if base.num_ws != cfg.num_ws:
             raise AssertionError(f"mapping broadcasts to {base.num_ws} ws, synthesis needs {cfg.num_ws}")
         self.mapping = MappingNetwork(base)
         self.synthesis = SynthesisNetwork(cfg)
-
-    def forward(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None, noise_mode: str = "random",
-                **synthesis_kwargs) -> torch.Tensor:
-        """G(z) = g(f(z)): map, optionally truncate towards w̄, synthesise."""
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        return self.synthesis(ws, noise_mode=noise_mode, **synthesis_kwargs)
-
-    def mix(self, zs: list[torch.Tensor], crossovers: list[int], truncation_psi: float = 1.0,
-            truncation_cutoff: int | None = None, **synthesis_kwargs) -> torch.Tensor:
-        """Style mixing: style inputs before ``crossovers[0]`` from ``zs[0]``, and so on."""
-        ws = [self.mapping(z, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff) for z in zs]
-        return self.synthesis(mix_styles(ws, crossovers), **synthesis_kwargs)
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.mapping.w_avg
-
-    @property
-    def device(self) -> torch.device:
-        return self.mapping.w_avg.device
-
-    def num_parameters(self) -> dict[str, int]:
-        """Parameters of the mapping and synthesis networks and in all."""
-        return {"mapping": _count(self.mapping), "synthesis": _count(self.synthesis), "total": _count(self)}
-
-
-def _count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 __all__ = ["Generator", "SynthesisNetwork", "SynthesisBlock", "InputBlock"]

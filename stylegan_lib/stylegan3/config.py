@@ -35,13 +35,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import ConfigBase, check_preset_type, parse_preset, preset_names_of
+
 #: The tag ``to_dict`` writes, so a saved config says which generation it describes.
 GENERATION = "stylegan3"
 LADDER = ("B", "C", "D", "E", "F", "G", "H", "T", "R")
 
 
 @dataclass(frozen=True)
-class StyleGAN3Config:
+class StyleGAN3Config(ConfigBase):
     """Everything that fixes the architecture of a StyleGAN3 generator (one rung of the ladder).
 
     Channels of a layer: ``clamp(round(channel_base / f), channel_min, channel_max)`` with f the
@@ -167,15 +169,7 @@ class StyleGAN3Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StyleGAN3Config":
-        d = {k: v for k, v in d.items() if k != "generation"}
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown StyleGAN3Config fields {unknown}")
-        return cls(**d)
-
-    def replace(self, **changes) -> "StyleGAN3Config":
-        return dataclasses.replace(self, **changes)
+        return super().from_dict({k: v for k, v in d.items() if k != "generation"})
 
 
 # ------------------------------------------------------------------------------------------
@@ -209,7 +203,8 @@ DEFAULT_VARIANT = "config-T"
 
 
 def preset_names() -> list[str]:
-    return list(SCALES) + [f"{s}/{v}" for s in SCALES for v in VARIANTS]
+    """Every valid StyleGAN3 preset name."""
+    return preset_names_of(SCALES, VARIANTS)
 
 
 def is_preset(name: object) -> bool:
@@ -220,12 +215,11 @@ def get_config(name: str | StyleGAN3Config, **overrides) -> StyleGAN3Config:
     """The config of ``sg3-SCALE`` or ``sg3-SCALE/config-X`` (X in B…H, T, R), with overrides."""
     if isinstance(name, StyleGAN3Config):
         return name.replace(**overrides) if overrides else name
-    if not isinstance(name, str):
-        raise TypeError(f"preset must be a name or a StyleGAN3Config, got {type(name).__name__}")
-    scale, _, variant = name.partition("/")
-    variant = variant or DEFAULT_VARIANT
-    if scale not in SCALES or variant not in VARIANTS:
+    check_preset_type(name, StyleGAN3Config)
+    parts = parse_preset(name, SCALES, VARIANTS, default_variant=DEFAULT_VARIANT)
+    if parts is None:
         raise ValueError(f"unknown StyleGAN3 preset {name!r}; scales: {', '.join(SCALES)}; variants: "
                          f"{', '.join(VARIANTS)} (config A is StyleGAN2: the sg2-… presets)")
+    scale, variant = parts
     kwargs = {**SCALES[scale], **VARIANTS[variant], **overrides}
     return StyleGAN3Config(**kwargs)

@@ -12,12 +12,12 @@ Differences from the paper that are deliberate, not hidden:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
 from torch import nn
 
+from ..generator import GeneratorBase
 from ..mapping import MappingNetwork
+from ..synthesis import NoiseInputs
 from .config import StyleGAN3Config, get_config
 from .filters import design_lowpass, design_radial_lowpass, taps_for, upsample_centred
 from .layers import NOISE_MODES, FourierFeatures, ResampledNonlinearity, SynthesisLayer, ToRGB
@@ -48,7 +48,7 @@ def make_nonlinearity(cfg: StyleGAN3Config, spec_in: dict, spec_out: dict, chann
     return ResampledNonlinearity(channels, up, up_f, 1, None, spec_out["size"], activation)
 
 
-class SynthesisNetwork(nn.Module):
+class SynthesisNetwork(NoiseInputs, nn.Module):
     """ws [N, num_ws, w_dim] → image [N, C, R, R]: Fourier features, ``len(specs) − 1`` layers,
     ToRGB (plus the per-resolution skip ToRGBs of configs B, C)."""
 
@@ -91,29 +91,6 @@ class SynthesisNetwork(nn.Module):
         size of its noise image."""
         return [layer.in_size for layer in self.layers]
 
-    def make_noise_inputs(self, batch: int = 1, seed: int | None = None,
-                          generator: torch.Generator | None = None,
-                          layers: Iterable[int] | None = None) -> list[torch.Tensor | None]:
-        """Noise images for ``forward(ws, noise=…)``, one entry per layer, as the other
-        generations' ``make_noise_inputs``:
-
-        n_l ~ N(0, I), shape [batch, 1, S_l, S_l]
-
-        drawn in layer order from a CPU generator seeded with ``seed``, or from ``generator`` on
-        its own device (else the global one). Only config B adds them; the other configs ignore
-        them (there is nothing for noise to do in an alias-free generator).
-        """
-        if seed is not None and generator is not None:
-            raise ValueError("give the noise a seed or a generator, not both")
-        wanted = set(range(self.num_layers)) if layers is None else {int(i) for i in layers}
-        unknown = sorted(i for i in wanted if not 0 <= i < self.num_layers)
-        if unknown:
-            raise ValueError(f"layers {unknown} do not exist: this network has layers 0…{self.num_layers - 1}")
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else generator
-        where = gen.device if gen is not None else self.device
-        return [torch.randn(batch, 1, s, s, generator=gen, device=where).to(self.device) if i in wanted else None
-                for i, s in enumerate(self.layer_resolutions())]
-
     def forward(self, ws: torch.Tensor, noise_mode: str = "random", input_transform: torch.Tensor | None = None,
                 record: dict | None = None, noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
         """``noise_mode`` ("random" | "const" | "none") matters only for config B: StyleGAN3 has no
@@ -148,32 +125,13 @@ class SynthesisNetwork(nn.Module):
         return upsample_centred(img, self.skip_filter, rgb.shape[-1] // img.shape[-1]) + rgb
 
 
-class Generator(nn.Module):
+class Generator(GeneratorBase):
     """z [N, z_dim] → image [N, 3, R, R]: ``Generator("sg3-book-32")`` (StyleGAN3-T) or
     ``Generator("sg3-book-32/config-R")``."""
 
     def __init__(self, config: str | StyleGAN3Config = "sg3-book-32"):
-        super().__init__()
-        self.config = cfg = get_config(config)
-        self.z_dim, self.w_dim, self.num_ws, self.c_dim = cfg.z_dim, cfg.w_dim, cfg.num_ws, 0
-        self.img_resolution, self.img_channels = cfg.img_resolution, cfg.img_channels
+        super().__init__(get_config(config))
+        cfg = self.config
         # StyleGAN1's mapping network, reused: it reads z_dim, w_dim, num_ws and mapping_* fields.
         self.mapping = MappingNetwork(cfg)
         self.synthesis = SynthesisNetwork(cfg)
-
-    def forward(self, z: torch.Tensor, c=None, truncation_psi: float = 1.0, truncation_cutoff: int | None = None,
-                noise_mode: str = "random", **synthesis_kwargs) -> torch.Tensor:
-        ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        return self.synthesis(ws, noise_mode=noise_mode, **synthesis_kwargs)
-
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.mapping.w_avg
-
-    @property
-    def device(self) -> torch.device:
-        return self.mapping.w_avg.device
-
-    def num_parameters(self) -> dict[str, int]:
-        count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-        return {"mapping": count(self.mapping), "synthesis": count(self.synthesis), "total": count(self)}

@@ -293,3 +293,13 @@ def comparison_table(rows: list[tuple[str, str, str]], header=("metric", "this b
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
     lines += [f"| {' | '.join(str(c) for c in r)} |" for r in rows]
     return "\n".join(lines)
+
+
+def sample_count_widget(real, gen, num: int, seed: int = 0, names=("FD", "KD"), n: int = 200, step: int = 20):
+    """A slider for the sample count N over :func:`sample_count_view` (N from ``step`` to ``num``)."""
+    import ipywidgets as W
+
+    from .widgets import figure_widget
+
+    n_w = W.IntSlider(value=min(n, num), min=step, max=num, step=step, continuous_update=False, description="N")
+    return figure_widget([[n_w]], lambda: sample_count_view(real, gen, n_w.value, seed=seed, names=names))

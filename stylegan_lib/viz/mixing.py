@@ -10,8 +10,8 @@ style inputs of some layers come from w_A, the others from w_B (``latent.mix_sty
   each group of styles brings from B;
 * :func:`crossover_sweep` — one pair, the crossover point moved through the network;
 * :func:`mix_pair` — the pure function behind the widget (sources and the styles taken from B);
-* :func:`multi_latent_ws` and :func:`mixing_scores` — Table 2: images whose styles come from
-  1, 2, 3 or 4 latents, scored against the real faces.
+* :func:`mixing_scores` — Table 2: images whose styles come from 1, 2, 3 or 4 latents
+  (``latent.multi_latent_ws``), scored against the real faces.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..images import to_hwc
-from ..latent import copy_styles, layer_groups, mix_styles, ws_from_seeds
+from ..latent import copy_styles, layer_groups, mix_styles, multi_latent_ws, ws_from_seeds
 from .noise import layers_label
 from .widgets import figure_widget
 
@@ -266,29 +266,6 @@ def mixing_widget(G, seed_a: int = 0, seed_b: int = 1, truncation_psi: float = 1
 # ------------------------------------------------------------------------------------------
 # Table 2: mixing several latents at test time
 # ------------------------------------------------------------------------------------------
-def multi_latent_ws(G, z: torch.Tensor, num_latents: int, generator: torch.Generator) -> torch.Tensor:
-    """ws whose style inputs come from ``num_latents`` latents: z and num_latents − 1 further
-    latents drawn from ``generator``, switched at num_latents − 1 distinct crossover points drawn
-    uniformly from 1…num_ws−1 (sorted), independently per image."""
-    n = z.shape[0]
-    if not 1 <= num_latents <= G.num_ws:
-        raise ValueError(f"num_latents must be in [1, num_ws={G.num_ws}], got {num_latents}")
-    ws = G.mapping(z)
-    if num_latents == 1:
-        return ws
-    others = [G.mapping(torch.randn(n, G.z_dim, generator=generator).to(z.device))
-              for _ in range(num_latents - 1)]
-    # Which latent each style input of each image comes from: the number of crossovers at or below it.
-    cuts = torch.stack([torch.randperm(G.num_ws - 1, generator=generator)[:num_latents - 1] + 1
-                        for _ in range(n)])                          # [n, num_latents − 1]
-    layer = torch.arange(G.num_ws)
-    source = (layer[None, :, None] >= cuts[:, None, :]).sum(-1).to(z.device)  # [n, num_ws]: 0…k−1
-    out = ws.clone()
-    for j, other in enumerate(others, 1):
-        out[source == j] = other[source == j]
-    return out
-
-
 def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int = 128, detector=None,
                   real: np.ndarray | None = None, seed: int = 0, progress: bool = False) -> dict[int, dict]:
     """Table 2 on this generator: FD, KD, precision, recall and diversity
@@ -297,7 +274,7 @@ def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int 
 
     from ..metrics.detectors import get_feature_detector
     from ..metrics.evaluate import distribution_scores, real_features
-    from .truncation import generated_features
+    from ..metrics.evaluate import seed_features
 
     detector = detector if detector is not None else get_feature_detector("classifier", None, G.device)
     real = real if real is not None else real_features(detector, max(num_images, 1000))
@@ -305,7 +282,7 @@ def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int 
     out = {}
     for k in tqdm(num_latents, desc="latents", disable=not progress):
         gen = torch.Generator().manual_seed(seed + 7919 * int(k))
-        fake = generated_features(G, detector, seeds, ws_fn=lambda z, k=k: multi_latent_ws(G, z, int(k), gen))
+        fake = seed_features(G, detector, seeds, ws_fn=lambda z, k=k: multi_latent_ws(G, z, int(k), gen))
         out[int(k)] = distribution_scores(real, fake)
     return out
 

@@ -180,3 +180,19 @@ def schedule_summary(schedule, kimg: float) -> str:
     what = (f"fading in {p.resolution}² (α = {p.alpha:.2f})" if p.phase == "fade"
             else f"stable at {p.resolution}²")
     return f"{kimg:g} kimg: lod {p.lod:.3f}, {what}, minibatch {p.batch}, learning rate {p.lr:g}"
+
+
+def timeline_widget(schedule, total_kimg: float, kimg: float = 30.0, step: float = 5.0):
+    """A kimg slider over :func:`plot_timeline`, with :func:`schedule_summary` under the plot."""
+    import ipywidgets as W
+
+    from .widgets import figure_widget
+
+    kimg_w = W.FloatSlider(value=kimg, min=0, max=total_kimg, step=step, continuous_update=False,
+                           description="kimg")
+
+    def draw():
+        plot_timeline(schedule, total_kimg, marker_kimg=kimg_w.value)
+        print(schedule_summary(schedule, kimg_w.value))
+
+    return figure_widget([[kimg_w]], draw)

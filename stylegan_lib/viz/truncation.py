@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..images import enlarge, to_hwc, to_uint8
+from ..images import enlarge, to_hwc
 from ..latent import ws_from_seeds, z_from_seeds
 from ..metrics.detectors import get_feature_detector
-from ..metrics.evaluate import distribution_scores, real_features
+from ..metrics.evaluate import distribution_scores, real_features, seed_features
 from .grids import draw_image_table
 from .widgets import figure_widget
 
@@ -150,28 +150,6 @@ class TradeoffResult:
         return "\n".join(lines)
 
 
-@torch.no_grad()
-def generated_features(G, detector, seeds: Sequence[int], truncation_psi: float = 1.0,
-                       truncation_cutoff: int | None = None, noise_seed: int = 0, batch_size: int = 64,
-                       ws_fn=None) -> np.ndarray:
-    """Features of the images of ``seeds``, with seeded random noise (the same noise for the same
-    seed, whatever ψ). ``ws_fn(z) → ws`` replaces the mapping (used for style mixing)."""
-    from .noise import layer_noise
-
-    gen = torch.Generator().manual_seed(int(noise_seed))
-    feats = []
-    for i in range(0, len(seeds), batch_size):
-        z = z_from_seeds(seeds[i:i + batch_size], G.z_dim, G.device)
-        if ws_fn is not None:
-            ws = ws_fn(z)
-        else:
-            ws = G.mapping(z, None, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        noise = layer_noise(G, batch=len(z), generator=gen) if G.config.use_noise else None
-        img = G.synthesis(ws, noise=noise)
-        feats.append(detector(to_uint8(img)).cpu())
-    return torch.cat(feats).numpy().astype(np.float64)
-
-
 def truncation_tradeoff(G, psis: Sequence[float], num_images: int = 128, detector=None,
                         real: np.ndarray | None = None, truncation_cutoff: int | None = None,
                         seed: int = 0, progress: bool = False) -> TradeoffResult:
@@ -186,7 +164,7 @@ def truncation_tradeoff(G, psis: Sequence[float], num_images: int = 128, detecto
     result = TradeoffResult([float(p) for p in psis], num_images=num_images,
                             detector=getattr(detector, "name", type(detector).__name__))
     for psi in tqdm(psis, desc="ψ", disable=not progress):
-        fake = generated_features(G, detector, seeds, float(psi), truncation_cutoff)
+        fake = seed_features(G, detector, seeds, float(psi), truncation_cutoff)
         for k, v in distribution_scores(real, fake).items():
             result.scores.setdefault(k, []).append(v)
     return result
