@@ -208,7 +208,7 @@ print(f"W+ has the lower pixel MSE on {int(better)} of {num_faces} faces")
 # reconstructions keep each target's hair colour, skin and background but smear the features:
 # face 0's glasses become a dark band, the eyes of faces 1 and 9 are blurred. W+ draws the
 # eyes and mouths of faces 1 and 9 more clearly, and face 8's dark lower face. Neither gets
-# face 0's glasses or face 11 (its W+ error, 0.0113, is the highest of the row).
+# face 0's glasses or face 11 (its W+ error is the highest of the row).
 
 # %%
 fig = vp.draw_comparison(targets, {"W": result_w.image, "W+": result_wp.image},
@@ -405,11 +405,11 @@ plt.show()
 # By the classifier, four of the eight faces become long-haired men somewhere along the way.
 # The pictures say less:
 #
-# * **women towards male**: only face 3 is called male and long-haired (α = 6: 0.98 / 0.74), and
+# * **women towards male**: only face 3 is called male and long-haired (at α = 6 in the table), and
 #   there it is a dark head with no face on a purple ground. Along the way the heads darken and
 #   the background turns purple; face 11's face becomes a white blob. Where p(male) rises
 #   (faces 5 and 11 at α = 8), p(long_hair) falls: the model gives maleness with short hair.
-# * **men towards long hair**: faces 2 and 4 (from α = 4) and face 0 (α = 8) are called both.
+# * **men towards long hair**: faces 2 (from α = 4), 4 (from α = 6) and 0 (α = 8) are called both.
 #   In the pictures their dark hair does reach down the sides of the face to the jaw at α = 6–8
 #   — but the background turns blue-green, the faces darken and their features fade, and face
 #   0's hair turns green. Face 1 never gets there (p(male) drops to 0.43).
