@@ -102,7 +102,7 @@ for row in M.mapping_layer_table(G):
 # multiplies them at run time:
 #
 # $$ \Theta = \hat w \cdot \frac{g}{\sqrt{n_\text{in}}} \cdot \lambda,
-# \qquad \hat w \sim \mathcal N(0, 1/\lambda^2) \text{ at initialisation,} $$
+# \qquad \hat w \sim \mathrm{N}(0, 1/\lambda^2) \text{ at initialisation,} $$
 #
 # so the *used* weights start the same as without λ, but Adam — whose step is about lr per
 # stored parameter whatever the gradient's size — moves them λ times more slowly relative to

@@ -105,7 +105,7 @@ print(f"generator: {G.img_resolution}×{G.img_resolution}, {G.num_ws} style inpu
 #   the spread σ_W of W and falls quadratically to 0 — an early exploration, so the search does
 #   not settle in the first basin it meets:
 #
-# $$w_{used} = w + \sigma(t)\,\varepsilon,\quad \varepsilon \sim \mathcal N(0, I),\qquad
+# $$w_{used} = w + \sigma(t)\,\varepsilon,\quad \varepsilon \sim \mathrm{N}(0, I),\qquad
 #   \sigma(t) = 0.05\,\sigma_W \max\!\Big(0, 1 - \frac{t}{0.75}\Big)^2.$$
 #
 # In **W** one w is optimised and repeated over the style inputs; in **W+** (Image2StyleGAN)
