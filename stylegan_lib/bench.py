@@ -8,6 +8,7 @@ after a warm-up; nothing here is a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import platform
 import statistics
@@ -51,23 +52,92 @@ def timeit(fn, repeats: int = 5, warmup: int = 1, sync=None) -> float:
     return statistics.median(times)
 
 
+@contextlib.contextmanager
+def step_by_step():
+    """Inside: the synthesis network computes the same function the plain way — one pass over
+    the feature maps per step of the epilogue (noise, bias, activation, mean, variance,
+    modulation), NCHW layout — as the library did before issue 18 and as pure-PyTorch ports
+    write it. Outside: the fused epilogue in channels-last (``synthesis.Epilogue._fused``)."""
+    from . import layers
+    from .synthesis import Epilogue
+
+    saved = layers.ACTIVATION_FORMAT, Epilogue.fused
+    layers.ACTIVATION_FORMAT, Epilogue.fused = torch.contiguous_format, False
+    try:
+        yield
+    finally:
+        layers.ACTIVATION_FORMAT, Epilogue.fused = saved
+
+
+#: (preset, batch) of the generator rows: the sizes a reader with the official weights meets,
+#: and the book model as the chapters run it (one image for a widget, a grid of 64).
+GENERATOR_CASES = (("paper-256", 1), ("paper-256", 8), ("paper-1024", 1), ("paper-1024", 8),
+                   ("book-32", 1), ("book-32", 64))
+
+
 @torch.no_grad()
-def bench_generator(preset: str, batch: int, device: str, repeats: int = 5) -> dict:
-    """Generator inference images/s (mapping + synthesis, const noise)."""
+def bench_generator(preset: str, batch: int, device: str, repeats: int = 5) -> list[dict]:
+    """Generator inference images/s, G(z) with the stored noise: the library's fast path and the
+    same network step by step, timed in turns in one process so that load hits both alike, and
+    the largest difference between their images."""
     from .generator import Generator
 
     G = Generator(preset).eval().to(device)
-    z = torch.randn(batch, G.z_dim, device=device)
+    z = torch.randn(batch, G.z_dim, device=device, generator=torch.Generator(device).manual_seed(0))
     sync = torch.cuda.synchronize if device == "cuda" else None
-    sec = timeit(lambda: G(z, noise_mode="const"), repeats=repeats, sync=sync)
-    return {"what": f"generator {preset}, batch {batch}", "device": device,
-            "value": batch / sec, "unit": "images/s"}
+    ways = {"fast": contextlib.nullcontext, "step by step": step_by_step}
+    times = {name: [] for name in ways}
+    for _ in range(repeats):
+        for name, way in ways.items():
+            with way():
+                times[name].append(timeit(lambda: G(z, noise_mode="const"), repeats=1, sync=sync))
+    with step_by_step():
+        plain = G(z, noise_mode="const")
+    diff = (G(z, noise_mode="const") - plain).abs().max().item()
+    fast, slow = (statistics.median(times[n]) for n in ways)
+    what = f"generator {preset}, batch {batch}"
+    return [{"what": f"{what}, fast", "device": device, "value": batch / fast, "unit": "images/s"},
+            {"what": f"{what}, step by step", "device": device, "value": batch / slow, "unit": "images/s"},
+            {"what": f"{what}, speed-up", "device": device, "value": slow / fast, "unit": "×"},
+            {"what": f"{what}, max |fast − step by step|", "device": device, "value": diff,
+             "unit": "(images in [-1, 1])"}]
+
+
+@torch.no_grad()
+def bench_bf16_inference(preset: str = "book-32", batch: int = 64, device: str = "cpu") -> list[dict]:
+    """bf16 for inference: the largest pixel difference (0–255) of the shipped model's images
+    against fp32, and
+    the speed where the CPU has bf16 units (elsewhere PyTorch emulates bf16, which only says how
+    slow emulation is, so no speed is reported)."""
+    from .images import to_uint8
+    from .pretrained import load_pretrained
+    from .utils import cpu_supports_bf16
+
+    G = load_pretrained(preset, device=device).eval()  # the shipped model: the book's figures
+    z = torch.randn(batch, G.z_dim, device=device, generator=torch.Generator(device).manual_seed(0))
+    ref = G(z, noise_mode="const")
+    with torch.autocast(device_type=device, dtype=torch.bfloat16):
+        low = G(z, noise_mode="const").float()
+    levels = (to_uint8(low).int() - to_uint8(ref).int()).abs()
+    rows = [{"what": f"generator {preset}, bf16 autocast: max pixel difference", "device": device,
+             "value": levels.max().item(), "unit": "of 255"},
+            {"what": f"generator {preset}, bf16 autocast: mean pixel difference", "device": device,
+             "value": levels.float().mean().item(), "unit": "of 255"}]
+    if device == "cuda" or cpu_supports_bf16():
+        def run_bf16():
+            with torch.autocast(device_type=device, dtype=torch.bfloat16):
+                G(z, noise_mode="const")
+        rows.append({"what": f"generator {preset}, batch {batch}, bf16 autocast", "device": device,
+                     "value": batch / timeit(run_bf16), "unit": "images/s"})
+    return rows
 
 
 def generator_section(device: str, quick: bool) -> list[dict]:
-    rows = [bench_generator("book-32", 1, device), bench_generator("book-32", 32, device)]
-    rows.append(bench_generator("paper-1024", 1, device, repeats=1 if quick else 3))
-    return rows
+    rows = []
+    for preset, batch in GENERATOR_CASES:
+        big = preset.startswith("paper-1024") and batch > 1
+        rows += bench_generator(preset, batch, device, repeats=1 if quick or big else 3)
+    return rows + bench_bf16_inference(device=device)
 
 
 # Sections provided by other modules: module path -> function name returning rows.
@@ -97,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.only or ["generator", *SECTIONS]
     if "generator" in wanted:
         rows += generator_section(device, args.quick)
-        _print_rows(rows[-3:])
+        _print_rows(rows)
     for name, (module, fn) in SECTIONS.items():
         if name not in wanted:
             continue

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from .config import ModelConfig, get_config
-from .layers import (Blur, EqualizedConv2d, EqualizedLinear, MinibatchStdDev, downsample2d, lerp)
+from .layers import (Blur, EqualizedConv2d, EqualizedLinear, MinibatchStdDev, activation_layout,
+                     downsample2d, lerp)
 from .mapping import _check_no_labels
 
 
@@ -83,6 +84,7 @@ class Discriminator(nn.Module):
                              f"got {list(img.shape)}")
         if not 0 <= lod <= self.max_lod:
             raise ValueError(f"lod must be in [0, {self.max_lod}], got {lod}")
+        img = activation_layout(img)
         log2 = int(math.log2(self.img_resolution))
         x = None
         for r in reversed(self.resolutions):

@@ -13,6 +13,19 @@ from torch import nn
 
 SQRT2 = math.sqrt(2.0)
 LRELU_SLOPE = 0.2
+INSTANCE_NORM_EPS = 1e-8
+
+#: The feature maps' memory layout in G and D, set once where a network's input comes in and
+#: kept by every layer after it. Channels-last lets oneDNN use its fast CPU kernels: measured on
+#: a 2-core EPYC at 1024², the transposed convolution is 3.2× faster, the 3×3 convolution 2×,
+#: the blur 2.8×, ToRGB 8× (benchmarks/generator.md). The numbers are the same up to float
+#: rounding; the images G returns are in the usual contiguous layout.
+ACTIVATION_FORMAT = torch.channels_last
+
+
+def activation_layout(x: torch.Tensor) -> torch.Tensor:
+    """x in :data:`ACTIVATION_FORMAT` (a copy only where the layout differs)."""
+    return x.contiguous(memory_format=ACTIVATION_FORMAT)
 
 
 # ------------------------------------------------------------------------------------------
@@ -122,10 +135,11 @@ def _sum_shifts(w: torch.Tensor) -> torch.Tensor:
 # Resampling.
 # ------------------------------------------------------------------------------------------
 def upsample2d(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
-    """Nearest-neighbour upsampling: every pixel becomes a factor×factor block."""
+    """Nearest-neighbour upsampling: every pixel becomes a factor×factor block (in the input's
+    memory format)."""
     if factor == 1:
         return x
-    return x.repeat_interleave(factor, dim=2).repeat_interleave(factor, dim=3)
+    return F.interpolate(x, scale_factor=factor, mode="nearest")
 
 
 def downsample2d(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
@@ -168,7 +182,7 @@ def pixel_norm(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor
     return x * torch.rsqrt(x.square().mean(dim=dim, keepdim=True) + eps)
 
 
-def instance_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+def instance_norm(x: torch.Tensor, eps: float = INSTANCE_NORM_EPS) -> torch.Tensor:
     r"""Instance normalisation, each feature map on its own:
 
     .. math::  \text{norm}(x_i) = \frac{x_i - \mu(x_i)}{\sqrt{\sigma^2(x_i) + \epsilon}}
@@ -179,7 +193,7 @@ def instance_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * torch.rsqrt(x.square().mean(dim=(2, 3), keepdim=True) + eps)
 
 
-def adain(x: torch.Tensor, y_s: torch.Tensor, y_b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+def adain(x: torch.Tensor, y_s: torch.Tensor, y_b: torch.Tensor, eps: float = INSTANCE_NORM_EPS) -> torch.Tensor:
     r"""Adaptive instance normalisation, the paper's Eq. 1, in the release's form:
 
     .. math::  \text{AdaIN}(x_i, y) = \text{norm}(x_i)\,(y_{s,i} + 1) + y_{b,i}

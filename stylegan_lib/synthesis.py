@@ -13,8 +13,9 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .layers import (SQRT2, Blur, EqualizedConv2d, EqualizedLinear, NoiseInjection,
-                     StyleModulation, _act, instance_norm, lerp, pixel_norm, upsample2d)
+from .layers import (INSTANCE_NORM_EPS, LRELU_SLOPE, SQRT2, Blur, EqualizedConv2d, EqualizedLinear,
+                     NoiseInjection, StyleModulation, _act, activation_layout, instance_norm, lerp,
+                     pixel_norm, upsample2d)
 
 NOISE_MODES = ("random", "const", "none")
 
@@ -87,14 +88,24 @@ class Epilogue(nn.Module):
             return self.noise_const.to(x.dtype)
         return None  # "none"
 
+    #: Take :meth:`_fused` when no features are recorded (False: always :meth:`_staged`, which
+    #: ``python -m stylegan_lib bench`` times as the plain way of computing the same thing).
+    fused = True
+
     def forward(self, x: torch.Tensor, w: torch.Tensor | None, noise_mode: str = "random",
                 noise: torch.Tensor | None = None, record: dict | None = None, name: str = ""):
+        n = self.make_noise(x, noise_mode, noise)
+        if self.fused and record is None and self.style is not None and self.norm == "instance":
+            return self._fused(x, w, n)
+        return self._staged(x, w, n, record, name)
+
+    def _staged(self, x, w, n, record, name):
+        """One step at a time, each kept in ``record`` (the features the chapters draw)."""
         def keep(stage, t):
             if record is not None:
                 record[f"{name}/{stage}"] = t
 
         keep("conv", x)
-        n = self.make_noise(x, noise_mode, noise)
         if n is not None:
             x = self.noise(x, n)
         keep("noise", x)
@@ -106,6 +117,33 @@ class Epilogue(nn.Module):
             x = self.style(x, w)
             keep("style", x)
         return x
+
+    def _fused(self, x, w, n):
+        r"""The same function as :meth:`_staged` in four passes over the feature maps instead of
+        about ten (the epilogue, not the convolution, dominates at high resolution on a CPU).
+
+        Noise, bias and activation in one expression, x ← lrelu(x + B·n + b) (in place after
+        the first op, so no copy is kept), then instance norm and style modulation folded into
+        one scale and shift per channel,
+
+        .. math::  \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}\,(y_s + 1) + y_b
+                   = (x - \mu)\,a + y_b, \qquad a = \frac{y_s + 1}{\sqrt{\sigma^2 + \epsilon}}
+
+        with μ and σ² of each feature map from one ``var_mean``. (x − μ is formed before the
+        scaling, as in the staged path: a feature map that is nearly constant — the constant
+        input of an untrained network is all ones — has a tiny σ, and x·a − μ·a would cancel
+        catastrophically.)
+        """
+        bias = self.bias.to(x.dtype).view(1, -1, 1, 1)
+        if n is not None:
+            x = torch.addcmul(x, n, self.noise.weight.to(x.dtype).view(1, -1, 1, 1)).add_(bias)
+        else:
+            x = x + bias
+        x = torch.nn.functional.leaky_relu_(x, LRELU_SLOPE)
+        var, mean = torch.var_mean(x, dim=(2, 3), correction=0, keepdim=True)
+        y_s, y_b = self.style.styles(w)
+        a = (y_s + 1)[:, :, None, None] * torch.rsqrt(var + INSTANCE_NORM_EPS)
+        return torch.addcmul(y_b[:, :, None, None], x - mean, a)
 
 
 class InputBlock(nn.Module):
@@ -135,6 +173,7 @@ class InputBlock(nn.Module):
             x = self.const.to(ws.dtype).expand(ws.shape[0], -1, -1, -1)
         else:
             x = self.dense(ws[:, 0]).view(ws.shape[0], self.channels, 4, 4)
+        x = activation_layout(x)
         x = self.epi0(x, ws[:, 0], noise_mode, noises[0], record, "b4/layer0")
         x = self.epi1(self.conv1(x), ws[:, 1], noise_mode, noises[1], record, "b4/layer1")
         return x
@@ -271,5 +310,5 @@ class SynthesisNetwork(NoiseInputs, nn.Module):
                     record[f"b{r}/rgb"] = y
                 # Fade-in: lerp(new RGB, upsampled previous RGB, t) with t clipped to [0, 1].
                 images = y if (images is None or t <= 0) else lerp(y, upsample2d(images), t)
-        images = upsample2d(images, self.img_resolution // images.shape[-1])
+        images = upsample2d(images, self.img_resolution // images.shape[-1]).contiguous()
         return (images, record) if return_features else images

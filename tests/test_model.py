@@ -163,6 +163,41 @@ def test_style_layer_statistics_follow_the_affine_style(G):
     torch.testing.assert_close(out.std(dim=(2, 3), unbiased=False), (y_s + 1).abs(), atol=1e-3, rtol=1e-3)
 
 
+@pytest.mark.parametrize("with_noise", [True, False])
+def test_fused_epilogue_equals_the_staged_one_values_and_gradients(with_noise):
+    """The fast path (no features recorded) computes the same function, and the same gradients,
+    as the step-by-step path the chapters' feature maps come from."""
+    from stylegan_lib.synthesis import Epilogue
+
+    torch.manual_seed(0)
+    epi = Epilogue(6, 16, 8, use_noise=True)
+    for p in epi.parameters():
+        p.data.normal_(0, 0.5)
+    x = (torch.randn(3, 6, 8, 8) * 2 + 1).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(3, 16)
+    noise = torch.randn(3, 1, 8, 8) if with_noise else None
+    outs, grads = [], []
+    for record in (None, {}):
+        xi, wi = x.clone().requires_grad_(), w.clone().requires_grad_()
+        epi.zero_grad()
+        out = epi(xi, wi, noise_mode="random" if with_noise else "none", noise=noise, record=record)
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+        outs.append(out)
+        grads.append([xi.grad, wi.grad] + [p.grad.clone() for p in epi.parameters() if p.grad is not None])
+    assert outs[0].is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(outs[0], outs[1], atol=2e-5, rtol=1e-5)
+    assert len(grads[0]) == len(grads[1]) == (6 if with_noise else 5)  # x, w, bias, affine weight and bias (+ noise strength)
+    for g_fused, g_staged in zip(*grads):
+        torch.testing.assert_close(g_fused, g_staged, atol=1e-4, rtol=1e-4)
+
+
+def test_generator_returns_contiguous_images_and_discriminator_takes_any_layout(G):
+    img = G(torch.randn(2, G.z_dim), noise_mode="const")
+    assert img.is_contiguous()
+    D = Discriminator(G.config)
+    torch.testing.assert_close(D(img), D(img.contiguous(memory_format=torch.channels_last)))
+
+
 def test_noise_modes(G):
     ws = G.mapping(torch.randn(2, G.z_dim))
     const1, const2 = G.synthesis(ws, noise_mode="const"), G.synthesis(ws, noise_mode="const")
