@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -73,9 +74,12 @@ def check_sync(root: Path = ROOT) -> list[str]:
 
 def clean_metadata(nb) -> None:
     """Drop the execution bookkeeping papermill adds, so a rerun only changes outputs, and the
-    stderr streams (progress bars, blank strips), which are noise in a saved chapter."""
+    stderr streams (progress bars, blank strips), which are noise in a saved chapter. Cell ids
+    are made from each cell's position and source (reading the .py draws random ones), so an
+    unchanged cell keeps its id from run to run."""
     nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell.id = hashlib.sha1(f"{i}:{cell.source}".encode()).hexdigest()[:8]
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":

@@ -60,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--grid", action="store_true", help="also write all images as one grid.png")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
+    ap.add_argument("--force", action="store_true", help="replace images that --out already holds")
     args = ap.parse_args(argv)
+    targets = [args.out / f"seed{s:04d}.png" for s in args.seeds] + ([args.out / "grid.png"] if args.grid else [])
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:  # checked before anything is loaded or written
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        print(f"generate: error: {existing[0]}{more} exist(s): choose another --out or pass --force "
+              "to replace them", file=sys.stderr)
+        return 1
 
     try:
         G = load_pretrained(args.checkpoint, device=args.device)

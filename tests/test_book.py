@@ -157,3 +157,24 @@ def test_html_edition_draws_animations_and_replaces_widgets():
     assert cell.outputs[0]["data"] == {"text/html": '<img src="data:image/gif;base64,R0lGODlhAQ==" alt="animation">'}
     assert cell.outputs[1]["data"] == {"text/html": WIDGET_NOTE}
     assert cell.outputs[2]["text"] == "kept"
+
+
+def test_cell_ids_stay_the_same_from_run_to_run(tmp_path):
+    """make book reads each chapter's .py afresh (random cell ids); the saved notebook's ids must
+    not churn from one run to the next, so a rerun's diff is only its outputs."""
+    import shutil
+
+    import jupytext
+    import nbformat
+
+    shutil.copy(ROOT / "jupytext.toml", tmp_path / "jupytext.toml")
+    py, ipynb = tmp_path / "07.py", tmp_path / "07.ipynb"
+    shutil.copy(ROOT / "chapters" / "07_truncation.py", py)
+    runs = []
+    for _ in range(2):
+        nb = jupytext.read(py)
+        book.clean_metadata(nb)
+        nbformat.write(nb, ipynb)
+        book.sync_pair(ipynb)
+        runs.append([c.id for c in nbformat.read(ipynb, as_version=4).cells])
+    assert runs[0] == runs[1] and len(set(runs[0])) == len(runs[0])

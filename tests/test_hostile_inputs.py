@@ -543,3 +543,19 @@ def test_training_checkpoints_get_the_usual_permissions(training_run):
     os.umask(umask)
     for name in ("checkpoint.pt", "network-final.pt"):
         assert (training_run / name).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_generate_does_not_overwrite_images_without_force(tmp_path, capsys):
+    from stylegan_lib.generate import main as generate
+
+    out = tmp_path / "imgs"
+    out.mkdir()
+    mine = out / "seed0001.png"
+    mine.write_bytes(b"the user's own file")
+    args = ["--checkpoint", "book-32", "--seeds", "0-2", "--out", str(out), "--device", "cpu"]
+    assert generate(args) == 1
+    err = capsys.readouterr().err
+    assert "seed0001.png" in err and "--force" in err
+    assert mine.read_bytes() == b"the user's own file" and not (out / "seed0000.png").exists()
+    assert generate(args + ["--force"]) == 0
+    assert mine.read_bytes()[:4] == b"\x89PNG" and (out / "seed0002.png").exists()
