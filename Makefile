@@ -15,7 +15,7 @@ TORCH  ?= torch==2.13.0
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 SUDO    := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 
-.PHONY: book test unit chapters browser html bench lab sync book-model clean-venv
+.PHONY: book test unit chapters browser html bench gpu-check lab sync book-model clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ chapters: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m stylegan_lib bench
+
+# The one prepared GPU run (benchmarks/gpu.md): on a machine without CUDA it says so and exits 0.
+gpu-check: $(STAMP)
+	$(PY) -m stylegan_lib.gpu_check --out benchmarks/gpu-run
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab chapters/
