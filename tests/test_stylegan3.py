@@ -6,12 +6,13 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from stylegan_lib.stylegan3 import LADDER, Generator, get_config
 from stylegan_lib.stylegan3.filters import (design_lowpass, design_radial_lowpass, downsample_centred,
                                             frequency_response, kaiser_attenuation, kaiser_beta, taps_for,
                                             upsample_centred)
-from stylegan_lib.stylegan3.layers import ResampledNonlinearity
+from stylegan_lib.stylegan3.layers import ModulatedConv, ResampledNonlinearity
 
 
 def cosine_image(size: int, rate: float, fx: float = 1.5, fy: float = 0.7, phase: float = 0.2) -> torch.Tensor:
@@ -106,6 +107,114 @@ def test_filtered_nonlinearity_leaves_a_band_limited_signal_nearly_unchanged(rad
     assert float((y - ref)[..., 1:-1, 1:-1].abs().max()) < 0.06
     with pytest.raises(ValueError, match="activation"):
         ResampledNonlinearity(1, 1, None, 1, None, s, activation="relu")
+
+
+# ------------------------------------------------------------------------------------------
+# The fast paths equal the straightforward computations they replace.
+# ------------------------------------------------------------------------------------------
+def dense_upfirdn(x, f, up, down, p0, p1, gain=1.0):
+    """The textbook definition: zero insertion into a u× larger tensor, zero padding (negative:
+    crop) by p0 / p1, a dense 2-D convolution with f (a 1-D f as its outer product f fᵀ), every
+    d-th sample. Float64 throughout."""
+    x, f = x.double(), f.double()
+    f2 = torch.outer(f, f) if f.ndim == 1 else f
+    n, c, h, w = x.shape
+    z = x.new_zeros(n, c, h * up, w * up)
+    z[:, :, ::up, ::up] = x
+    z = F.pad(z, [p0, p1, p0, p1])
+    return F.conv2d(z, (gain * f2).flip(0, 1)[None, None].expand(c, 1, -1, -1), stride=down, groups=c)
+
+
+def test_resampling_by_hand():
+    """f = [½, ½]: ×2 upsampling repeats every sample, ÷2 downsampling averages pairs."""
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    box = torch.tensor([0.5, 0.5])
+    assert torch.equal(upsample_centred(x, box, 2), x.repeat_interleave(2, 2).repeat_interleave(2, 3))
+    assert torch.allclose(downsample_centred(x, box, 2, 2), torch.tensor([[[[2.5, 4.5], [10.5, 12.5]]]]))
+
+
+@pytest.mark.parametrize("radial", [False, True])
+@pytest.mark.parametrize("up,n,size", [(2, 10, None), (2, 10, 14), (4, 6, 20), (1, 9, 5)])
+def test_polyphase_upsampling_equals_zero_insertion_and_dense_filtering(up, n, size, radial):
+    torch.manual_seed(0)
+    length = taps_for(6, up)
+    f = torch.rand([length] * (2 if radial else 1), dtype=torch.float64)   # asymmetric: flips matter
+    x = torch.randn(2, 3, n, n, dtype=torch.float64)
+    p0 = (length + up - 2) // 2
+    full = dense_upfirdn(x, f, up, 1, p0, length - 1 - p0, gain=up * up)
+    size = size or n * up
+    o = (n * up - size) // 2
+    assert torch.allclose(upsample_centred(x, f, up, size), full[..., o:o + size, o:o + size], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("radial", [False, True])
+@pytest.mark.parametrize("down,n,out", [(2, 20, 10), (2, 24, 6), (4, 28, 5)])
+def test_strided_downsampling_equals_dense_filtering_and_its_gradient_too(down, n, out, radial):
+    torch.manual_seed(0)
+    length = taps_for(6, down)
+    f = torch.rand([length] * (2 if radial else 1), dtype=torch.float64)   # asymmetric: flips matter
+    x = torch.randn(2, 3, n, n, dtype=torch.float64, requires_grad=True)
+    p = (length - down) // 2 - (n - down * out) // 2
+    ref = dense_upfirdn(x, f, 1, down, p, p, gain=1.5)
+    y = downsample_centred(x, f, down, out, gain=1.5)
+    assert y.shape == ref.shape == (2, 3, out, out)
+    assert torch.allclose(y, ref, rtol=1e-12, atol=1e-12)
+    g = torch.randn_like(y)
+    grad, = torch.autograd.grad(y, x, g)
+    ref_grad, = torch.autograd.grad(ref, x, g)           # PyTorch's own backward of the dense conv
+    assert torch.allclose(grad, ref_grad, rtol=1e-12, atol=1e-12)
+
+
+def test_resampling_gradients_and_second_derivatives_check_numerically():
+    torch.manual_seed(0)
+    f = torch.rand(6, dtype=torch.float64)
+    x = torch.randn(1, 2, 8, 8, dtype=torch.float64, requires_grad=True)
+    for fn in (lambda v: downsample_centred(v, f, 2, 3), lambda v: upsample_centred(v, f, 2, 12)):
+        assert torch.autograd.gradcheck(fn, (x,), fast_mode=True)
+        assert torch.autograd.gradgradcheck(fn, (x,), fast_mode=True)
+
+
+@pytest.mark.parametrize("up,down,radial,n,out", [(2, 2, False, 12, 12), (4, 2, False, 8, 10),
+                                                  (2, 2, True, 12, 6), (2, 1, False, 10, 14)])
+def test_nonlinearity_equals_full_size_reference(up, down, radial, n, out):
+    """The layer crops before φ, folds √2 into the down filter and runs φ in place; the reference
+    upsamples the whole grid, applies √2·φ and filters / crops the full result."""
+    torch.manual_seed(0)
+    up_f = design_lowpass(taps_for(6, up), 2.0, 1.0, 4.0 * up)
+    down_f = None
+    if down > 1:
+        down_f = (design_radial_lowpass if radial else design_lowpass)(taps_for(6, down), 2.0, 1.0, 4.0 * up)
+    layer = ResampledNonlinearity(3, up, up_f, down, down_f, out).double()
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(2, 3, n, n, dtype=torch.float64)
+    p0 = (up_f.shape[0] + up - 2) // 2
+    v = dense_upfirdn(x + layer.bias.view(1, -1, 1, 1), up_f, up, 1, p0, up_f.shape[0] - 1 - p0, gain=up * up)
+    v = F.leaky_relu(v, 0.2) * math.sqrt(2)
+    if down_f is None:
+        o = (n * up - out) // 2
+        ref = v[..., o:o + out, o:o + out]
+    else:
+        p = (down_f.shape[0] - down) // 2 - (n * up - down * out) // 2
+        ref = dense_upfirdn(v, down_f, 1, down, p, p)
+    assert torch.allclose(layer(x), ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel,demodulate", [(3, True), (1, True), (1, False)])
+def test_modulated_conv_equals_grouped_conv_with_per_sample_weights(kernel, demodulate):
+    """StyleGAN2's Eq. 1–3 literally: build w'' per sample, one grouped convolution."""
+    torch.manual_seed(0)
+    conv = ModulatedConv(5, 4, kernel, w_dim=6, demodulate=demodulate).double()
+    x = torch.randn(3, 5, 7, 7, dtype=torch.float64)
+    w = torch.randn(3, 6, dtype=torch.float64)
+    s = conv.affine(w)
+    if demodulate:
+        s = s / s.square().mean(dim=1, keepdim=True).add(1e-8).sqrt()
+    wp = conv.weight[None] * conv.weight_gain * s[:, None, :, None, None]            # w' = s_i w_ijk
+    if demodulate:
+        wp = wp / (wp.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8).sqrt()        # w'' = w' / √(Σ w'² + ε)
+    ref = F.conv2d(x.reshape(1, 15, 7, 7), wp.reshape(12, 5, kernel, kernel), padding=kernel // 2, groups=3)
+    assert torch.allclose(conv(x, w), ref.reshape(3, 4, 7, 7), rtol=1e-12, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Low-pass filters by the windowed-sinc method with a Kaiser window, and the one resampling
-primitive StyleGAN3 is built on (upsample → FIR filter → downsample).
+"""Low-pass filters by the windowed-sinc method with a Kaiser window, and the centred resampling
+StyleGAN3 is built on (zero insertion → FIR filter → decimation, computed as transposed and
+strided depthwise convolutions).
 
 Units follow the StyleGAN3 paper: a signal lives on a continuous canvas whose width is 1; its
 sampling rate ``s`` is the number of samples across that width, so the Nyquist frequency is s/2.
@@ -129,83 +130,106 @@ def _check_design(numtaps, cutoff, half_width, fs) -> None:
 def taps_for(n_per_unit: int, factor: int) -> int:
     """The tap count of a filter working at ``factor``× a signal's rate: n taps per sample of the
     lower rate (the paper's n = 6), made to have the parity of ``factor`` so that the filtered
-    grid stays centred on the canvas (see :func:`upfirdn2d`)."""
+    grid stays centred on the canvas (see :func:`upsample_centred`)."""
     numtaps = n_per_unit * factor
     return numtaps + 1 if (numtaps - factor) % 2 else numtaps
 
 
 # ------------------------------------------------------------------------------------------
-# Resampling: zero insertion, FIR filter, decimation.
+# Resampling: zero insertion, FIR filter, decimation — computed without forming the zeros.
 # ------------------------------------------------------------------------------------------
-def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 1,
-              pad: tuple[int, int] = (0, 0), gain: float = 1.0) -> torch.Tensor:
-    r"""Upsample by zero insertion, pad (negative = crop), filter ('valid'), keep every
-    ``down``-th sample; the same on both axes of NCHW. ``f`` is 1-D (separable: applied along
-    rows and columns) or 2-D; None means the identity filter.
+def _passes(f: torch.Tensor, x: torch.Tensor) -> list[tuple[torch.Tensor, tuple[int, int]]]:
+    """The depthwise kernels [C, 1, kh, kw] that apply ``f`` to each channel of ``x``, each with the
+    axes (rows, columns) it works on: a 1-D filter is separable (rows, then columns), a 2-D one
+    works on both at once."""
+    f = f.to(device=x.device, dtype=x.dtype)
+    c = x.shape[1]
+    if f.ndim == 2:
+        return [(f[None, None].expand(c, 1, -1, -1), (1, 1))]
+    return [(f.view(1, 1, -1, 1).expand(c, 1, -1, 1), (1, 0)), (f.view(1, 1, 1, -1).expand(c, 1, 1, -1), (0, 1))]
 
-    .. math::  y[n] = \text{gain}\cdot\sum_k f[k]\; \tilde x[n\,d + k - p_0],\qquad
-               \tilde x[u\,i] = x[i],\ \tilde x[\text{else}] = 0
+
+class _Decimate(torch.autograd.Function):
+    r"""The depthwise strided correlation with kernel h and zero padding p,
+    :math:`y[q] = \sum_k h[k]\, x[d\,q + k - p]` (``F.conv2d``), whose gradient is its adjoint, the
+    transposed convolution with the same kernel:
+
+    .. math::  \frac{\partial L}{\partial x[n]} = \sum_q h[n + p - d\,q]\; \frac{\partial L}{\partial y[q]}
+
+    computed by ``F.conv_transpose2d``: PyTorch's own CPU backward of a depthwise convolution is
+    many times slower than either forward. The kernel is a fixed filter (it gets no gradient); the
+    backward is itself differentiable.
     """
-    n, c, h, w = x.shape
-    if up > 1:
-        z = x.new_zeros(n, c, h * up, w * up)
-        z[:, :, ::up, ::up] = x
-        x = z
-    p0, p1 = pad
-    x = _pad_or_crop(x, p0, p1)
-    if f is None:
-        x = x * gain
-        return x[:, :, ::down, ::down] if down > 1 else x
-    f = f.to(x.dtype).to(x.device)
-    if f.ndim == 1:
-        # Separable: rows then columns; the whole gain rides on the first pass.
-        kv = (f * gain).flip(0).view(1, 1, -1, 1).expand(c, 1, -1, 1)
-        kh = f.flip(0).view(1, 1, 1, -1).expand(c, 1, 1, -1)
-        x = F.conv2d(x, kv, stride=(down, 1), groups=c)
-        return F.conv2d(x, kh, stride=(1, down), groups=c)
-    k = (f * gain).flip(0, 1)[None, None].expand(c, 1, -1, -1)
-    return F.conv2d(x, k, stride=down, groups=c)
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, kernel: torch.Tensor, stride: tuple[int, int],
+                padding: tuple[int, int]) -> torch.Tensor:
+        ctx.save_for_backward(kernel)
+        ctx.stride, ctx.padding, ctx.size = stride, padding, x.shape[-2:]
+        return F.conv2d(x, kernel, stride=stride, padding=padding, groups=x.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (kernel,) = ctx.saved_tensors
+        # Samples past the last full window get no gradient from y: extend the adjoint to x's size.
+        extra = [n - (m - 1) * s + 2 * p - k for n, m, s, p, k in
+                 zip(ctx.size, grad.shape[-2:], ctx.stride, ctx.padding, kernel.shape[-2:])]
+        grad = F.conv_transpose2d(grad, kernel, stride=ctx.stride, padding=ctx.padding, output_padding=extra,
+                                  groups=grad.shape[1])
+        return grad, None, None, None
 
 
-def _pad_or_crop(x: torch.Tensor, p0: int, p1: int) -> torch.Tensor:
-    """Zero-pad (positive) or crop (negative) the last two axes by p0 before and p1 after."""
-    x = F.pad(x, [max(p0, 0), max(p1, 0), max(p0, 0), max(p1, 0)])
-    h, w = x.shape[-2:]
-    c0, c1 = max(-p0, 0), max(-p1, 0)
-    return x[:, :, c0:h - c1, c0:w - c1]
-
-
-def upsample_centred(x: torch.Tensor, f: torch.Tensor | None, up: int) -> torch.Tensor:
-    r"""Upsample a centred grid of N samples to the centred grid of N·u samples of the same canvas.
+def upsample_centred(x: torch.Tensor, f: torch.Tensor | None, up: int, size: int | None = None) -> torch.Tensor:
+    r"""Upsample a centred grid of N samples to the centred grid of N·u samples of the same canvas:
+    insert u − 1 zeros after every sample, filter with ``f``, gain u per axis (restoring the DC
+    level zero insertion divides by u). ``f`` is 1-D (separable: rows, then columns) or 2-D.
+    ``size``: compute only the centred window of that many samples (default N·u).
 
     Sample i of the input lies at fractional index u·i + (u−1)/2 of the output grid; the filter's
-    centre is (L−1)/2 taps in, so the padding that aligns the grids is
+    centre is (L−1)/2 taps in, so the padding (before the 'valid' filter) that aligns the grids is
 
     .. math::  p_0 = \frac{L + u - 2}{2},\qquad p_1 = L - 1 - p_0
 
-    and the filter is scaled by u per axis, restoring the DC level zero insertion divides by u².
+    The zeros are never formed: per axis, zero insertion and the filter are the transposed
+    convolution of stride u (the polyphase form), cropped by P = p₁ = (L − u)/2 on both sides, plus
+    the margin c = (N·u − size)/2 of the window:
+
+    .. math::  y[m] = u \sum_i f[m + P + c - u\,i]\; x[i]
     """
+    size = x.shape[-1] * up if size is None else size
     if f is None:
         if up == 1:
-            return x
+            return crop_centred(x, size)
         raise ValueError(f"×{up} upsampling needs an interpolation filter (zero insertion alone aliases)")
     length = f.shape[0]
     if (length + up) % 2:
         raise ValueError(f"an upsampling filter of {length} taps cannot keep a ×{up} grid centred; "
                          f"use a tap count with the parity of {up}")
-    p0 = (length + up - 2) // 2
-    gain = float(up * up)  # u per axis, for a separable and a 2-D filter alike
-    return upfirdn2d(x, f, up=up, pad=(p0, length - 1 - p0), gain=gain)
+    twice_margin = x.shape[-1] * up - size
+    if twice_margin < 0 or twice_margin % 2:
+        raise ValueError(f"cannot take a centred {size}² window from {x.shape[-1] * up}²")
+    p = (length - up) // 2 + twice_margin // 2
+    for kernel, (rows, cols) in _passes(f, x):
+        # y[m] = u Σ_i f[m + P + c − u i] x[i]  along each axis the kernel works on
+        x = F.conv_transpose2d(x, kernel * up ** (rows + cols), stride=(up ** rows, up ** cols),
+                               padding=(p * rows, p * cols), groups=x.shape[1])
+    return x
 
 
-def downsample_centred(x: torch.Tensor, f: torch.Tensor | None, down: int, out_size: int) -> torch.Tensor:
+def downsample_centred(x: torch.Tensor, f: torch.Tensor | None, down: int, out_size: int,
+                       gain: float = 1.0) -> torch.Tensor:
     r"""Filter and decimate a centred grid of N samples to the centred grid of ``out_size``
-    samples at 1/d the rate (cropping a margin when the output canvas is smaller).
+    samples at 1/d the rate (cropping a margin when the output canvas is smaller), times ``gain``.
+    ``f`` is 1-D (separable: rows, then columns), 2-D, or None (plain decimation).
 
     Output sample q lies at index d·q + (d−1)/2 + o of the input, o = (N − d·M)/2 the centred
-    crop; aligning the filter's centre there gives
+    crop; aligning the filter's centre there gives the zero padding (negative: a crop) of x̃,
 
-    .. math::  p_0 = \frac{L - d}{2} - o,\qquad p_1 = d\,(M - 1) + L - N - p_0
+    .. math::  p_0 = \frac{L - d}{2} - o,\qquad p_1 = d\,(M - 1) + L - N - p_0 = p_0
+
+    and then, along each axis, the strided convolution
+
+    .. math::  y[q] = \text{gain}\cdot\sum_k f[L - 1 - k]\; \tilde x[d\,q + k]
     """
     size = x.shape[-1]
     length = 1 if f is None else f.shape[0]
@@ -213,9 +237,16 @@ def downsample_centred(x: torch.Tensor, f: torch.Tensor | None, down: int, out_s
     if twice_offset < 0 or twice_offset % 2 or (length - down) % 2:
         raise ValueError(f"cannot take a centred {out_size}-sample grid at 1/{down} the rate from "
                          f"{size} samples with a {length}-tap filter (sizes or tap parity do not match)")
-    p0 = (length - down) // 2 - twice_offset // 2
-    p1 = down * (out_size - 1) + length - size - p0
-    return upfirdn2d(x, f, down=down, pad=(p0, p1))
+    p = (length - down) // 2 - twice_offset // 2      # p0 = p1
+    if p < 0:
+        x = x[..., -p:size + p, -p:size + p]
+    if f is None:
+        return x[..., ::down, ::down] * gain
+    p = max(p, 0)
+    for i, (kernel, (rows, cols)) in enumerate(_passes(f.flip(list(range(f.ndim))), x)):
+        # y[q] = gain · Σ_k f[L − 1 − k] x̃[d q + k]  along each axis the kernel works on
+        x = _Decimate.apply(x, kernel * gain if i == 0 else kernel, (down ** rows, down ** cols), (p * rows, p * cols))
+    return x
 
 
 def crop_centred(x: torch.Tensor, size: int) -> torch.Tensor:

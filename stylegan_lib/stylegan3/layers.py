@@ -14,14 +14,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..layers import LRELU_SLOPE, SQRT2, EqualizedLinear, NoiseInjection
-from .filters import crop_centred, downsample_centred, upsample_centred
+from .filters import downsample_centred, upsample_centred
 
 NOISE_MODES = ("random", "const", "none")
 
 
-def centred_grid(size: int, rate: float, device=None) -> torch.Tensor:
+def centred_grid(size: int, rate: float, device=None, dtype=torch.float32) -> torch.Tensor:
     """Canvas coordinates of a size×size centred grid: [size, size, 2] as (x = column, y = row)."""
-    t = (torch.arange(size, dtype=torch.float32, device=device) + 0.5 - size / 2) / rate
+    t = (torch.arange(size, dtype=dtype, device=device) + 0.5 - size / 2) / rate
     y, x = torch.meshgrid(t, t, indexing="ij")
     return torch.stack([x, y], dim=-1)
 
@@ -86,7 +86,7 @@ class FourierFeatures(nn.Module):
             transform = transform @ user
         # q = T⁻¹ p for every grid point p (homogeneous coordinates)
         inv = torch.linalg.inv(transform)
-        p = centred_grid(size, rate, w.device).reshape(-1, 2)
+        p = centred_grid(size, rate, w.device, w.dtype).reshape(-1, 2)
         q = p @ inv[:, :2, :2].transpose(1, 2) + inv[:, None, :2, 2]            # [N, P, 2]
         # sin 2π(f·q + φ)
         x = torch.sin(2 * math.pi * (q @ self.freqs.T + self.phases))          # [N, P, C]
@@ -106,6 +106,12 @@ class ModulatedConv(nn.Module):
     StyleGAN3 first divides the styles by their RMS over channels (input-side normalisation,
     s ← s / √mean(s²)); with demodulation this changes nothing but the numerics. No noise and
     'same' zero padding; the margin keeps the padding's effect away from the image.
+
+    The per-sample weights w'' are never formed: w''_{ijk} = s_i w_{ijk} d_j factors into a scaling
+    of the input, one convolution with the weights shared by the whole batch, and a scaling of the
+    output (far faster on CPU than a grouped convolution with a kernel per sample):
+
+    .. math::  y_j = d_j \sum_i w_{ij} * (s_i\, x_i),\qquad d_j = 1 \Big/ \sqrt{\textstyle\sum_i s_i^2 \sum_k w_{ijk}^2 + \epsilon}
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, w_dim: int,
@@ -117,19 +123,18 @@ class ModulatedConv(nn.Module):
         self.demodulate, self.kernel_size = demodulate, kernel_size
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        n, c, h, wd = x.shape
         s = self.affine(w)
         if self.demodulate:
             # s ← s / √(mean_i s_i²)
             s = s * torch.rsqrt(s.square().mean(dim=1, keepdim=True) + 1e-8)
-        # w'_{ijk} = s_i w_{ijk}
-        weight = self.weight[None] * self.weight_gain * s[:, None, :, None, None]
+        weight = self.weight * self.weight_gain
+        # y_j = Σ_i w_ij * (s_i x_i)
+        out = F.conv2d(x * s[:, :, None, None].to(x.dtype), weight.to(x.dtype), padding=self.kernel_size // 2)
         if self.demodulate:
-            # w'' = w' / √(Σ_{i,k} w'² + ε)
-            weight = weight * torch.rsqrt(weight.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
-        out = F.conv2d(x.reshape(1, n * c, h, wd), weight.reshape(-1, c, self.kernel_size, self.kernel_size),
-                       padding=self.kernel_size // 2, groups=n)
-        return out.reshape(n, -1, h, wd)
+            # y_j ← d_j y_j,  d_j = 1 / √(Σ_i s_i² Σ_k w_ijk² + ε)
+            d = torch.rsqrt(s.square() @ weight.square().sum(dim=(2, 3)).T + 1e-8)
+            out = out * d[:, :, None, None].to(out.dtype)
+        return out
 
 
 class MagnitudeNorm(nn.Module):
@@ -177,12 +182,23 @@ class ResampledNonlinearity(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.bias.view(1, -1, 1, 1).to(x.dtype)
-        x = upsample_centred(x, self.up_filter, self.up)
+        # φ is pointwise, so the crop the output needs is taken before it, by the upsampling.
+        x = upsample_centred(x, self.up_filter, self.up, self.needed_size(x.shape[-1]))
+        gain = 1.0
         if self.activation == "lrelu":
-            x = F.leaky_relu(x, LRELU_SLOPE) * SQRT2
+            # φ in place (x is a fresh tensor nothing else keeps); its gain √2 rides on ↓_d
+            x, gain = F.leaky_relu(x, LRELU_SLOPE, inplace=True), SQRT2
         if self.down == 1 and self.down_filter is None:
-            return crop_centred(x, self.out_size)
-        return downsample_centred(x, self.down_filter, self.down, self.out_size)
+            return x * gain
+        return downsample_centred(x, self.down_filter, self.down, self.out_size, gain=gain)
+
+    def needed_size(self, in_size: int) -> int:
+        """The centred window of the ×u grid that the output depends on: ``out_size`` without a
+        down filter, else the d·M + L − d samples its filter reaches (at most all N·u)."""
+        if self.down == 1 and self.down_filter is None:
+            return self.out_size
+        length = 1 if self.down_filter is None else self.down_filter.shape[0]
+        return min(in_size * self.up, self.down * self.out_size + length - self.down)
 
     def extra_repr(self) -> str:
         taps = lambda f: None if f is None else tuple(f.shape)  # noqa: E731
