@@ -175,3 +175,15 @@ def test_kid_detects_a_shift_and_reports_std():
     assert mean > 5 * std > 0
     with pytest.raises(ValueError, match="one D"):
         kernel_distance(a, b[:, :4])
+
+
+def test_kid_over_whole_samples_is_their_mmd_once():
+    """When a subset would be all of both samples, every subset gives the same MMD² (up to the
+    order of a sum): KID is that number, with spread 0, as the subsets' own mean says."""
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(size=(120, 6)), rng.normal(size=(120, 6)) + 0.3
+    rng2 = np.random.default_rng(0)
+    by_subsets = np.mean([mmd2_unbiased(a[rng2.permutation(120)], b[rng2.permutation(120)]) for _ in range(5)])
+    mean, std = kernel_distance(a, b, num_subsets=5, max_subset_size=1000, return_std=True)
+    assert mean == pytest.approx(by_subsets, rel=1e-10) and std == 0.0
+    assert mean == pytest.approx(mmd2_unbiased(a, b), rel=1e-12)

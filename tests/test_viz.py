@@ -105,20 +105,22 @@ def test_tour_widget_builds():
 
 def test_figure_widget_redraws_on_every_change(monkeypatch):
     W = pytest.importorskip("ipywidgets")
-    import matplotlib
-
-    matplotlib.use("Agg")
     from stylegan_lib.viz.book import BATCH_ENV
     from stylegan_lib.viz.widgets import figure_widget
 
     seen = []
+
+    def draw():
+        seen.append((a.value, b.value))
+        return np.zeros((2, 2, 3), np.uint8)
+
     a, b = W.IntSlider(value=1), W.FloatSlider(value=0.5)
     monkeypatch.setenv(BATCH_ENV, "1")  # a batch run: nothing drawn at creation
-    box = figure_widget([[a], [b]], lambda: seen.append((a.value, b.value)))
-    assert seen == [] and len(box.children) == 3
+    box = figure_widget([[a], [b]], draw)
+    assert seen == [] and len(box.children) == 3 and box.image.value == b""
     a.value = 2
     b.value = 0.25
-    assert seen == [(2, 0.5), (2, 0.25)]
+    assert seen == [(2, 0.5), (2, 0.25)] and bytes(box.image.value).startswith(b"\x89PNG")
     monkeypatch.delenv(BATCH_ENV)  # a reader: the first picture at once
-    figure_widget([[a, b]], lambda: seen.append("live"))
-    assert seen[-1] == "live"
+    box = figure_widget([[a, b]], draw)
+    assert seen[-1] == (2, 0.25) and bytes(box.image.value).startswith(b"\x89PNG")

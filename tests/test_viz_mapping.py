@@ -58,7 +58,8 @@ def test_interpolation_strips_hit_their_endpoints(G):
     assert d.shape == (4,) and (d > 0).all()
     img = M.interpolate_image(G, 3, 7, 1.0, "z", upscale=2)
     assert img.shape == (32, 32, 3) and img.dtype == np.uint8
-    assert np.array_equal(img[::2, ::2], to_hwc(strips["z"][-1:])[0])
+    # one image vs the last of a batch of 5: the same up to float rounding (one uint8 level)
+    assert np.abs(img[::2, ::2].astype(int) - to_hwc(strips["z"][-1:])[0]).max() <= 1
     with pytest.raises(ValueError, match="space"):
         M.interpolation_ws(G, 0, 1, [0.5], "x")
 

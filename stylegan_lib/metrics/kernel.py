@@ -42,7 +42,8 @@ def kernel_distance(real_features, gen_features, num_subsets: int = 100, max_sub
                     seed: int = 0, return_std: bool = False):
     """KID: the mean of ``mmd2_unbiased`` over ``num_subsets`` random subsets of
     ``min(max_subset_size, N_real, N_gen)`` features from each side (the official protocol:
-    100 subsets of 1000). ``return_std=True`` also returns the standard deviation over subsets.
+    100 subsets of 1000). ``return_std=True`` also returns the standard deviation over subsets
+    (0 when each subset would be the whole of both samples).
     """
     x = _as_numpy(real_features).astype(np.float64)
     y = _as_numpy(gen_features).astype(np.float64)
@@ -53,6 +54,10 @@ def kernel_distance(real_features, gen_features, num_subsets: int = 100, max_sub
         raise ValueError(f"KID needs at least 2 features on each side, got {x.shape[0]} and {y.shape[0]}")
     if num_subsets < 1:
         raise ValueError(f"num_subsets must be >= 1, got {num_subsets}")
+    if m == x.shape[0] == y.shape[0]:
+        # Every "subset" would be all of both samples, reordered: the same MMD², computed once.
+        value = mmd2_unbiased(x, y)
+        return (value, 0.0) if return_std else value
     rng = np.random.default_rng(seed)
     values = np.array([
         mmd2_unbiased(x[rng.choice(x.shape[0], m, replace=False)], y[rng.choice(y.shape[0], m, replace=False)])

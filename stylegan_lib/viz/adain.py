@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ import torch
 from ..images import enlarge, to_hwc
 from ..latent import ws_from_seeds, z_from_seeds
 from .mapping import map_z
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 STAGES = ("act", "norm", "style")
 STAGE_LABELS = {"act": "before instance norm", "norm": "after instance norm",
@@ -363,7 +364,6 @@ def draw_style_channel_sweep(sweep: dict):
 def style_channel_widget(G, seed: int = 0, layer: int | str = 2, channel: int = 0):
     """Dropdown for the layer, sliders for the channel, its scale and its shift."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     names = layer_names(G)
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
@@ -371,24 +371,23 @@ def style_channel_widget(G, seed: int = 0, layer: int | str = 2, channel: int = 
     chan_w = W.IntSlider(value=channel, min=0, max=_epilogue(G, layer).channels - 1, description="channel")
     scale_w = W.FloatSlider(value=1.0, min=-3.0, max=6.0, step=0.25, description="scale")
     shift_w = W.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.25, description="shift")
+    panels = ImagePanels(3, figsize=(7.5, 2.6), cmaps=[None, None, "RdBu_r"])
+
+    @lru_cache(maxsize=16)
+    def seed_ws(s):       # the seed's ws and its unmodified image: the same for every channel
+        ws = ws_from_seeds(G, [s])
+        return ws, to_hwc(layer_stages(G, ws, layer_w.value)["image"])[0]
 
     def fit_channel_slider(_change):
         chan_w.max = _epilogue(G, layer_w.value).channels - 1
 
     def draw():
-        ws = ws_from_seeds(G, [seed_w.value])
+        ws, original = seed_ws(seed_w.value)
         f = scale_style_channel(G, ws, layer_w.value, chan_w.value, scale_w.value, shift_w.value)
-        ref = layer_stages(G, ws, layer_w.value)
-        fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
-        axes[0].imshow(to_hwc(ref["image"])[0])
-        axes[0].set_title("original", fontsize=9)
-        axes[1].imshow(to_hwc(f["image"])[0])
-        axes[1].set_title(f"channel {chan_w.value} × {scale_w.value:g}, + {shift_w.value:g}", fontsize=9)
         m = f["style"][0, chan_w.value]
-        axes[2].imshow(m.numpy(), cmap="RdBu_r")
-        axes[2].set_title(f"map: μ={m.mean():.2f} σ={m.std(unbiased=False):.2f}", fontsize=9)
-        for ax in axes:
-            ax.set_axis_off()
+        return panels.show([original, to_hwc(f["image"])[0], m.numpy()],
+                           ["original", f"channel {chan_w.value} × {scale_w.value:g}, + {shift_w.value:g}",
+                            f"map: μ={m.mean():.2f} σ={m.std(unbiased=False):.2f}"])
 
     layer_w.observe(fit_channel_slider, "value")  # first: the channel is clipped before the redraw
     return figure_widget([[seed_w, layer_w], [chan_w, scale_w, shift_w]], draw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ import torch
 from ..images import enlarge, image_grid, to_hwc
 from ..latent import lerp, ws_from_seeds
 from .adain import layer_names
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 VARIANTS = ("learned", "mirrored", "shifted", "shuffled", "flat", "initial (ones)", "random")
 
@@ -287,19 +288,15 @@ def variants_grid(G, seeds: Sequence[int], variants: Sequence[str] = VARIANTS) -
 def constant_widget(G, seed: int = 0, variant: str = "mirrored", alpha: float = 1.0):
     """Seed, the replacement and the blend α."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
     var_w = W.Dropdown(options=list(VARIANTS), value=variant, description="constant")
     alpha_w = W.FloatSlider(value=alpha, min=0.0, max=1.0, step=0.05, description="α")
+    panels = ImagePanels(2, figsize=(5, 2.7))
+    learned = lru_cache(maxsize=16)(lambda s: constant_image(G, s, "learned"))   # depends on the seed only
 
     def draw():
-        fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
-        axes[0].imshow(constant_image(G, seed_w.value, "learned"))
-        axes[0].set_title("learned constant", fontsize=9)
-        axes[1].imshow(constant_image(G, seed_w.value, var_w.value, alpha_w.value))
-        axes[1].set_title(f"{var_w.value}, α = {alpha_w.value:g}", fontsize=9)
-        for ax in axes:
-            ax.set_axis_off()
+        return panels.show([learned(seed_w.value), constant_image(G, seed_w.value, var_w.value, alpha_w.value)],
+                           ["learned constant", f"{var_w.value}, α = {alpha_w.value:g}"])
 
     return figure_widget([[seed_w, var_w, alpha_w]], draw)

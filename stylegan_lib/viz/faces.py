@@ -7,7 +7,6 @@ it can be tested without a notebook; the widget is a thin shell around
 """
 from __future__ import annotations
 
-import io
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 from ..data.faces import (ATTRIBUTE_RULES, ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
                           NEUTRAL_FACTORS, check_factors, labels_from_factors, render)
 from ..images import enlarge, image_grid
-from .widgets import on_change
+from .widgets import live_image
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,14 +180,6 @@ def labels_text(values: Mapping[str, float]) -> str:
     return " · ".join(on) if on else "(no attribute)"
 
 
-def _png(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int = 256):
     """Sliders for every factor (in three columns: coarse, middle, fine) plus one for the
     detail index, re-rendering the face on each change; needs ipywidgets and a live kernel.
@@ -215,15 +206,14 @@ def face_widget(resolution: int = 64, seed: int = 0, index: int = 0, size: int =
     detail = W.IntSlider(value=index, min=0, max=999, description="detail index",
                          continuous_update=False, style=style, layout=slider_layout)
     columns["fine"].append(detail)
-    image = W.Image(format="png")
     caption = W.HTML()
 
-    def redraw():
+    def draw():
         values = {n: s.value for n, s in sliders.items()}
-        image.value = _png(face_from_sliders(values, resolution, seed, detail.value, upscale=upscale))
         caption.value = f"<small>labels: {labels_text(values)}</small>"
+        return face_from_sliders(values, resolution, seed, detail.value, upscale=upscale)
 
-    on_change([*sliders.values(), detail], redraw)
+    image = live_image([*sliders.values(), detail], draw)
     column_layout = W.Layout(overflow="visible", min_width="430px")
     cols = [W.VBox([W.HTML(f"<b>{name}</b>"), *items], layout=column_layout)
             for name, items in columns.items()]

@@ -25,7 +25,7 @@ from ..images import enlarge, image_grid, to_hwc
 from ..latent import lerp, slerp, z_from_seeds
 from ..metrics.classifier import load_classifier
 from ..utils import progress_bar
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 SPACES = ("z", "w", "z-lerp")
 SPACE_LABELS = {"z": "Z, slerp", "w": "W, lerp", "z-lerp": "Z, lerp"}
@@ -188,18 +188,16 @@ def interpolate_image(G, seed_a: int, seed_b: int, t: float, space: str = "w",
 def interpolation_widget(G, seed_a: int = 0, seed_b: int = 1, t: float = 0.5):
     """Seeds A and B, the position t and the space: Z (slerp) and W (lerp) side by side."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     a_w = W.IntSlider(value=seed_a, min=0, max=999, description="seed A")
     b_w = W.IntSlider(value=seed_b, min=0, max=999, description="seed B")
     t_w = W.FloatSlider(value=t, min=0.0, max=1.0, step=0.05, description="t")
+    panels = ImagePanels(2, figsize=(5, 2.7), fontsize=None)
 
     def draw():
-        fig, axes = plt.subplots(1, 2, figsize=(5, 2.7))
-        for ax, space in zip(axes, ("z", "w")):
-            ax.imshow(interpolate_image(G, a_w.value, b_w.value, t_w.value, space))
-            ax.set_title(SPACE_LABELS[space])
-            ax.set_axis_off()
+        spaces = ("z", "w")
+        return panels.show([interpolate_image(G, a_w.value, b_w.value, t_w.value, s) for s in spaces],
+                           [SPACE_LABELS[s] for s in spaces])
 
     return figure_widget([[a_w, b_w, t_w]], draw)
 

@@ -24,7 +24,7 @@ import torch
 from ..images import to_hwc
 from ..latent import copy_styles, layer_groups, mix_styles, multi_latent_ws, ws_from_seeds
 from .noise import layers_label
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 FIGURE3_ROWS = ("coarse", "coarse", "coarse", "middle", "middle", "fine")
 
@@ -241,7 +241,6 @@ def mixing_widget(G, seed_a: int = 0, seed_b: int = 1, truncation_psi: float = 1
     """Sliders for the two sources and the range of style inputs taken from B (a range that runs
     to the last input is a crossover), showing :func:`mix_pair`."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     groups = layer_groups(G.num_ws)
     a_w = W.IntSlider(value=seed_a, min=0, max=999, description="source A")
@@ -249,16 +248,12 @@ def mixing_widget(G, seed_a: int = 0, seed_b: int = 1, truncation_psi: float = 1
     r_w = W.IntRangeSlider(value=(groups["coarse"].start, groups["coarse"].stop - 1), min=0,
                            max=G.num_ws - 1, description="from B")
     hint = W.HTML("groups: " + ", ".join(f"{g} = {r.start}–{r.stop - 1}" for g, r in groups.items()))
+    panels = ImagePanels(3, figsize=(7, 2.6), interpolation="nearest")
 
     def draw():
         lo, hi = r_w.value
-        imgs = to_hwc(mix_pair(G, a_w.value, b_w.value, range(lo, hi + 1), truncation_psi,
-                               truncation_cutoff))
-        fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-        for ax, img, title in zip(axes, imgs, ["A", f"A + B's styles {lo}–{hi}", "B"]):
-            ax.imshow(img, interpolation="nearest")
-            ax.set_title(title, fontsize=9)
-            ax.set_axis_off()
+        imgs = to_hwc(mix_pair(G, a_w.value, b_w.value, range(lo, hi + 1), truncation_psi, truncation_cutoff))
+        return panels.show(imgs, ["A", f"A + B's styles {lo}–{hi}", "B"])
 
     return figure_widget([[a_w, b_w], [r_w, hint]], draw)
 

@@ -18,6 +18,7 @@ switching a group of layers off leaves the noise of the other layers exactly as 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ import torch
 from ..images import enlarge, to_hwc
 from ..latent import noise_groups, ws_from_seeds
 from .grids import draw_image_table
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 GROUPS = ("coarse", "fine")
 
@@ -329,23 +330,23 @@ def noise_widget(G, seed: int = 0, truncation_psi: float = 1.0, truncation_cutof
     """Check boxes for the coarse / fine noise (Figure 5's split), sliders for the noise
     strength, the noise seed and the image seed, showing :func:`noise_image`."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     boxes = {g: W.Checkbox(value=True, description=f"{g} ({layers_label(G, noise_layers(G, [g]))})",
                            indent=False) for g in GROUPS}
     strength = W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description="strength")
     noise_seed = W.IntSlider(value=0, min=0, max=99, description="noise seed")
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
+    panels = ImagePanels(2, figsize=(5, 2.6))
+
+    @lru_cache(maxsize=16)
+    def without_noise(s):     # depends on the seed only
+        return noise_image(G, s, (), 0.0, 0, truncation_psi, truncation_cutoff)
 
     def draw():
         on = [g for g, b in boxes.items() if b.value]
-        fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
-        axes[0].imshow(noise_image(G, seed_w.value, on, strength.value, noise_seed.value,
-                                   truncation_psi, truncation_cutoff))
-        axes[0].set_title(f"noise in: {', '.join(on) or 'no layers'}", fontsize=9)
-        axes[1].imshow(noise_image(G, seed_w.value, (), 0.0, 0, truncation_psi, truncation_cutoff))
-        axes[1].set_title("no noise", fontsize=9)
-        for ax in axes:
-            ax.set_axis_off()
+        with_noise = noise_image(G, seed_w.value, on, strength.value, noise_seed.value, truncation_psi,
+                                 truncation_cutoff)
+        return panels.show([with_noise, without_noise(seed_w.value)],
+                           [f"noise in: {', '.join(on) or 'no layers'}", "no noise"])
 
     return figure_widget([list(boxes.values()), [strength, noise_seed, seed_w]], draw)

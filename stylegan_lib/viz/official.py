@@ -36,7 +36,7 @@ from .grids import draw_image_table
 from .mixing import style_mixing_figure
 from .noise import figure5_panels, layer_noise, noise_panels, stochastic_variation
 from .truncation import truncation_figure
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 FIGURE2 = dict(seed=5, rows=3, lods=(0, 1, 2, 2, 3, 3))
 FIGURE3 = dict(top_seeds=(639, 701, 687, 615, 2268), left_seeds=(888, 829, 1898, 1733, 1614, 845),
@@ -251,17 +251,15 @@ def style_mixing_widget(G, left_seed: int = FIGURE3["left_seeds"][0], top_seed: 
     """Pick two release seeds and a group of styles: shows :func:`style_mixing_image` between
     the two source images."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     left_w = W.IntText(value=left_seed, description="left seed")
     top_w = W.IntText(value=top_seed, description="top seed")
     group_w = W.Dropdown(options=["coarse", "middle", "fine"], value=group, description="styles")
+    panels = ImagePanels(3, figsize=(7, 2.5))
 
     def draw():
         res = figure3_images(G, [top_w.value], [left_w.value], [group_w.value])
-        fig, axes = plt.subplots(1, 3, figsize=(7, 2.5))
-        for ax, img, t in zip(axes, (res["left"][0], res["grid"][0, 0], res["top"][0]),
-                              ("left (receives)", f"mixed: {group_w.value}", "top (gives)")):
-            ax.imshow(as_image(img)), ax.set_axis_off(), ax.set_title(t, fontsize=9)
+        return panels.show([as_image(img) for img in (res["left"][0], res["grid"][0, 0], res["top"][0])],
+                           ["left (receives)", f"mixed: {group_w.value}", "top (gives)"])
 
     return figure_widget([[left_w, top_w, group_w]], draw)

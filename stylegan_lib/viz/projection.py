@@ -159,31 +159,52 @@ def draw_edit_panel(target: torch.Tensor, panel: dict, attribute: str, amount: f
 
     if fig is None:
         fig = plt.figure(figsize=(4.2, 1.8), layout="compressed")
-    pictures = [to_hwc(target[None] if target.ndim == 3 else target)[0], *to_hwc(panel["images"])]
-    titles = ["target", "projection", f"{attribute} {amount:+g}"]
-    for k, (ax, pic, title) in enumerate(zip(fig.subplots(1, 3), pictures, titles)):
+    for ax, pic in zip(fig.subplots(1, 3), _edit_pictures(target, panel)):
         ax.imshow(pic, interpolation="nearest")
-        ax.set_title(title, fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
+    return update_edit_panel(fig, target, panel, attribute, amount)
+
+
+def update_edit_panel(fig, target: torch.Tensor, panel: dict, attribute: str, amount: float):
+    """Put the pictures and labels of a new panel into a figure made by :func:`draw_edit_panel`
+    (the widget's redraw, which makes no new figure)."""
+    titles = ["target", "projection", f"{attribute} {amount:+g}"]
+    for k, (ax, pic, title) in enumerate(zip(fig.axes, _edit_pictures(target, panel), titles)):
+        ax.images[0].set_data(pic)
+        ax.set_title(title, fontsize=8)
         if k:
             ax.set_xlabel(f"p({attribute}) = {float(panel['p'][k - 1]):.2f}", fontsize=7)
     return fig
 
 
+def _edit_pictures(target: torch.Tensor, panel: dict) -> list[np.ndarray]:
+    """Target, projection, edited: uint8 [R, R, 3] each."""
+    return [to_hwc(target[None] if target.ndim == 3 else target)[0], *to_hwc(panel["images"])]
+
+
 def edit_widget(G, projection, directions: Mapping[str, torch.Tensor], classifier, index: int = 0,
                 attribute: str | None = None, amount: float = 2.0, max_amount: float = 6.0):
     """Pick a projected face and a direction, slide the amount: :func:`edit_panel` drawn by
-    :func:`draw_edit_panel`."""
+    :func:`draw_edit_panel` once, then :func:`update_edit_panel` at every redraw."""
     import ipywidgets as W
+    from matplotlib.figure import Figure
 
     names = list(directions)
     face = W.IntSlider(value=index, min=0, max=len(projection.ws) - 1, description="face")
     which = W.Dropdown(options=names, value=attribute or names[0], description="direction")
     alpha = W.FloatSlider(value=amount, min=-max_amount, max=max_amount, step=0.5, description="α")
+    fig = None
 
     def draw():
+        nonlocal fig
         panel = edit_panel(G, projection.ws, projection.noise, face.value, directions[which.value], alpha.value,
                            classifier, which.value)
-        draw_edit_panel(projection.target[face.value], panel, which.value, alpha.value)
+        if fig is not None:
+            return update_edit_panel(fig, projection.target[face.value], panel, which.value, alpha.value)
+        fig = draw_edit_panel(projection.target[face.value], panel, which.value, alpha.value,
+                              fig=Figure(figsize=(4.2, 1.8), layout="compressed"))
+        fig.draw_without_rendering()     # lays the panels out once; later redraws keep them put
+        fig.set_layout_engine(None)
+        return fig
 
     return figure_widget([[face, which], [alpha]], draw)

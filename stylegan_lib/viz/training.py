@@ -117,11 +117,15 @@ def plot_timeline(schedule, total_kimg: float, marker_kimg: float | None = None,
     ax.bar([0], [0], color="tab:orange", label="fade-in")
     ax.legend(loc="lower right", fontsize=8)
     if marker_kimg is not None:
-        p = schedule.at(marker_kimg)
         ax.axvline(marker_kimg, color="red", lw=1.5)
-        ax.set_title(f"{marker_kimg:g} kimg: {p.resolution}² {p.phase}, α = {p.alpha:.2f}, "
-                     f"batch {p.batch}, lr {p.lr:g}", fontsize=9)
+        ax.set_title(marker_title(schedule, marker_kimg), fontsize=9)
     return fig if fig is not None else ax.figure
+
+
+def marker_title(schedule, kimg: float) -> str:
+    """The title of :func:`plot_timeline` with a marker at ``kimg``."""
+    p = schedule.at(kimg)
+    return f"{kimg:g} kimg: {p.resolution}² {p.phase}, α = {p.alpha:.2f}, batch {p.batch}, lr {p.lr:g}"
 
 
 def progression_strip(grids: list[tuple[float, "object"]], cell: int, count: int = 6,
@@ -183,16 +187,27 @@ def schedule_summary(schedule, kimg: float) -> str:
 
 
 def timeline_widget(schedule, total_kimg: float, kimg: float = 30.0, step: float = 5.0):
-    """A kimg slider over :func:`plot_timeline`, with :func:`schedule_summary` under the plot."""
+    """A kimg slider over :func:`plot_timeline`, with :func:`schedule_summary` under the plot.
+    The figure is made once; a redraw moves its marker and changes its title and the line under it."""
     import ipywidgets as W
+    from matplotlib.figure import Figure
 
-    from .widgets import figure_widget
+    from .widgets import figure_png, figure_widget, tight_box
 
     kimg_w = W.FloatSlider(value=kimg, min=0, max=total_kimg, step=step, continuous_update=False,
                            description="kimg")
+    ax = Figure(figsize=(8, 2.8)).subplots()
+    plot_timeline(schedule, total_kimg, marker_kimg=kimg, ax=ax)
+    marker = ax.lines[-1]          # the marker: the lod curve is on the twin axes
+    box = tight_box(ax.figure)     # the marker and the title (one line, centred) never leave it
+    summary = W.Label()
 
     def draw():
-        plot_timeline(schedule, total_kimg, marker_kimg=kimg_w.value)
-        print(schedule_summary(schedule, kimg_w.value))
+        marker.set_xdata([kimg_w.value, kimg_w.value])
+        ax.set_title(marker_title(schedule, kimg_w.value), fontsize=9, y=1.0)   # y: see ImagePanels.show
+        summary.value = schedule_summary(schedule, kimg_w.value)
+        return figure_png(ax.figure, box)
 
-    return figure_widget([[kimg_w]], draw)
+    widget = figure_widget([[kimg_w]], draw)
+    widget.children += (summary,)
+    return widget

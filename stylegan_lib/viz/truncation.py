@@ -15,6 +15,7 @@ StyleGAN pulls each w towards the centre of mass w̄ of W:  w' = w̄ + ψ (w −
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,7 @@ from ..latent import ws_from_seeds, z_from_seeds
 from ..metrics.detectors import get_feature_detector
 from ..metrics.evaluate import distribution_scores, real_features, seed_features
 from .grids import draw_image_table
-from .widgets import figure_widget
+from .widgets import ImagePanels, figure_widget
 
 FIGURE8_PSIS = (1.0, 0.7, 0.5, 0.0, -0.5, -1.0)
 
@@ -102,7 +103,6 @@ def truncation_widget(G, seed: int = 0, truncation_psi: float = 0.7, truncation_
     """Sliders for ψ, the cutoff (how many style inputs are truncated, from the coarsest) and the
     seed, showing :func:`truncated_image` beside the untruncated image and w̄."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
     _check_w_avg(G)
     psi_w = W.FloatSlider(value=truncation_psi, min=-1.5, max=1.5, step=0.05, description="ψ")
@@ -110,17 +110,13 @@ def truncation_widget(G, seed: int = 0, truncation_psi: float = 0.7, truncation_
                         max=G.num_ws, description="cutoff")
     seed_w = W.IntSlider(value=seed, min=0, max=999, description="seed")
     avg = truncated_image(G, 0, 0.0)
+    untruncated = lru_cache(maxsize=16)(lambda s: truncated_image(G, s, 1.0))   # depends on the seed only
+    panels = ImagePanels(3, figsize=(7, 2.6))
 
     def draw():
-        fig, axes = plt.subplots(1, 3, figsize=(7, 2.6))
-        axes[0].imshow(truncated_image(G, seed_w.value, 1.0))
-        axes[0].set_title("ψ = 1", fontsize=9)
-        axes[1].imshow(truncated_image(G, seed_w.value, psi_w.value, cut_w.value))
-        axes[1].set_title(f"ψ = {psi_w.value:.2f}, styles 0–{cut_w.value - 1}", fontsize=9)
-        axes[2].imshow(avg)
-        axes[2].set_title("w̄ (ψ = 0)", fontsize=9)
-        for ax in axes:
-            ax.set_axis_off()
+        return panels.show([untruncated(seed_w.value), truncated_image(G, seed_w.value, psi_w.value, cut_w.value),
+                            avg],
+                           ["ψ = 1", f"ψ = {psi_w.value:.2f}, styles 0–{cut_w.value - 1}", "w̄ (ψ = 0)"])
 
     return figure_widget([[psi_w, cut_w, seed_w]], draw)
 
