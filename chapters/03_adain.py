@@ -80,10 +80,20 @@ print(inspect.getsource(stylegan_lib.layers.StyleModulation))
 
 # %% [markdown]
 # In the network, AdaIN is the last step of the "epilogue" that follows every convolution:
-# add the noise, add the bias, leaky ReLU, instance norm, style.
+# add the noise, add the bias, leaky ReLU, instance norm, style. Step by step, keeping each
+# stage (this is how the feature maps of this chapter are recorded):
 
 # %%
-print(inspect.getsource(stylegan_lib.synthesis.Epilogue.forward))
+print(inspect.getsource(stylegan_lib.synthesis.Epilogue._staged))
+
+# %% [markdown]
+# When nothing is recorded, the same function runs with instance norm and style folded into one
+# scale and one shift per map, in fewer passes over the feature maps (on a CPU most of the time
+# at high resolution goes into such passes, not into the convolutions; `make bench` times both
+# ways):
+
+# %%
+print(inspect.getsource(stylegan_lib.synthesis.Epilogue._fused))
 
 # %% [markdown]
 # Every layer has its own A, so one w of `w_dim` numbers becomes many more style numbers:

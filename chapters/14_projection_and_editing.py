@@ -261,16 +261,16 @@ for i, a in enumerate(attributes):
 #
 # Held-out face 0 (its W projection) moved along five directions, α from −4 to +4:
 #
-# * **male**: p(male) goes from 0.25 to 1.00, but the face's shape hardly changes; what
+# * **male**: p(male) goes from 0.26 to 1.00, but the face's shape hardly changes; what
 #   changes is the colour — lighter, greener hair at −4, red hair on a dark purple background
 #   at +4;
 # * **long_hair**: the hair does not grow (p stays ≤ 0.01); it turns olive and the background
 #   lighter at +4, and red blotches appear at −4;
-# * **glasses**: p goes from 0.21 to 1.00; the dark band across the eyes is lighter at −4 and
+# * **glasses**: p goes from 0.16 to 1.00; the dark band across the eyes is lighter at −4 and
 #   darker at +4, over a darker red background;
 # * **smiling**: no mouth appears; at +4 the face turns pale grey on a blue-green background
-#   (p = 0.44), at −4 the hair turns red;
-# * **eyes_open**: the picture barely changes and p stays between 0.94 and 0.99.
+#   (p = 0.45), at −4 the hair turns red;
+# * **eyes_open**: the picture barely changes and p stays between 0.95 and 0.99.
 #
 # So the directions do move their attribute's probability, but in this model they move the
 # colours along with it: the classifier's attributes are entangled with colour in W.
@@ -313,7 +313,7 @@ vp.edit_widget(G, result_w, directions, classifier, index=start_face, attribute=
 # The same function without a kernel: that face (face 0) moved by α = 3 along "smiling". No
 # mouth appears and p(smiling) goes from 0.00 to 0.01; what changes is the colour — the face
 # and hair turn pale grey, the background blue. Among the 12 faces, the same edit flips
-# "smiling" for four (the scores below): this face is not one of them.
+# "smiling" for three (the scores below): this face is not one of them.
 
 # %%
 panel = vp.edit_panel(G, result_w.ws, result_w.noise, start_face, directions["smiling"], edit_amount,
@@ -350,15 +350,15 @@ for space, sc in scores.items():
           f"{ent:>19.3f}   (own |Δp| {own:.2f}; entanglement / own {ent / own:.2f})")
 
 # %% [markdown]
-# With the same α, edits in W flip their attribute more often than in W+ (0.44 against 0.26 on
+# With the same α, edits in W flip their attribute more often than in W+ (0.43 against 0.27 on
 # average over the ten directions). In W the colour attributes flip for (nearly) every face
-# (warm background, pale skin 1.00, dark hair 0.92), male, smiling and looking left for a third,
-# glasses for one face of 12, long hair and eyes open for none. In W+ only warm background
-# still flips every face; dark hair drops from 0.92 to 0.17, male and smiling to 0.17. W+ has the
-# lower entanglement (0.052 against 0.077), but only because its edits do less: per unit of
-# change of the edited attribute the others move as much or more (0.20 against 0.17). That is
-# the trade-off of Abdal et al. and of the StyleGAN2 paper: W+ reaches the image, W keeps the
-# latent where the mapping network puts its latents — where the directions were fitted — so
+# (warm background, pale skin 1.00, dark hair 0.92), looking left for a third, male and smiling
+# for a quarter, glasses for two faces of 12, long hair and eyes open for none. In W+ only warm
+# background still flips every face; dark hair drops from 0.92 to 0.17, male and smiling to 0.17.
+# W+ has the lower entanglement (0.049 against 0.077), but only because its edits do less: per
+# unit of change of the edited attribute the others move as much or more (0.19 against 0.17).
+# That is the trade-off of Abdal et al. and of the StyleGAN2 paper: W+ reaches the image, W keeps
+# the latent where the mapping network puts its latents — where the directions were fitted — so
 # its edits behave more as they do on generated faces.
 #
 # ## The left-out combination: a man with long hair?
@@ -433,7 +433,7 @@ plt.show()
 #   along with their attribute; "eyes_open" barely moves anything, because the model draws
 #   closed eyes in 7 % of its samples and the SVM saw 4 of them among the confident half.
 # * With α = 3, edits of W projections flip their attribute more often than edits of W+
-#   projections (0.44 against 0.26); per unit of change W+ moves the other attributes no less.
+#   projections (0.43 against 0.27); per unit of change W+ moves the other attributes no less.
 # * Moving long-haired women towards "male" or short-haired men towards "long hair" gives, by
 #   the classifier, long-haired men in 4 of 8 faces, but only at α = 4–8, with degraded images.
 #
