@@ -135,21 +135,22 @@ class ClassifierMissingError(FileNotFoundError):
     pass
 
 
-def load_classifier(path: str | os.PathLike | None = None, device="cpu") -> FacesClassifier:
+def load_classifier(path: str | os.PathLike | None = None, device="cpu", fmt: str = FORMAT,
+                    retrain: str = "python -m stylegan_lib metrics --train-classifier") -> FacesClassifier:
     """The shipped classifier (or one saved by :func:`train_classifier` at ``path``), eval mode,
-    float32, read with ``torch.load(weights_only=True)``."""
+    float32, read with ``torch.load(weights_only=True)``. ``fmt``/``retrain``: the file format
+    expected and the command that remakes the file (the factor reader of :mod:`.ground_truth`
+    is the same network, saved under its own format)."""
     path = Path(path) if path is not None else SHIPPED_WEIGHTS
     if not path.is_file():
-        raise ClassifierMissingError(
-            f"the faces classifier {path} is missing; train it with "
-            "`python -m stylegan_lib metrics --train-classifier` (CPU, a few minutes)")
+        raise ClassifierMissingError(f"{path} is missing; train it with `{retrain}` (CPU, a few minutes)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ValueError(f"cannot read the faces classifier {path}: {type(e).__name__}: {e}. "
-                         "Retrain it with `python -m stylegan_lib metrics --train-classifier`") from e
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a faces classifier file (no format={FORMAT!r} entry)")
+        raise ValueError(f"cannot read {path}: {type(e).__name__}: {e}. Retrain it with `{retrain}`") from e
+    if not isinstance(obj, dict) or obj.get("format") != fmt:
+        raise ValueError(f"{path} is not a {fmt} file (its format entry is "
+                         f"{obj.get('format') if isinstance(obj, dict) else None!r}); retrain it with `{retrain}`")
     net = FacesClassifier(**obj["config"])
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in obj["state"].items()})
     return net.eval().requires_grad_(False).to(device)
@@ -180,6 +181,43 @@ def evaluate_classifier(net: FacesClassifier, images: torch.Tensor, labels: torc
     return {name: round(float(c), 4) for name, c in zip(net.attributes, correct)}
 
 
+def fit(net: FacesClassifier, x_train: torch.Tensor, y_train: torch.Tensor, loss_fn, epochs: int,
+        batch_size: int, lr: float, seed: int, mirror=None, desc: str = "training",
+        progress: bool = True) -> list[float]:
+    """Train ``net`` on uint8 images and float targets: Adam with a cosine learning-rate decay,
+    ``loss_fn(outputs, targets)``. ``mirror``: if given, half of each batch is flipped
+    horizontally and ``mirror(targets of the flipped images)`` returns their targets (flips
+    double the poses). Returns the loss of every step."""
+    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
+
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    steps_per_epoch = len(x_train) // batch_size
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)
+    gen = torch.Generator().manual_seed(seed)
+    bar = tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress)
+    losses = []
+    net.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(x_train), generator=gen)
+        for s in range(steps_per_epoch):
+            idx = perm[s * batch_size:(s + 1) * batch_size]
+            x, y = to_float(x_train[idx]), y_train[idx].clone()
+            if mirror is not None:
+                flip = torch.rand(len(idx), generator=gen) < 0.5
+                x[flip] = x[flip].flip(3)
+                y[flip] = mirror(y[flip])
+            loss = loss_fn(net(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+    bar.close()
+    return losses
+
+
 def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train: int = 12000,
                      num_test: int = 4000, epochs: int = 3, batch_size: int = 128, lr: float = 2e-3,
                      seed: int = 0, progress: bool = True, command: str | None = None,
@@ -193,8 +231,6 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
     Loss: binary cross-entropy per attribute; Adam with a cosine learning-rate decay.
     ``threads``: torch CPU threads (1 by default: robust on a busy machine; None keeps torch's).
     """
-    from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
-
     from ..data import ATTRIBUTES, SyntheticFaces
     from ..data.faces import FacesConfig
 
@@ -212,31 +248,15 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
 
     net = FacesClassifier(ATTRIBUTES)
     flip_col = ATTRIBUTES.index("looking_left") if "looking_left" in ATTRIBUTES else None
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    steps_per_epoch = num_train // batch_size
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)
-    gen = torch.Generator().manual_seed(seed)
-    bar = tqdm(total=epochs * steps_per_epoch, desc="training the faces classifier", disable=not progress)
-    losses = []
-    for _ in range(epochs):
-        perm = torch.randperm(num_train, generator=gen)
-        for s in range(steps_per_epoch):
-            idx = perm[s * batch_size:(s + 1) * batch_size]
-            x, y = to_float(x_train[idx]), y_train[idx].clone()
-            # Horizontal flips double the poses; a flipped face looks the other way.
-            flip = torch.rand(len(idx), generator=gen) < 0.5
-            x[flip] = x[flip].flip(3)
-            if flip_col is not None:
-                y[flip, flip_col] = 1.0 - y[flip, flip_col]
-            loss = F.binary_cross_entropy_with_logits(net(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-    bar.close()
+
+    def mirror(y: torch.Tensor) -> torch.Tensor:
+        """A flipped face looks the other way."""
+        if flip_col is not None:
+            y[:, flip_col] = 1.0 - y[:, flip_col]
+        return y
+
+    losses = fit(net, x_train, y_train, F.binary_cross_entropy_with_logits, epochs, batch_size, lr, seed,
+                 mirror=mirror, desc="training the faces classifier", progress=progress)
     net.eval()
     acc = evaluate_classifier(net, x_test, y_test)
     acc64 = evaluate_classifier(net, x_test64, y_test64)
@@ -264,13 +284,14 @@ def train_classifier(out: str | os.PathLike | None = SHIPPED_WEIGHTS, num_train:
     return prov
 
 
-def save_classifier(net: FacesClassifier, path: str | os.PathLike, provenance: dict | None = None) -> Path:
+def save_classifier(net: FacesClassifier, path: str | os.PathLike, provenance: dict | None = None,
+                    fmt: str = FORMAT) -> Path:
     """Write fp16 weights (atomically) and, if given, the provenance JSON beside them."""
     from ..checkpoint import atomic_save
 
     path = Path(path)
     state = {k: v.detach().half() if v.is_floating_point() else v.detach() for k, v in net.state_dict().items()}
-    atomic_save({"format": FORMAT, "config": net.config(), "state": state}, path)
+    atomic_save({"format": fmt, "config": net.config(), "state": state}, path)
     if provenance is not None:
         path.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
     return path

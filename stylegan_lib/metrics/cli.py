@@ -6,6 +6,7 @@ Examples::
     python -m stylegan_lib metrics --checkpoint ffhq.pkl --metrics fid,ppl_zfull,ppl_wend,ls \\
         --inception ~/detectors/inception-2015-12-05.pt --vgg16 ~/detectors/vgg16.pt --data ffhq.zip
     python -m stylegan_lib metrics --train-classifier     # retrain the shipped faces classifier
+    python -m stylegan_lib metrics --train-factor-reader  # retrain the ground truth's factor reader
 
 ``--checkpoint`` takes a shipped model name, a ``.pt`` checkpoint of any generation, an official
 ``.pkl``, or ``random:PRESET`` (a randomly initialised generator of any generation, e.g.
@@ -68,12 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-classifier", action="store_true",
                    help="(re)train the book's faces classifier instead (CPU, a few minutes)")
     p.add_argument("--classifier-out", default=None, help="where --train-classifier writes (default: shipped file)")
+    p.add_argument("--train-factor-reader", action="store_true",
+                   help="(re)train the factor reader of the ground-truth scores instead (CPU, a few minutes)")
+    p.add_argument("--reader-out", default=None, help="where --train-factor-reader writes (default: shipped file)")
+    p.add_argument("--force", action="store_true", help="let --classifier-out / --reader-out replace a file")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    for flag, dest in (("--classifier-out", args.classifier_out), ("--reader-out", args.reader_out)):
+        if dest and Path(dest).exists() and not args.force:
+            print(f"error: {flag} {dest} exists; choose another path or pass --force to replace it",
+                  file=sys.stderr)
+            return 2
+    if args.train_factor_reader:
+        from .ground_truth import READER_WEIGHTS, train_factor_reader
+
+        prov = train_factor_reader(args.reader_out or READER_WEIGHTS, seed=args.seed, progress=not args.no_progress,
+                                   command="python -m stylegan_lib metrics " + " ".join(argv))
+        print(json.dumps({"heldout_r2": prov["heldout_r2"]}, indent=2))
+        return 0
     if args.train_classifier:
         from .classifier import SHIPPED_WEIGHTS, train_classifier
 
@@ -104,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in out["results"].items():
         if r.get("value") is None and "not_applicable" in r:
             print(f"{name:10s} not applicable: {r['not_applicable']}")
+        elif name == "gt":
+            z, w = r["z"], r["w"]
+            print(f"{name:10s} informativeness z {z['informativeness']:.3f}  w {w['informativeness']:.3f}   "
+                  f"DCI-D z {z['disentanglement']:.3f}  w {w['disentanglement']:.3f}   MIG z {z['mig']:.3f}  "
+                  f"w {w['mig']:.3f}   ({r['num_samples']} images, {len(r['factors'])} factors, {r['seconds']} s)")
         elif name == "ls":
             print(f"{name:10s} z {r['z']['value']:.4g}  w {r['w']['value']:.4g}   "
                   f"({r['num_samples']} images, {len(r['attributes'])} attributes, {r['seconds']} s)")

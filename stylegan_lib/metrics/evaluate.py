@@ -9,6 +9,8 @@ Metric names
 ``ppl_zfull`` …           perceptual path length: ``ppl_{z,w}{full,end}``; the distance is
                           VGG16 LPIPS when ``vgg16.pt`` is found, else the classifier's
 ``ls``                    linear separability in Z and W (the faces classifier labels)
+``gt``                    ground-truth disentanglement of Z and W: DCI and MIG for the
+                          factors the factor reader reads (:mod:`.ground_truth`)
 ``eq_t`` / ``eq_t_int``   StyleGAN3's equivariance to sub-pixel / whole-pixel translation
 ``eq_r``                  and to rotation, PSNR in dB (:mod:`.equivariance`); a generator
                           whose input cannot be moved (StyleGAN1, StyleGAN2, official
@@ -16,7 +18,8 @@ Metric names
 ========================  ===========================================================
 
 Sample counts: the paper's are the defaults (``FULL_COUNTS``: 50 k images for FID, 100 k pairs
-for PPL, 200 k images for LS, and 50 k (w, transform) pairs for EQ — NVIDIA's StyleGAN3 release
+for PPL, 200 k images for LS, and 50 k (w, transform) pairs for EQ; 10 k images for the
+ground truth, which the paper does not have — NVIDIA's StyleGAN3 release
 names its metrics ``eqt50k_int``, ``eqt50k_frac``, ``eqr50k``); ``QUICK_COUNTS`` are what a CPU
 does in seconds (our choice). FID and FD are biased upwards at small counts (KID/KD are not),
 so numbers are only comparable at one count.
@@ -41,10 +44,10 @@ from .kernel import kernel_distance
 from .precision_recall import mean_pairwise_distance, precision_recall
 
 PPL_METRICS = ("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend")
-METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls", *EQ_METRICS)
+METRICS = ("fid", "kid", "fd", "kd", *PPL_METRICS, "ls", "gt", *EQ_METRICS)
 FULL_COUNTS = {"fid": 50_000, "kid": 50_000, "fd": 50_000, "kd": 50_000, "ppl": 100_000, "ls": 200_000,
-               "eq": 50_000}
-QUICK_COUNTS = {"fid": 2000, "kid": 2000, "fd": 2000, "kd": 2000, "ppl": 500, "ls": 1000, "eq": 200}
+               "eq": 50_000, "gt": 10_000}
+QUICK_COUNTS = {"fid": 2000, "kid": 2000, "fd": 2000, "kd": 2000, "ppl": 500, "ls": 1000, "eq": 200, "gt": 1000}
 
 
 def _count_key(metric: str) -> str:
@@ -243,7 +246,7 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
     """Compute ``metrics`` for generator ``G``; returns a JSON-able dict.
 
     ``num`` overrides every sample count; otherwise ``counts`` (default ``FULL_COUNTS``) gives it
-    per metric ("fd", "kd", "fid", "kid", "ppl", "ls", "eq"). Each result records its detector or
+    per metric ("fd", "kd", "fid", "kid", "ppl", "ls", "eq", "gt"). Each result records its detector or
     distance, sample count, seed and time; an equivariance metric of a generator it does not
     apply to has ``value`` None and a ``not_applicable`` reason.
     """
@@ -295,6 +298,12 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
 
         results["ls"] = linear_separability(G, num_samples=n_of["ls"], batch_size=batch_size, seed=seed,
                                             device=dev, progress=progress)
+
+    if "gt" in names:
+        from .ground_truth import ground_truth
+
+        results["gt"] = ground_truth(G, num_samples=n_of["gt"], batch_size=batch_size, seed=seed, device=dev,
+                                     progress=progress)
 
     for m in (m for m in names if m in EQ_METRICS):
         results[m] = equivariance_result(G, m, n_of[m], seed, dev)

@@ -111,9 +111,10 @@ def select_attributes(accuracy: dict[str, float], min_accuracy: float = MIN_ACCU
 
 @torch.no_grad()
 def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed: int = 0,
-                    device=None, progress: bool = True) -> dict[str, torch.Tensor]:
+                    device=None, progress: bool = True, activation=torch.sigmoid) -> dict[str, torch.Tensor]:
     """Generate ``num_samples`` images (ψ = 1, random noise) and label them.
-    Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, A]} on the CPU."""
+    Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, A]} on the CPU: ``activation`` of
+    the classifier's outputs (None keeps them as they are: the factor reader's readings)."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else G.device
@@ -126,7 +127,8 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
         z = torch.randn(n, G.z_dim, generator=gen)
         w = G.mapping(z.to(device), None)
         img = G.synthesis(w, noise=G.synthesis.make_noise_inputs(n, generator=gen))
-        ps.append(torch.sigmoid(classifier(img.float().clamp(-1, 1))).cpu())
+        out = classifier(img.float().clamp(-1, 1))
+        ps.append((out if activation is None else activation(out)).cpu())
         zs.append(z)
         ws.append(w[:, 0].float().cpu())
         done += n
