@@ -99,3 +99,21 @@ def test_help_says_detector_files_are_code():
 
     text = " ".join(build_parser().format_help().split())
     assert "TorchScript" in text and "trusted source" in text and "SHA-256" in text
+
+
+def test_cli_ground_truth_prints_z_and_w(capsys):
+    args = ["--checkpoint", "random:tiny-16", "--metrics", "gt", "--num", "64", "--batch", "32",
+            "--no-progress", "--device", "cpu"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "informativeness z" in printed and "MIG z" in printed and "18 factors" in printed
+
+
+def test_cli_refuses_to_replace_a_file_without_force(tmp_path, capsys):
+    user_file = tmp_path / "mine.pt"
+    user_file.write_bytes(b"precious")
+    for flag in ("--reader-out", "--classifier-out"):
+        train = "--train-factor-reader" if flag == "--reader-out" else "--train-classifier"
+        assert main([train, flag, str(user_file)]) == 2
+        assert "--force" in capsys.readouterr().err
+    assert user_file.read_bytes() == b"precious"

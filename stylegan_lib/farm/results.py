@@ -3,7 +3,7 @@ paper's tables out of it.
 
 ``OUT/<scale>/results.json`` holds one entry per run: the metrics of
 :func:`stylegan_lib.metrics.evaluate.compute_metrics` under their own names (``fd``, ``kd``,
-``ppl_zfull``, ``ppl_zend``, ``ppl_wfull``, ``ppl_wend``, ``ls``), each with its detector,
+``ppl_zfull``, ``ppl_zend``, ``ppl_wfull``, ``ppl_wend``, ``ls``, ``gt``), each with its detector,
 distance or classifier (the *metric versions*), the counts, the checkpoint's kimg, and for the
 runs of Table 2 the FD of images whose styles come from 2, 3 and 4 latents (``fd_mix2`` …).
 Figure 9's curves (FD and PPL against kimg) come from the training logs: the trainer keeps only
@@ -33,7 +33,9 @@ from .runs import ROWS, TABLE_COLUMNS, TABLES, FarmRun, Row, farm_scale
 
 FORMAT = "stylegan_lib-farm-results-1"
 #: What ``farm evaluate`` measures (Inception's fid / kid join when a detector file is given).
-EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls")
+EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls", "gt")
+#: The ground-truth columns of Tables 3 and 4 and the scores of :mod:`..metrics.ground_truth` behind them.
+GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness", "gt_d": "disentanglement"}
 #: Numbers of latents mixed at test time for Table 2 (1 is the plain ``fd``).
 MIXED_LATENTS = (2, 3, 4)
 
@@ -85,10 +87,10 @@ def figure9_curve(folder: Path) -> list[dict]:
 
 
 def metric_versions(results: dict[str, Any]) -> dict[str, Any]:
-    """The detector, distance or classifier behind each metric of a ``compute_metrics`` result."""
+    """The detector, distance, classifier or reader behind each metric of a ``compute_metrics`` result."""
     out = {}
     for name, r in results.items():
-        for key in ("detector", "distance", "classifier"):
+        for key in ("detector", "distance", "classifier", "reader"):
             if isinstance(r, dict) and key in r:
                 out[name] = r[key]
     return out
@@ -183,12 +185,17 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
 # ------------------------------------------------------------------------------------------
 def metric_value(entry: dict, column: str, space: str) -> float | None:
     """One column of a row from a run's entry: ``fd``, ``fd_mixK``, ``ppl_full`` / ``ppl_end``
-    (in the row's space: ``ppl_{space}full``) or ``ls`` (the score in the row's space)."""
+    (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space) or the
+    ground truth in the row's space: ``gt_i`` (informativeness: how linear the factors are),
+    ``gt_d`` (DCI disentanglement)."""
     res = entry["results"]
     if column in ("ppl_full", "ppl_end"):
         r = res.get(f"ppl_{space}{column[4:]}")
     elif column == "ls":
         r = res.get("ls", {}).get(space)
+    elif column in GROUND_TRUTH_COLUMNS:
+        gt = res.get("gt", {}).get(space)
+        return None if gt is None else float(gt[GROUND_TRUTH_COLUMNS[column]])
     else:
         r = res.get(column)
     return None if r is None else float(r["value"])

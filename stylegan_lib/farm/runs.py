@@ -86,8 +86,8 @@ TABLES = ("table1", "table2", "table3", "table4")
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table1": ("fd",),
     "table2": ("fd", "fd_mix2", "fd_mix3", "fd_mix4"),
-    "table3": ("ppl_full", "ppl_end", "ls"),
-    "table4": ("fd", "ppl_full", "ppl_end", "ls"),
+    "table3": ("ppl_full", "ppl_end", "ls", "gt_i", "gt_d"),
+    "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i", "gt_d"),
 }
 
 
@@ -127,7 +127,7 @@ FARM_SCALES: dict[str, FarmScale] = {
                       minibatch_default=32, lr={}, lr_default=0.002),
         options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
         figure9_metrics_kimg=10.0,
-        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000), mix_counts=5000),
+        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000),
     # Seconds per run: the tests.
     "tiny-16": FarmScale(
         scale="tiny-16", recipe="quick", kimg=0.064, data="faces:64",
@@ -135,7 +135,7 @@ FARM_SCALES: dict[str, FarmScale] = {
                       minibatch_default=8, lr={}, lr_default=0.002),
         options=dict(tick_kimg=0.016, snapshot_kimg=0.016, sample_kimg=0.032, metrics_num=64, metrics_ppl_num=8),
         figure9_metrics_kimg=0.032,
-        counts=dict(fd=64, kd=64, ppl=8, ls=64), mix_counts=64),
+        counts=dict(fd=64, kd=64, ppl=8, ls=64, gt=64), mix_counts=64),
 }
 
 

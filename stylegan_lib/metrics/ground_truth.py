@@ -307,9 +307,13 @@ def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] |
 
     t0 = time.time()
     device = G.device if device is None else device
+    identity = "in-memory"
     if reader is None:
+        from .detectors import file_sha256
+
         reader = load_factor_reader(device=device)
         r2 = reader_r2() if r2 is None else r2
+        identity = f"factor-reader:{file_sha256(READER_WEIGHTS)[:16]}"
     if r2 is None:
         raise ValueError("pass the reader's held-out R² per factor (r2={...}) so unreadable factors can be "
                          "left out; the shipped reader has it in its provenance")
@@ -321,7 +325,7 @@ def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] |
     cols = [names.index(k) for k in chosen]
     factors = data["probs"][:, cols].numpy()
     out = {"metric": "gt", "num_samples": int(num_samples), "seed": int(seed), "factors": chosen,
-           "dropped_factors": dropped, "min_r2": min_r2, "reader": READER_FORMAT}
+           "dropped_factors": dropped, "min_r2": min_r2, "reader": identity}
     for space in spaces:
         if space not in ("z", "w"):
             raise ValueError(f"spaces must be 'z' and/or 'w', got {space!r}")
