@@ -84,6 +84,19 @@ def test_budget_measures_speeds_per_resolution():
     assert set(speeds["config-A"]) == {8, 16} and min(speeds["config-A"].values()) > 0
 
 
+def test_budget_of_a_traditional_run_and_a_table2_run(tmp_path):
+    """The traditional generator has one style input, so it gets no mixed-latent FDs; the
+    Table 2 run's are measured and counted once per Table 2 run."""
+    from stylegan_lib.farm.budget import budget
+
+    runs = select_runs(farm_runs("tiny-16"), "config-A,mixing-50")
+    report = budget(runs, tmp_path, hours=1.0, device="cpu", log=lambda _: None)
+    assert report["eval_seconds_per_run"] > 0 and report["eval_seconds_mixed_per_table2_run"] > 0
+    assert report["eval_seconds"] == pytest.approx(2 * report["eval_seconds_per_run"]
+                                                   + report["eval_seconds_mixed_per_table2_run"], abs=1)
+    assert (tmp_path / "tiny-16" / "budget.json").is_file()
+
+
 def test_tiny_farm_trains_resumes_skips_evaluates_and_ships(tmp_path, capsys):
     out = tmp_path / "farm"
     base = TINY + ["--out", str(out), "--only", "config-A,mixing-50"]

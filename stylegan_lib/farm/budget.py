@@ -3,7 +3,8 @@ resolution of the farm's schedule, and the wall time of the whole farm for a giv
 
 The time of one run is the sum over the schedule's phases of thousands of images over measured
 speed (:func:`stylegan_lib.farm.runner.phase_seconds`); the farm's is the sum over its runs (one
-after the other), plus the measured time of evaluating one run times the number of runs. Past
+after the other), plus the measured time of evaluating one run times the number of runs (and of
+the mixed-latent FDs times the number of Table 2's runs). Past
 the growth phase a run costs the same per kimg, so the kimg that fits a budget of T seconds is
 
     kimg_fit = kimg_0 + (T − t(kimg_0)) / (dt/dkimg),   kimg_0 = growth_kimg.
@@ -47,23 +48,31 @@ def measure_speeds(runs: list[FarmRun], device: str = "cpu", cycles: int = 1, lo
     return speeds
 
 
-def measure_evaluation(run: FarmRun, device: str = "cpu", log=print) -> float:
-    """Seconds to evaluate one run at the scale's counts (an untrained G of ``run``'s
-    configuration, with the mixed-latent FDs of Table 2 when the run has them)."""
+def measure_evaluation(runs: list[FarmRun], device: str = "cpu", log=print) -> dict[str, float]:
+    """Seconds to evaluate at the scale's counts (untrained generators): ``base``, the metrics
+    every run gets (on the first run's configuration), and ``mixed``, the mixed-latent FDs that
+    Table 2's runs add (on the first such run's; 0 when ``runs`` has none)."""
     from ..metrics.evaluate import compute_metrics
     from .results import EVAL_METRICS, MIXED_LATENTS, MixedLatentGenerator
 
-    fs = farm_scale(run.scale)
+    fs = farm_scale(runs[0].scale)
     torch.manual_seed(0)
-    G = Generator(run.config).eval().requires_grad_(False)
+    G = Generator(runs[0].config).eval().requires_grad_(False)
     t0 = time.time()
     compute_metrics(G, EVAL_METRICS, counts=fs.counts, device=device, ppl_distance="classifier", progress=False)
-    for k in MIXED_LATENTS:
-        compute_metrics(MixedLatentGenerator(G, k), ["fd"], counts={"fd": fs.mix_counts}, device=device,
-                        progress=False)
-    seconds = time.time() - t0
-    log(f"evaluating one run ({run.variant}, counts {fs.counts}, mixed FD {fs.mix_counts}): {seconds:.0f} s")
-    return seconds
+    out = {"base": time.time() - t0, "mixed": 0.0}
+    log(f"evaluating one run ({runs[0].variant}, counts {fs.counts}): {out['base']:.0f} s")
+    mixing = next((r for r in runs if "table2" in r.tables), None)
+    if mixing is not None:
+        G = Generator(mixing.config).eval().requires_grad_(False)
+        t0 = time.time()
+        for k in MIXED_LATENTS:
+            compute_metrics(MixedLatentGenerator(G, k), ["fd"], counts={"fd": fs.mix_counts}, device=device,
+                            progress=False)
+        out["mixed"] = time.time() - t0
+        log(f"mixed-latent FDs of a Table 2 run ({mixing.variant}, {fs.mix_counts} images each): "
+            f"{out['mixed']:.0f} s")
+    return out
 
 
 def farm_seconds(runs: list[FarmRun], speeds: dict[str, dict[int, float]], kimg: float) -> float:
@@ -89,16 +98,18 @@ def budget(runs: list[FarmRun], out: str | os.PathLike, kimg: float | None = Non
     kimg = float(fs.kimg if kimg is None else kimg)
     t0 = time.time()
     speeds = measure_speeds(runs, device, cycles, log)
-    eval_s = measure_evaluation(runs[0], device, log) if evaluation else 0.0
+    ev = measure_evaluation(runs, device, log) if evaluation else {"base": 0.0, "mixed": 0.0}
+    eval_s = ev["base"] * len(runs) + ev["mixed"] * sum("table2" in r.tables for r in runs)
     train_s = farm_seconds(runs, speeds, kimg)
-    total_s = train_s + eval_s * len(runs)
-    fit = kimg_that_fits(runs, speeds, hours * 3600 - eval_s * len(runs))
+    total_s = train_s + eval_s
+    fit = kimg_that_fits(runs, speeds, hours * 3600 - eval_s)
     report = {
         "scale": fs.scale, "kimg": kimg, "runs": len(runs), "device": device, "cpu": cpu_model(),
         "torch_threads": torch.get_num_threads(), "git_commit": git_commit(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cycles": cycles,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "speeds": speeds, "eval_seconds_per_run": round(eval_s, 1),
+        "speeds": speeds, "eval_seconds_per_run": round(ev["base"], 1),
+        "eval_seconds_mixed_per_table2_run": round(ev["mixed"], 1), "eval_seconds": round(eval_s),
         "train_seconds": round(train_s), "total_seconds": round(total_s), "total_hours": round(total_s / 3600, 2),
         "hours": hours, "kimg_that_fits": None if fit is None else round(fit, 1),
         "measured_in_s": round(time.time() - t0, 1),
@@ -113,7 +124,8 @@ def format_budget(report: dict) -> str:
         f"{report['runs']} runs of {report['scale']} at {report['kimg']:g} kimg on {report['device']} "
         f"({report['cpu']}, {report['torch_threads']} threads, load average {report['load_average']}):",
         f"  training   {report['train_seconds'] / 3600:.2f} h ({report['train_seconds'] / 60:.0f} min)",
-        f"  evaluation {report['eval_seconds_per_run']:.0f} s per run",
+        f"  evaluation {report['eval_seconds_per_run']:.0f} s per run, + {report['eval_seconds_mixed_per_table2_run']:.0f} s "
+        f"per Table 2 run ({report['eval_seconds'] / 60:.0f} min in all)",
         f"  total      {report['total_hours']:.2f} h",
         f"  within {report['hours']:g} h: " + ("not even the growth phase fits" if fit is None
                                                else f"up to {fit:g} kimg per run"),
