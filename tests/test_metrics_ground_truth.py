@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from stylegan_lib.metrics.ground_truth import (READER_FORMAT, dci_scores, disentanglement_scores,
+from stylegan_lib.metrics.ground_truth import (READER_FORMAT, constructed_codes, dci_scores, disentanglement_scores,
                                                factors_to_unit, ground_truth, load_factor_reader,
                                                mutual_information_gap, reader_r2, select_factors,
                                                train_factor_reader)
@@ -53,6 +53,15 @@ def test_nonlinear_code_is_less_informative(factors):
     """The factors are all in the code, but not linearly: informativeness drops."""
     s = disentanglement_scores(np.concatenate([np.sin(6 * factors), np.cos(6 * factors)], 1), factors)
     assert 0.2 < s["informativeness"] < 0.9
+
+
+def test_constructed_codes_score_as_documented():
+    f, codes = constructed_codes(num=1500, num_factors=3, seed=2)
+    s = {name: disentanglement_scores(c, f) for name, c in codes.items()}
+    assert s["disentangled"]["disentanglement"] > 0.95 and s["disentangled"]["mig"] > 0.8
+    assert s["rotated"]["informativeness"] > 0.99 and s["rotated"]["mig"] < 0.3
+    assert s["nonlinear"]["informativeness"] < 0.9
+    assert s["unrelated"]["informativeness"] < 0.02 and s["unrelated"]["disentanglement"] == 0.0
 
 
 def test_dci_by_hand():

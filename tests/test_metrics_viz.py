@@ -83,3 +83,22 @@ def test_svm_projection_separates():
 def test_comparison_table():
     t = vm.comparison_table([("FD", "1.0", "—")])
     assert t.splitlines()[0] == "| metric | this book | paper (FFHQ) |" and "| FD | 1.0 | — |" in t
+
+
+def test_ground_truth_plots_draw_what_they_are_given():
+    from stylegan_lib.metrics.ground_truth import constructed_codes, disentanglement_scores
+
+    f, codes = constructed_codes(num=400, num_factors=2)
+    scores = {k: disentanglement_scores(c, f) for k, c in list(codes.items())[:2]}
+    fig = vm.plot_code_scores(scores)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert len(heights) == 2 * 4 and heights[0] == pytest.approx(scores["disentangled"]["disentanglement"])
+    plt.close(fig)
+    gt = {"factors": ["shirt_hue", "yaw", "smile"],           # fine, coarse, middle: drawn coarse first
+          "z": {"r2": {"shirt_hue": 0.1, "yaw": 0.2, "smile": -0.3}, "informativeness": 0.0},
+          "w": {"r2": {"shirt_hue": 0.5, "yaw": 0.9, "smile": 0.7}, "informativeness": 0.7}}
+    fig = vm.plot_factor_r2(gt)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["yaw", "smile", "shirt hue"]
+    assert [p.get_height() for p in ax.patches] == pytest.approx([0.2, 0.0, 0.1, 0.9, 0.7, 0.5])
+    plt.close(fig)

@@ -279,6 +279,26 @@ def disentanglement_scores(latents, factors, test_fraction: float = 0.2, seed: i
     return {**dci_scores(R, r2), **mutual_information_gap(latents, factors, bins)}
 
 
+def constructed_codes(num: int = 2000, num_factors: int = 4, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Factors (uniform, independent, ``[num, num_factors]``) and four codes whose scores are
+    known in advance — the yardstick for reading real scores:
+
+    * ``disentangled``: each factor in its own dimension, plus three dimensions of pure noise
+      (D = C = I = 1, MIG near 1);
+    * ``rotated``: a random rotation of the factors (I = 1: still linear; D, C, MIG low);
+    * ``nonlinear``: sin and cos of 6·factor (every factor is in it, but not linearly: I < 1);
+    * ``unrelated``: Gaussian noise (everything 0).
+    """
+    rng = np.random.default_rng(seed)
+    f = rng.uniform(size=(num, num_factors))
+    q, _ = np.linalg.qr(rng.normal(size=(num_factors, num_factors)))
+    codes = {"disentangled": np.concatenate([f + 1e-3 * rng.normal(size=f.shape), rng.normal(size=(num, 3))], 1),
+             "rotated": f @ q,
+             "nonlinear": np.concatenate([np.sin(6 * f), np.cos(6 * f)], 1),
+             "unrelated": rng.normal(size=(num, num_factors + 2))}
+    return f, codes
+
+
 # ------------------------------------------------------------------------------------------
 # A generator's Z and W.
 # ------------------------------------------------------------------------------------------

@@ -288,6 +288,53 @@ def plot_svm_boundary(projections: dict[str, dict], attribute: str, axes=None):
     return axes[0].figure
 
 
+def plot_code_scores(scores: dict[str, dict], ax=None):
+    """Grouped bars: disentanglement, completeness, informativeness and MIG of several codes
+    (``{code name: disentanglement_scores(...)}``)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.2))
+    keys = ("disentanglement", "completeness", "informativeness", "mig")
+    width = 0.8 / len(keys)
+    x = np.arange(len(scores))
+    for i, k in enumerate(keys):
+        ax.bar(x + (i - (len(keys) - 1) / 2) * width, [max(s[k], 0.0) for s in scores.values()], width,
+               label="MIG" if k == "mig" else k, color=f"C{i}")
+    ax.set_xticks(x, list(scores))
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_factor_r2(gt: dict, ax=None):
+    """Per factor, the held-out R² of a linear map from Z and from W (a ``ground_truth`` result),
+    factors grouped by the scale they act on (coarse, middle, fine)."""
+    import matplotlib.pyplot as plt
+
+    from ..data import FACTOR_SCALES
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.4))
+    names = sorted(gt["factors"], key=lambda k: ("coarse", "middle", "fine").index(FACTOR_SCALES[k]))
+    x = np.arange(len(names))
+    for i, space in enumerate(("z", "w")):
+        ax.bar(x + (i - 0.5) * 0.4, [max(gt[space]["r2"][k], 0.0) for k in names], 0.4, color=f"C{i}",
+               label=f"from {space.upper()}: mean {gt[space]['informativeness']:.2f}")
+    for j, k in enumerate(names[1:], 1):
+        if FACTOR_SCALES[k] != FACTOR_SCALES[names[j - 1]]:
+            ax.axvline(j - 0.5, color="0.6", lw=0.8)
+    ax.set_xticks(x, [k.replace("_", " ") for k in names], rotation=60, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.0)
+    ax.set_ylabel("held-out R² of a linear map")
+    ax.set_title("how linearly each factor is encoded (coarse | middle | fine)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def comparison_table(rows: list[tuple[str, str, str]], header=("metric", "this book", "paper (FFHQ)")) -> str:
     """A markdown table from (metric, ours, paper) rows."""
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
