@@ -40,7 +40,7 @@ device = "cpu"            # "cpu", "cuda" or "auto"
 seed = 0
 checkpoint = ""           # empty: the shipped book model; or a .pt checkpoint / official .pkl
 figures_dir = "../figures"
-real_data = ""            # empty: the book's synthetic faces; or a folder / zip of real images
+real_data = ""            # empty: the faces the model was trained on; or a folder / zip of real images
 num_fd = 2000             # images per side for FD/KD (paper: 50 000)
 num_ppl = 200             # pairs per PPL variant (paper: 100 000)
 num_ls = 1000             # images for linear separability (paper: 200 000)
@@ -62,6 +62,7 @@ from stylegan_lib.metrics import (FULL_COUNTS, FacesClassifier, attribute_accura
                                   perceptual_path_length)
 from stylegan_lib.metrics import frechet, ground_truth, kernel, ppl, separability
 from stylegan_lib.metrics.evaluate import real_dataset
+from stylegan_lib.pretrained import training_data
 from stylegan_lib.viz import metrics as vm
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_figure
 
@@ -118,7 +119,9 @@ print(inspect.getsource(frechet.frechet_distance))
 detector = get_feature_detector("auto", device=dev)
 name = "FID" if detector.metric_prefix == "FID" else "FD"
 kname = "KID" if name == "FID" else "KD"
-real_ds, real_name = real_dataset(real_data or None, G.img_resolution, 2 * num_fd)
+# The real images: the data the model was trained on (the shipped model's provenance says which).
+real_data = real_data or (training_data("book-32") if not checkpoint else None)
+real_ds, real_name = real_dataset(real_data, G.img_resolution, 2 * num_fd)
 (real,) = dataset_features(real_ds, [detector], num_fd, progress=False)
 # a second, disjoint set of real images: real-vs-real shows what "no difference" looks like
 real_b_imgs = real_ds.images(range(num_fd, 2 * num_fd)) if hasattr(real_ds, "images") else \

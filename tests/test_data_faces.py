@@ -449,3 +449,29 @@ def test_detail_std_measures_the_detail_alone():
 def test_golden_pixels_of_strong_detail():
     images = render(sample_factors(4, seed=0), 32, seed=0, detail="strong")
     assert hashlib.sha256(images.tobytes()).hexdigest() == GOLDEN_SHA256_STRONG
+
+
+def test_faces_specs_parse_and_round_trip():
+    from stylegan_lib.data import FacesConfig, dataset_spec, faces_spec, is_faces_spec, parse_faces_spec
+
+    assert parse_faces_spec("faces") == (60000, FacesConfig())
+    assert parse_faces_spec("faces:500:medium") == (500, FacesConfig(detail="medium"))
+    assert faces_spec(500, FacesConfig(detail="medium")) == "faces:500:medium"
+    assert dataset_spec({"kind": "SyntheticFaces", "num_images": 7, "config": {"detail": "strong"}}) == "faces:7:strong"
+    assert dataset_spec({"kind": "ImageFolderDataset", "path": "/x/y.zip"}) == "/x/y.zip"
+    assert dataset_spec(None) is None and not is_faces_spec("photos.zip") and is_faces_spec("faces:3")
+    for bad, needle in (("faces:0", "positive number"), ("faces:1:loud", "DETAIL one of"), ("faces:1:a:b", "DETAIL")):
+        with pytest.raises(ValueError, match=needle):
+            parse_faces_spec(bad)
+
+
+def test_real_images_of_a_detail_level_are_that_level():
+    """FD of a medium-detail model must be measured against medium-detail faces."""
+    from stylegan_lib.data import SyntheticFaces, FacesConfig
+    from stylegan_lib.metrics.evaluate import real_dataset
+
+    ds, name = real_dataset("faces:100000:medium", 32, 4)
+    assert ds.config.detail == "medium" and '"detail": "medium"' in name
+    want = SyntheticFaces(4, 32, seed=0, config=FacesConfig(detail="medium")).render_all()
+    assert torch.equal(ds.render_all(), want)
+    assert real_dataset(None, 32, 4)[1] == real_dataset("faces:9:subtle", 32, 4)[1]   # one cache entry

@@ -8,7 +8,7 @@ from stylegan_lib.train.ship import ship_run
 
 def test_ship_writes_model_provenance_and_quality(tmp_path):
     out, dest = tmp_path / "run", tmp_path / "shipped"
-    assert cli.main(["--preset", "tiny-16", "--data", "faces:64", "--out", str(out), "--batch", "8",
+    assert cli.main(["--preset", "tiny-16", "--data", "faces:64:medium", "--out", str(out), "--batch", "8",
                      "--start-res", "16", "--tick-kimg", "0.016", "--snapshot-kimg", "0.032",
                      "--sample-kimg", "0.016", "--metrics-kimg", "0.032", "--device", "cpu",
                      "--no-progress", "--kimg", "0.032"]) == 0
@@ -17,6 +17,7 @@ def test_ship_writes_model_provenance_and_quality(tmp_path):
     assert saved["kimg"] == 0.032 and "--metrics-kimg 0.032" in saved["command"]
     q = saved["quality"]
     assert q["fd_num"] == 24 and q["fd"] > 0 and q["fd_real_real"] > 0
+    assert saved["quality_data"] == "faces:64:medium"          # measured against its own data
     assert abs(q["fd_ratio"] - q["fd"] / q["fd_real_real"]) < 1e-9
     assert 0 <= q["noise_std_mean"] <= q["noise_std_p95"] and q["ppl_wend"] > 0
     assert saved["final_tick"]["fd"] > 0                      # the log's metrics travel along

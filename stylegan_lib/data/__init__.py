@@ -8,7 +8,7 @@
 """
 from .faces import (ATTRIBUTE_RULES, ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
                     DETAIL_LEVELS, NEUTRAL_FACTORS, RENDERER_VERSION, FacesConfig, SyntheticFaces, bench_faces, check_factors, detail_std,
-                    labels_from_factors, layout, render, sample_factors)
+                    labels_from_factors, layout, render, sample_factors, is_faces_spec, parse_faces_spec, faces_spec, dataset_spec)
 from .folder import (DatasetError, DatasetWarning, ImageFolderDataset, decode_image, random_xflip,
                      to_float, to_uint8, write_faces_archive)
 
@@ -16,7 +16,7 @@ __all__ = [
     "ATTRIBUTES", "ATTRIBUTE_RULES", "FACTORS", "FACTOR_RANGES", "FACTOR_SCALES", "NEUTRAL_FACTORS",
     "DETAIL_LEVELS", "RENDERER_VERSION",
     "FacesConfig", "SyntheticFaces", "bench_faces", "check_factors", "detail_std", "labels_from_factors",
-    "layout", "render", "sample_factors",
+    "layout", "render", "sample_factors", "is_faces_spec", "parse_faces_spec", "faces_spec", "dataset_spec",
     "DatasetError", "DatasetWarning", "ImageFolderDataset", "decode_image", "random_xflip",
     "to_float", "to_uint8", "write_faces_archive",
 ]

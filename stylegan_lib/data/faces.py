@@ -1041,6 +1041,53 @@ def detail_std(resolution: int = 32, num_faces: int = 16, num_draws: int = 16, s
 # The data set
 # --------------------------------------------------------------------------------------------
 
+#: Faces in a ``faces:N`` data spec without N.
+DEFAULT_NUM_FACES = 60000
+
+
+def is_faces_spec(spec: str | None) -> bool:
+    """True for the synthetic-faces data specs ``faces``, ``faces:N`` and ``faces:N:DETAIL``."""
+    return isinstance(spec, str) and (spec == "faces" or spec.startswith("faces:"))
+
+
+def parse_faces_spec(spec: str) -> tuple[int, FacesConfig]:
+    """``faces``, ``faces:N`` or ``faces:N:DETAIL`` → (N, ``FacesConfig(detail=DETAIL)``): how
+    the command line names a set of synthetic faces (N defaults to ``DEFAULT_NUM_FACES``, DETAIL
+    to "subtle"). Raises ValueError saying what is wrong."""
+    parts = spec.split(":")
+    if parts[0] != "faces" or len(parts) > 3:
+        raise ValueError(f"data {spec!r}: expected faces, faces:N or faces:N:DETAIL with DETAIL one of "
+                         f"{', '.join(DETAIL_LEVELS)}")
+    n = parts[1] if len(parts) > 1 and parts[1] else str(DEFAULT_NUM_FACES)
+    if not n.isdigit() or int(n) < 1:
+        raise ValueError(f"data {spec!r}: faces:N needs a positive number of images N, a whole number as in "
+                         "faces:100000")
+    detail = parts[2] if len(parts) > 2 else "subtle"
+    if detail not in DETAIL_LEVELS:
+        raise ValueError(f"data {spec!r}: faces:N:DETAIL needs DETAIL one of {', '.join(DETAIL_LEVELS)}")
+    return int(n), FacesConfig(detail=detail)
+
+
+def faces_spec(num_images: int, config: FacesConfig | Mapping) -> str:
+    """The data spec of a set of synthetic faces (the inverse of :func:`parse_faces_spec` for
+    configs that differ from the default only in their detail level)."""
+    detail = config.detail if isinstance(config, FacesConfig) else config.get("detail", "subtle")
+    return f"faces:{int(num_images)}:{detail}"
+
+
+
+def dataset_spec(record: Mapping | None) -> str | None:
+    """The data spec (``faces:N:DETAIL`` or a folder / zip path) of a training run's dataset
+    record (``{"kind": "SyntheticFaces", "num_images", "config"}`` or ``{"kind":
+    "ImageFolderDataset", "path"}``, as written by ``train``); None for anything else."""
+    if not isinstance(record, Mapping):
+        return None
+    if record.get("kind") == "SyntheticFaces":
+        return faces_spec(record["num_images"], record.get("config", {}))
+    if record.get("kind") == "ImageFolderDataset":
+        return record.get("path")
+    return None
+
 class SyntheticFaces(torch.utils.data.Dataset):
     """``num_images`` synthetic faces; item ``i`` is ``(uint8 [3, R, R], float32 labels [L])``.
 

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num", type=int, default=None, help="sample count for every metric (overrides the defaults)")
     p.add_argument("--quick", action="store_true", help=f"CPU sample counts {QUICK_COUNTS} instead of the "
                    f"paper's {FULL_COUNTS}")
-    p.add_argument("--data", default="synthetic", help="real images: 'synthetic' (the book's faces) or a folder/zip")
+    p.add_argument("--data", default="synthetic", help="real images: 'synthetic' (the book's default faces), 'faces:N:DETAIL' (the faces a model was trained on, as for train --data) or a folder/zip")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch", type=arg_number(int, low=1), default=64, help="images per forward pass (at least 1)")
     p.add_argument("--seed", type=int, default=0)

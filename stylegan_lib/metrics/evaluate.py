@@ -156,12 +156,17 @@ def real_features(detector: FeatureDetector, num_images: int = 1000, seed: int =
 
 
 def real_dataset(data: str | None, resolution: int, num: int):
-    """(dataset, cache name). ``data``: None / "synthetic" for the book's synthetic faces (the
-    training distribution of the book's model: ``FacesConfig()`` at seed 0), or a folder / zip."""
-    from ..data import RENDERER_VERSION, FacesConfig, ImageFolderDataset, SyntheticFaces
+    """(dataset, cache name). ``data``: None / "synthetic" for the book's default synthetic faces
+    (``FacesConfig()`` at seed 0), a faces spec as for training (``faces:N:DETAIL``: the faces
+    of that detail level at seed 0, the first ``num`` of them), or a folder / zip. Measure a
+    model against the data it was trained on (``pretrained.training_data``)."""
+    import dataclasses
 
-    if data in (None, "", "synthetic"):
-        cfg = FacesConfig(resolution=resolution)
+    from ..data import RENDERER_VERSION, FacesConfig, ImageFolderDataset, SyntheticFaces, is_faces_spec, parse_faces_spec
+
+    if data in (None, "", "synthetic") or is_faces_spec(data):
+        base = parse_faces_spec(data)[1] if is_faces_spec(data) else FacesConfig()
+        cfg = dataclasses.replace(base, resolution=resolution)
         name = (f"synthetic-faces-v{RENDERER_VERSION}:" + json.dumps(cfg.to_dict(), sort_keys=True)
                 + ":seed=0")
         return SyntheticFaces(num, resolution, seed=0, config=cfg), name

@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--num", type=int, default=5000, help="images per set for the FD ratio")
     ap.add_argument("--ppl-num", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data", default=None, help="real images, as for `metrics --data` (default: the dataset "
+                    "named in the --into provenance file, else the book's default faces)")
     ap.add_argument("--into", default=None, metavar="JSON",
                     help="also store the result, with this command, under 'quality' in this "
                          "provenance file (e.g. stylegan_lib/pretrained/book-32.json)")
@@ -99,8 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     into = Path(args.into) if args.into else None
     if into is not None and not into.is_file():
         ap.error(f"--into {into}: no such provenance file")
+    data = args.data
+    if data is None and into is not None:
+        from ..data import dataset_spec
+
+        data = dataset_spec(json.loads(into.read_text()).get("dataset"))
     G = load_generator(args.checkpoint, device="cpu")
-    result = model_quality(G, args.num, args.ppl_num, seed=args.seed)
+    result = model_quality(G, args.num, args.ppl_num, data=data, seed=args.seed)
+    result["data"] = data or "synthetic"
     print(json.dumps(result, indent=1))
     if into is not None:
         meta = json.loads(into.read_text())

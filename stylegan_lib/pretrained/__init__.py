@@ -34,6 +34,14 @@ def provenance(name: str) -> dict:
     return json.loads(path.read_text())
 
 
+def training_data(name: str) -> str | None:
+    """The data spec a shipped model was trained on (``faces:N:DETAIL``, or a path): what its FD
+    is measured against. None when its provenance does not say."""
+    from ..data import dataset_spec
+
+    return dataset_spec(provenance(name).get("dataset"))
+
+
 def is_available(name: str) -> bool:
     return name in REGISTRY and shipped_path(name).is_file()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import CheckpointError
-from ..data.faces import DETAIL_LEVELS
+from ..data.faces import is_faces_spec, parse_faces_spec
 from ..generations import config_fields, get_config, is_progressive
 from ..provenance import cpu_model, git_commit
 from ..utils import arg_number
@@ -152,13 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_args(parser: argparse.ArgumentParser, args) -> None:
     """Checks that need several arguments together; failures are argparse errors (exit 2)."""
-    if args.data.startswith("faces:"):
-        n, *detail = args.data.split(":")[1:]
-        if not n.isdigit() or int(n) < 1:
-            parser.error(f"argument --data: faces:N needs a positive number of images N, got {args.data!r}")
-        if len(detail) > 1 or (detail and detail[0] not in DETAIL_LEVELS):
-            parser.error(f"argument --data: faces:N:DETAIL needs DETAIL one of {', '.join(DETAIL_LEVELS)}, "
-                         f"got {args.data!r}")
+    if is_faces_spec(args.data):
+        try:
+            parse_faces_spec(args.data)
+        except ValueError as e:
+            parser.error(f"argument --data: {e}")
     preset = args.preset or DEFAULT_PRESET
     fields = config_fields(preset)
     for key, _ in args.set:
@@ -177,19 +175,11 @@ def check_args(parser: argparse.ArgumentParser, args) -> None:
 
 def load_images(spec: str, resolution: int, data_seed: int = 0, progress: bool = True):
     """The training images as uint8 [N, 3, R, R], and a description of the data set."""
-    if spec == "faces" or spec.startswith("faces:"):
-        from ..data import FacesConfig, SyntheticFaces
+    if is_faces_spec(spec):
+        from ..data import SyntheticFaces
 
-        parts = spec.split(":")
-        try:
-            n = int(parts[1]) if len(parts) > 1 and parts[1] else 60000
-        except ValueError:
-            raise ValueError(f"--data {spec!r}: the number of faces must be an integer, as in faces:100000") from None
-        detail = parts[2] if len(parts) > 2 else "subtle"
-        if len(parts) > 3 or detail not in DETAIL_LEVELS:
-            raise ValueError(f"--data {spec!r}: expected faces, faces:N or faces:N:DETAIL with DETAIL one of "
-                             f"{', '.join(DETAIL_LEVELS)}")
-        ds = SyntheticFaces(n, resolution=resolution, seed=data_seed, config=FacesConfig(detail=detail))
+        n, cfg = parse_faces_spec(spec)
+        ds = SyntheticFaces(n, resolution=resolution, seed=data_seed, config=cfg)
         images = ds.render_all(progress=progress)
         return images, {"kind": "SyntheticFaces", "num_images": n, "resolution": resolution,
                         "seed": data_seed, "config": ds.config.to_dict()}

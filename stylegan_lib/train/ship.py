@@ -106,9 +106,13 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     meta["samples"] = {"file": f"{name}-samples.png", "seed": sample_seed, "truncation_psi": 1.0,
                        "noise_mode": "const", "grid": "8x8, nearest-upscaled x2"}
     if quality_num:
+        from ..data import dataset_spec
         from ..metrics.quality import model_quality
 
-        meta["quality"] = model_quality(G, num=quality_num, ppl_num=quality_ppl_num, seed=sample_seed)
+        # Against the data the run was trained on (its detail level), not the default faces.
+        meta["quality_data"] = dataset_spec(meta["dataset"])
+        meta["quality"] = model_quality(G, num=quality_num, ppl_num=quality_ppl_num, seed=sample_seed,
+                                        data=meta["quality_data"])
     meta["sha256"] = _sha256(pt)
     meta["size_bytes"] = pt.stat().st_size
     (dest / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
