@@ -105,12 +105,13 @@ def evaluate_run(run: FarmRun, out: str | os.PathLike, counts: dict[str, int], m
     t0 = time.time()
     state = run_state(run, out, 0.0)
     G = load_generator(folder / "checkpoint.pt", device=device, which="G_ema")
-    res = compute_metrics(G, metrics, counts=counts, device=device, seed=seed, ppl_distance=ppl_distance,
-                          inception=inception, progress=progress)["results"]
+    data = farm_scale(run.scale).data      # FD against the images the runs were trained on
+    res = compute_metrics(G, metrics, counts=counts, data=data, device=device, seed=seed,
+                          ppl_distance=ppl_distance, inception=inception, progress=progress)["results"]
     if "table2" in run.tables:
         for k in MIXED_LATENTS:
             mixed = MixedLatentGenerator(G, k, seed=seed + k)
-            r = compute_metrics(mixed, ["fd"], counts={"fd": mix_count}, device=device, seed=seed,
+            r = compute_metrics(mixed, ["fd"], counts={"fd": mix_count}, data=data, device=device, seed=seed,
                                 progress=progress)["results"]["fd"]
             res[f"fd_mix{k}"] = {**r, "metric": f"fd_mix{k}", "latents": k}
     return {"run": run.name, "variants": list(run.variants), "seed": run.seed, "rows": [r.key for r in run.rows],
@@ -148,7 +149,7 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
     mix_count = fs.mix_counts if mix_count is None else mix_count
     metrics = list(metrics) + (["fid", "kid"] if inception else [])
     head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
-            "eval_seed": seed, "ppl_distance": ppl_distance}
+            "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data}
     path = results_path(out, scale)
     if path.is_file() and not force:
         doc = load_results(path)
