@@ -117,3 +117,13 @@ def test_cli_refuses_to_replace_a_file_without_force(tmp_path, capsys):
         assert main([train, flag, str(user_file)]) == 2
         assert "--force" in capsys.readouterr().err
     assert user_file.read_bytes() == b"precious"
+
+
+def test_cli_training_outputs_are_checked_before_anything_runs(tmp_path, capsys):
+    assert main(["--train-factor-reader", "--reader-out", str(tmp_path / "r.json")]) == 2
+    assert ".pt file" in capsys.readouterr().err
+    (tmp_path / "r.json").write_text("{}")                    # the provenance beside r.pt is someone's
+    assert main(["--train-factor-reader", "--reader-out", str(tmp_path / "r.pt")]) == 2
+    assert "r.json" in capsys.readouterr().err and not (tmp_path / "r.pt").exists()
+    assert main(["--train-factor-reader", "--train-classifier"]) == 2
+    assert "one at a time" in capsys.readouterr().err

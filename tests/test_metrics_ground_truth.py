@@ -58,29 +58,50 @@ def test_nonlinear_code_is_less_informative(factors):
 def test_constructed_codes_score_as_documented():
     f, codes = constructed_codes(num=1500, num_factors=3, seed=2)
     s = {name: disentanglement_scores(c, f) for name, c in codes.items()}
-    assert s["disentangled"]["disentanglement"] > 0.95 and s["disentangled"]["mig"] > 0.8
-    assert s["rotated"]["informativeness"] > 0.99 and s["rotated"]["mig"] < 0.3
-    assert s["nonlinear"]["informativeness"] < 0.9
-    assert s["unrelated"]["informativeness"] < 0.02 and s["unrelated"]["disentanglement"] == 0.0
+    d = s["disentangled"]
+    assert d["disentanglement"] > 0.95 and d["completeness"] > 0.95 and d["informativeness"] > 0.99 and d["mig"] > 0.8
+    r = s["rotated"]
+    assert r["informativeness"] > 0.99 and r["disentanglement"] < 0.4 and r["completeness"] < 0.4 and r["mig"] < 0.3
+    n = s["nonlinear"]
+    assert 0.2 < n["informativeness"] < 0.9 and n["disentanglement"] > 0.4 and n["mig"] < 0.1
+    u = s["unrelated"]
+    assert abs(u["informativeness"]) < 0.02 and u["disentanglement"] == u["completeness"] == 0.0 and u["mig"] < 0.02
+
+
+def test_weak_information_does_not_look_disentangled():
+    """A rotated code keeps its low disentanglement whether it carries the factors well or
+    barely (a sparse fit tuned by cross-validation would make the weak one look aligned)."""
+    rng = np.random.default_rng(5)
+    f = rng.uniform(size=(N, 6))
+    q, _ = np.linalg.qr(rng.normal(size=(32, 32)))
+    base = np.concatenate([f - 0.5, np.zeros((N, 26))], 1) @ q
+    strong = disentanglement_scores(base + 0.03 * rng.normal(size=base.shape), f)
+    weak = disentanglement_scores(base + 0.6 * rng.normal(size=base.shape), f)
+    assert strong["informativeness"] > 0.9 and 0.05 < weak["informativeness"] < 0.6
+    assert weak["disentanglement"] < strong["disentanglement"] + 0.1
 
 
 def test_dci_by_hand():
-    """Two code dimensions, two factors: R = [[1, 0], [1, 1]]. Row 0 is about factor 0 only
-    (D_0 = 1); row 1 splits evenly (D_1 = 0); weights ρ = (1/3, 2/3) → D = 1/3. Factor 0 is spread
-    over both rows (C_0 = 0), factor 1 sits in row 1 (C_1 = 1) → C = 1/2."""
-    s = dci_scores(np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([0.5, 1.0]))
+    """Three code dimensions, two factors: R = [[1, 0], [1, 1], [0, 0]]. Row 0 is about factor 0
+    only (D_0 = 1), row 1 splits evenly (D_1 = 1 − log_2 2 = 0), row 2 counts for nothing
+    (ρ_2 = 0); ρ = (1/3, 2/3) → D = 1/3. Factor 0 is spread evenly over two of three rows
+    (C_0 = 1 − log_3 2), factor 1 sits in row 1 (C_1 = 1)."""
+    s = dci_scores(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]), np.array([0.5, 1.0]))
     assert s["disentanglement"] == pytest.approx(1 / 3)
-    assert s["completeness"] == pytest.approx(0.5)
+    assert s["completeness"] == pytest.approx((1 - np.log(2) / np.log(3) + 1) / 2)
     assert s["informativeness"] == pytest.approx(0.75)
 
 
 def test_mig_by_hand():
-    """A factor copied into one dimension and half-copied (coarser) into another: the gap is
-    I(v; c0) − I(v; c1) over H(v) = (ln 4 − ln 2) / ln 4 = 1/2, with 4 equiprobable values."""
-    v = np.repeat(np.arange(4), 500)[:, None].astype(float)
-    code = np.concatenate([v, (v // 2) * 3.0], 1)
-    s = mutual_information_gap(code, v, bins=4)
-    assert s["mig"] == pytest.approx(0.5, abs=1e-9)
+    """Factor a copied into dimension 0 and half-copied (coarser) into dimension 1: its gap is
+    (ln 4 − ln 2) / ln 4 = 1/2 with 4 equiprobable values. Factor b sits in dimension 2 alone
+    (gap 1). MIG = 3/4."""
+    a = np.repeat(np.arange(4), 500).astype(float)
+    b = np.tile(np.arange(4), 500).astype(float)
+    code = np.stack([a, (a // 2) * 3.0, b], 1)
+    s = mutual_information_gap(code, np.stack([a, b], 1), bins=4)
+    assert s["mig_per_factor"] == pytest.approx([0.5, 1.0], abs=1e-9)
+    assert s["mig"] == pytest.approx(0.75, abs=1e-9)
 
 
 def test_bad_inputs_are_refused(factors):
@@ -88,6 +109,9 @@ def test_bad_inputs_are_refused(factors):
         disentanglement_scores(factors[:10], factors)
     with pytest.raises(ValueError, match="too few"):
         disentanglement_scores(factors[:20], factors[:20])
+    constant = np.concatenate([factors, np.ones((N, 1))], 1)     # a constant factor has nothing to predict
+    with pytest.raises(ValueError, match="constant"):
+        disentanglement_scores(_noise(6), constant)
 
 
 def test_factors_to_unit_maps_ranges():
@@ -105,14 +129,42 @@ def test_select_factors_warns():
     assert keep == ["yaw"] and dropped == ["hair_hue"]
 
 
-def test_tiny_reader_round_trip_and_generator_scores(tmp_path):
-    """Train a reader on a handful of faces, reload it, and score a tiny generator with it. The
-    numbers of such a reader mean nothing; the plumbing (format, provenance, spaces) is tested."""
-    from stylegan_lib.generator import Generator
+class _ReaderOfTwo(torch.nn.Module):
+    """Reads 'yaw' as the mean red value of the image (in [-1, 1]) and 'smile' as random
+    numbers in [5, 6]."""
+    attributes = ("yaw", "smile")
+
+    def forward(self, images):
+        return torch.stack([images[:, 0].mean((1, 2)), 5 + torch.rand(len(images))], 1)
+
+
+def test_ground_truth_leaves_out_unreadable_factors_and_keeps_columns():
     from stylegan_lib.config import get_config
+    from stylegan_lib.generator import Generator
+
+    torch.manual_seed(0)
+    G = Generator(get_config("tiny-16")).eval().requires_grad_(False)
+    with pytest.warns(RuntimeWarning, match="smile"):
+        out = ground_truth(G, num_samples=200, reader=_ReaderOfTwo(), r2={"yaw": 0.9, "smile": 0.1},
+                           batch_size=100, progress=False, return_data=True)
+    assert out["factors"] == ["yaw"] and out["dropped_factors"] == ["smile"]
+    assert out["data"]["factors"].shape == (200, 1)
+    # the kept column is the reader's first output (the mean red value), not its second
+    assert np.abs(out["data"]["factors"][:, 0]).max() <= 1.0
+    assert set(out["z"]["r2"]) == {"yaw"} and out["reader"] == "in-memory"
+    with pytest.raises(ValueError, match="no held-out R²"):
+        ground_truth(G, num_samples=64, reader=_ReaderOfTwo(), r2={"yaw": 0.9}, progress=False)
+
+
+def test_tiny_reader_round_trip_and_generator_scores(tmp_path):
+    """Train a reader on a handful of faces, reload it by path, and score a tiny generator with
+    it. The numbers of such a reader mean nothing; the plumbing (format, provenance, spaces) is
+    tested."""
+    from stylegan_lib.config import get_config
+    from stylegan_lib.generator import Generator
 
     path = tmp_path / "reader.pt"
-    prov = train_factor_reader(path, num_train=64, num_test=32, epochs=1, batch_size=32, progress=False)
+    prov = train_factor_reader(path, num_train=65, num_test=32, epochs=1, batch_size=32, progress=False)
     assert set(prov["heldout_r2"]) == set(reader_r2(path))
     assert json.loads(path.with_suffix(".json").read_text())["command"]
     reader = load_factor_reader(path)
@@ -120,11 +172,14 @@ def test_tiny_reader_round_trip_and_generator_scores(tmp_path):
     torch.manual_seed(0)
     G = Generator(get_config("tiny-16")).eval().requires_grad_(False)
     r2 = {k: 1.0 for k in reader.attributes}          # pretend every factor is readable
-    out = ground_truth(G, num_samples=64, reader=reader, r2=r2, batch_size=32, progress=False)
+    out = ground_truth(G, num_samples=64, reader=str(path), r2=r2, batch_size=32, progress=False)
+    assert out["reader"].startswith("factor-reader:")
     for space in ("z", "w"):
         assert set(out[space]["r2"]) == set(reader.attributes)
         assert 0.0 <= out[space]["disentanglement"] <= 1.0
     assert out["value"] == pytest.approx(out["w"]["informativeness"] - out["z"]["informativeness"])
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        train_factor_reader(None, num_train=8, num_test=8, epochs=1, batch_size=32, progress=False)
 
 
 def test_missing_or_foreign_reader_file_is_explained(tmp_path):

@@ -34,8 +34,9 @@ from .runs import ROWS, TABLE_COLUMNS, TABLES, FarmRun, Row, farm_scale
 FORMAT = "stylegan_lib-farm-results-1"
 #: What ``farm evaluate`` measures (Inception's fid / kid join when a detector file is given).
 EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls", "gt")
-#: The ground-truth columns of Tables 3 and 4 and the scores of :mod:`..metrics.ground_truth` behind them.
-GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness", "gt_d": "disentanglement"}
+#: The ground-truth column of Tables 3 and 4 and the score of :mod:`..metrics.ground_truth` behind it
+#: (informativeness only: DCI's D, C and MIG score axis alignment, which neither Z nor W need have).
+GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness"}
 #: Numbers of latents mixed at test time for Table 2 (1 is the plain ``fd``).
 MIXED_LATENTS = (2, 3, 4)
 
@@ -186,9 +187,9 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
 # ------------------------------------------------------------------------------------------
 def metric_value(entry: dict, column: str, space: str) -> float | None:
     """One column of a row from a run's entry: ``fd``, ``fd_mixK``, ``ppl_full`` / ``ppl_end``
-    (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space) or the
-    ground truth in the row's space: ``gt_i`` (informativeness: how linear the factors are),
-    ``gt_d`` (DCI disentanglement)."""
+    (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space) or
+    ``gt_i``, the ground truth's informativeness in the row's space (how linearly the known
+    factors are encoded; the other ground-truth scores are in the results file)."""
     res = entry["results"]
     if column in ("ppl_full", "ppl_end"):
         r = res.get(f"ppl_{space}{column[4:]}")

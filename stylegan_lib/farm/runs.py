@@ -86,8 +86,8 @@ TABLES = ("table1", "table2", "table3", "table4")
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table1": ("fd",),
     "table2": ("fd", "fd_mix2", "fd_mix3", "fd_mix4"),
-    "table3": ("ppl_full", "ppl_end", "ls", "gt_i", "gt_d"),
-    "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i", "gt_d"),
+    "table3": ("ppl_full", "ppl_end", "ls", "gt_i"),
+    "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i"),
 }
 
 

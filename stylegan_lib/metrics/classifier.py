@@ -121,11 +121,14 @@ class FacesClassifier(nn.Module):
         return torch.cat(out, 1)
 
     @torch.no_grad()
+    def outputs(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+        """The head's outputs [N, num_outputs] on the CPU, computed in batches."""
+        dev = next(self.parameters()).device
+        return torch.cat([self(images[i:i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
+
     def predict_proba(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
         """p(attribute = 1) [N, num_attributes], in batches."""
-        dev = next(self.parameters()).device
-        return torch.cat([torch.sigmoid(self(images[i:i + batch_size].to(dev))).cpu()
-                          for i in range(0, len(images), batch_size)])
+        return torch.sigmoid(self.outputs(images, batch_size))
 
 
 # ------------------------------------------------------------------------------------------
@@ -190,6 +193,9 @@ def fit(net: FacesClassifier, x_train: torch.Tensor, y_train: torch.Tensor, loss
     double the poses). Returns the loss of every step."""
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
+    if len(x_train) < batch_size:
+        raise ValueError(f"{len(x_train)} training images are fewer than one batch of {batch_size}; "
+                         "give more images or a smaller batch")
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     steps_per_epoch = len(x_train) // batch_size
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)

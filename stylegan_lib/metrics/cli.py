@@ -73,15 +73,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="(re)train the factor reader of the ground-truth scores instead (CPU, a few minutes)")
     p.add_argument("--reader-out", default=None, help="where --train-factor-reader writes (default: shipped file)")
     p.add_argument("--force", action="store_true", help="let --classifier-out / --reader-out replace a file")
+    p.add_argument("--factor-reader", default=None, metavar="PATH",
+                   help="the factor reader the gt metric uses (default: the shipped one)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.train_classifier and args.train_factor_reader:
+        print("error: --train-classifier and --train-factor-reader train different networks; run one at a time",
+              file=sys.stderr)
+        return 2
     for flag, dest in (("--classifier-out", args.classifier_out), ("--reader-out", args.reader_out)):
-        if dest and Path(dest).exists() and not args.force:
-            print(f"error: {flag} {dest} exists; choose another path or pass --force to replace it",
+        if not dest:
+            continue
+        if Path(dest).suffix != ".pt":
+            print(f"error: {flag} {dest}: the weights go into a .pt file (the provenance into the .json beside it)",
+                  file=sys.stderr)
+            return 2
+        taken = [str(p) for p in (Path(dest), Path(dest).with_suffix(".json")) if p.exists()]
+        if taken and not args.force:
+            print(f"error: {flag} would replace {' and '.join(taken)}; choose another path or pass --force",
                   file=sys.stderr)
             return 2
     if args.train_factor_reader:
@@ -112,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                               data=args.data, device=device, batch_size=args.batch, seed=args.seed,
                               inception=args.inception, vgg16=args.vgg16, ppl_distance=args.ppl_distance,
                               ppl_crop=not args.no_crop, cache_dir=args.cache_dir, use_cache=not args.no_cache,
-                              progress=not args.no_progress)
+                              factor_reader=args.factor_reader, progress=not args.no_progress)
     except (DetectorError, ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

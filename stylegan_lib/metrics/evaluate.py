@@ -247,13 +247,15 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
                     batch_size: int = 64, seed: int = 0, inception: str | None = None,
                     vgg16: str | None = None, ppl_distance: str = "auto", ppl_crop: bool = True,
                     cache_dir: str | None = None, use_cache: bool = True, kid_subsets: int = 100,
-                    kid_subset_size: int = 1000, progress: bool = True) -> dict[str, Any]:
+                    kid_subset_size: int = 1000, factor_reader: str | None = None,
+                    progress: bool = True) -> dict[str, Any]:
     """Compute ``metrics`` for generator ``G``; returns a JSON-able dict.
 
     ``num`` overrides every sample count; otherwise ``counts`` (default ``FULL_COUNTS``) gives it
     per metric ("fd", "kd", "fid", "kid", "ppl", "ls", "eq", "gt"). Each result records its detector or
     distance, sample count, seed and time; an equivariance metric of a generator it does not
-    apply to has ``value`` None and a ``not_applicable`` reason.
+    apply to has ``value`` None and a ``not_applicable`` reason. ``factor_reader``: the path of
+    the factor reader behind ``gt`` (default: the shipped one).
     """
     names = parse_metrics(metrics)
     dev = get_device(device)
@@ -307,8 +309,8 @@ def compute_metrics(G, metrics: str | Iterable[str] = ("fd", "kd", "ppl_wend", "
     if "gt" in names:
         from .ground_truth import ground_truth
 
-        results["gt"] = ground_truth(G, num_samples=n_of["gt"], batch_size=batch_size, seed=seed, device=dev,
-                                     progress=progress)
+        results["gt"] = ground_truth(G, num_samples=n_of["gt"], reader=factor_reader, batch_size=batch_size,
+                                     seed=seed, device=dev, progress=progress)
 
     for m in (m for m in names if m in EQ_METRICS):
         results[m] = equivariance_result(G, m, n_of[m], seed, dev)

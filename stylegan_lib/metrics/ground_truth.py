@@ -11,9 +11,9 @@ directly. For images of a generator:
    factors it cannot read, held-out R² below ``MIN_R2``, are left out with a warning);
 2. **score** how the latents (z, or w) encode the read factors, with two standard scores:
 
-   * **DCI** (Eastwood & Williams 2018): a sparse linear regressor (Lasso) predicts each factor
-     from the latent code; its absolute weights on the standardised code form the importance
-     matrix R (code dimension d × factor k). *Disentanglement*: each code dimension matters for
+   * **DCI** (Eastwood & Williams 2018): a linear regressor (ridge) predicts each factor from
+     the latent code; its absolute weights on the standardised code form the importance matrix
+     R (code dimension d × factor k). *Disentanglement*: each code dimension matters for
      one factor; *completeness*: each factor is carried by one dimension; *informativeness*:
      how much of each factor a linear map of the code explains (held-out R²) — the ground-truth
      analogue of linear separability.
@@ -45,8 +45,8 @@ READER_FORMAT = "stylegan_lib/faces-factor-reader/1"
 READER_COMMAND = "python -m stylegan_lib metrics --train-factor-reader"
 #: Factors the reader predicts with a held-out R² below this are left out of the scores.
 MIN_R2 = 0.5
-#: Lasso penalties tried (standardised code and factor: no penalty above 1 keeps a weight).
-LASSO_ALPHAS = np.logspace(-4, 0, 17)
+#: Ridge penalties tried per factor (on the standardised code; chosen by leave-one-out error).
+RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 #: Held-out R² below which a code is taken to carry nothing of a factor (chance level at the
 #: book's counts is below 0.01).
 NO_INFORMATION_R2 = 0.02
@@ -68,15 +68,10 @@ def factors_to_unit(factors: dict) -> np.ndarray:
                      for k, (lo, hi) in FACTOR_RANGES.items()], 1).astype(np.float32)
 
 
-@torch.no_grad()
-def evaluate_reader(net: FacesClassifier, images: torch.Tensor, targets: torch.Tensor,
-                    batch_size: int = 512) -> dict[str, float]:
+def evaluate_reader(net: FacesClassifier, images: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
     """Held-out R² per factor of the reader's predictions (unit scale) against ``targets``."""
-    dev = next(net.parameters()).device
-    pred = torch.cat([net(images[i:i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
-    resid = (pred - targets).square().sum(0)
-    total = (targets - targets.mean(0)).square().sum(0)
-    return {k: round(float(1 - r / t), 4) for k, r, t in zip(net.attributes, resid, total)}
+    r2 = held_out_r2(targets.numpy(), net.outputs(images).numpy())
+    return {k: round(float(v), 4) for k, v in zip(net.attributes, r2)}
 
 
 def train_factor_reader(out: str | os.PathLike | None = READER_WEIGHTS, num_train: int = 30000,
@@ -88,10 +83,10 @@ def train_factor_reader(out: str | os.PathLike | None = READER_WEIGHTS, num_trai
 
     The network is the faces classifier's (:class:`~.classifier.FacesClassifier`) with one output
     per factor, trained with mean squared error on factors scaled to [0, 1]
-    (:func:`factors_to_unit`). Its images are drawn without the left-out combination
-    (``exclude=()``, like the classifier's) and half at each detail level the book's models are
-    trained on ("subtle", "medium"), so that it reads the faces of either. No flips: a few
-    parts of the renderer (the fringe) are not mirror-symmetric.
+    (:func:`factors_to_unit`). Its images include the combination the book's training data
+    leaves out (``exclude=()``, like the classifier's), and half are drawn at each detail level
+    the book's models are trained on ("subtle", "medium"), so that it reads the faces of either.
+    No flips: a few parts of the renderer (the fringe) are not mirror-symmetric.
     """
     from ..data import FACTORS, SyntheticFaces
     from ..data.faces import FacesConfig
@@ -102,8 +97,8 @@ def train_factor_reader(out: str | os.PathLike | None = READER_WEIGHTS, num_trai
     torch.manual_seed(seed)
 
     def draw(n: int, s: int, resolution: int = 32):
-        sets = [SyntheticFaces(n // 2, resolution, seed=s + i, config=FacesConfig(exclude=(), detail=d))
-                for i, d in enumerate(("subtle", "medium"))]
+        sets = [SyntheticFaces(m, resolution, seed=s + i, config=FacesConfig(exclude=(), detail=d))
+                for i, (m, d) in enumerate(((n // 2, "subtle"), (n - n // 2, "medium")))]
         x = torch.cat([d.render_all(progress=progress) for d in sets])
         y = torch.from_numpy(np.concatenate([factors_to_unit(d.factors) for d in sets]))
         return x, y
@@ -141,25 +136,41 @@ def train_factor_reader(out: str | os.PathLike | None = READER_WEIGHTS, num_trai
 
 def load_factor_reader(path: str | os.PathLike | None = None, device="cpu") -> FacesClassifier:
     """The shipped factor reader (or the one at ``path``): images → factors on the [0, 1] scale."""
-    return load_classifier(path if path is not None else READER_WEIGHTS, device, fmt=READER_FORMAT,
-                           retrain=READER_COMMAND)
+    from ..data import FACTORS
+
+    net = load_classifier(path if path is not None else READER_WEIGHTS, device, fmt=READER_FORMAT,
+                          retrain=READER_COMMAND)
+    unknown = [k for k in net.attributes if k not in FACTORS]
+    if unknown:
+        raise ValueError(f"the factor reader {path or READER_WEIGHTS} reads {unknown}, which are not factors of "
+                         f"the synthetic faces ({', '.join(FACTORS)}); retrain it with `{READER_COMMAND}`")
+    return net
 
 
 def reader_r2(path: str | os.PathLike | None = None) -> dict[str, float]:
     """Held-out R² per factor, from the provenance file beside the reader's weights."""
-    prov = Path(path if path is not None else READER_WEIGHTS).with_suffix(".json")
-    if not prov.is_file():
-        raise FileNotFoundError(f"no provenance file {prov} beside the factor reader; retrain it with "
-                                f"`{READER_COMMAND}`")
-    return {k: float(v) for k, v in json.loads(prov.read_text())["heldout_r2"].items()}
+    from .classifier import classifier_provenance
+
+    prov = classifier_provenance(path if path is not None else READER_WEIGHTS)
+    return {k: float(v) for k, v in prov["heldout_r2"].items()}
 
 
 # ------------------------------------------------------------------------------------------
 # Scores on (latents, factors).
 # ------------------------------------------------------------------------------------------
-def _standardise(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, np.float64)
-    return (a - a.mean(0)) / np.maximum(a.std(0), 1e-12)
+def held_out_r2(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    r"""Coefficient of determination per column:
+
+    .. math::  R^2_k = 1 - \frac{\sum_i (v_{ik} - \hat v_{ik})^2}{\sum_i (v_{ik} - \bar v_k)^2}
+
+    1 for a perfect prediction, 0 for predicting the mean, negative for worse. A constant column
+    has no variance to explain: ValueError."""
+    true, pred = np.asarray(true, np.float64), np.asarray(pred, np.float64)
+    total = ((true - true.mean(0)) ** 2).sum(0)
+    if (total <= 1e-12 * len(true)).any():
+        raise ValueError(f"factor column(s) {np.flatnonzero(total <= 1e-12 * len(true)).tolist()} are constant: "
+                         "there is nothing to predict; leave them out")
+    return 1.0 - ((true - pred) ** 2).sum(0) / total
 
 
 def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +179,8 @@ def _split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndar
     return order[n_test:], order[:n_test]
 
 
-def _entropy_base(p: np.ndarray, base: int, axis: int) -> np.ndarray:
-    r"""Entropy of the distributions along ``axis`` in base ``base``: -Σ p log_base p."""
+def _entropy(p: np.ndarray, base: int, axis: int) -> np.ndarray:
+    r"""Entropy in base ``base`` of the distributions along ``axis``: :math:`H_b(p) = -\sum p \log_b p`."""
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(p), 0.0)
     return -terms.sum(axis) / np.log(base)
@@ -179,28 +190,29 @@ def importance_matrix(latents: np.ndarray, factors: np.ndarray, test_fraction: f
                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     r"""(R, r2): the DCI importance matrix ``R [D, K]`` and held-out R² per factor ``[K]``.
 
-    One Lasso per factor on the standardised code (its penalty chosen by 3-fold cross-validation
-    on the training part), and ``R_dk = |β_dk|``, the weight of code dimension d for factor k:
+    A ridge regression per factor on the code standardised with the training part's mean and
+    spread (its penalty chosen per factor by leave-one-out error on the training part), and
+    ``R_dk = |β_dk|``, the weight of code dimension d for factor k:
 
     .. math::  \hat v_k = \sum_d \beta_{dk}\, c_d + b_k, \qquad R_{dk} = |\beta_{dk}|
 
-    R² is measured on the held-out part (``test_fraction`` of the samples). A factor the code does
-    not predict (held-out R² below ``NO_INFORMATION_R2``) gets no importance: its few weights fit
-    noise, and would otherwise make a useless code look disentangled.
+    R² (:func:`held_out_r2`) is measured on the held-out part (``test_fraction`` of the
+    samples). A factor the code does not predict (held-out R² below ``NO_INFORMATION_R2``) gets
+    no importance: its weights fit noise. Ridge rather than a sparse (Lasso) fit: a Lasso tuned
+    by cross-validation keeps fewer weights the less a factor is predicted, so a weakly
+    informative code would look disentangled.
     """
-    from sklearn.linear_model import LassoCV
+    from sklearn.linear_model import RidgeCV
 
-    c, v = _standardise(latents), _standardise(factors)
-    train, test = _split(len(c), test_fraction, seed)
-    R = np.zeros((c.shape[1], v.shape[1]))
-    r2 = np.zeros(v.shape[1])
-    for k in range(v.shape[1]):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence chatter at the smallest penalties
-            model = LassoCV(alphas=LASSO_ALPHAS, cv=3, max_iter=2000).fit(c[train], v[train, k])
-        resid = v[test, k] - model.predict(c[test])
-        r2[k] = 1.0 - resid.var() / max(v[test, k].var(), 1e-12)
-        R[:, k] = np.abs(model.coef_) if r2[k] >= NO_INFORMATION_R2 else 0.0
+    train, test = _split(len(latents), test_fraction, seed)
+    c = np.asarray(latents, np.float64)
+    c = (c - c[train].mean(0)) / np.maximum(c[train].std(0), 1e-12)
+    v = np.asarray(factors, np.float64)
+    model = RidgeCV(alphas=RIDGE_ALPHAS, alpha_per_target=True).fit(c[train], v[train])
+    r2 = held_out_r2(v[test], model.predict(c[test]).reshape(len(test), -1))
+    coef = np.asarray(model.coef_).reshape(v.shape[1], c.shape[1]).T            # [D, K]
+    R = np.abs(coef) / np.maximum(v[train].std(0), 1e-12)[None, :]             # per unit of factor s.d.
+    R[:, r2 < NO_INFORMATION_R2] = 0.0
     return R, r2
 
 
@@ -217,17 +229,20 @@ def dci_scores(R: np.ndarray, r2: np.ndarray) -> dict:
     .. math::  C_k = 1 - H_D(\tilde P_{\cdot k}),\quad C = \frac1K \sum_k C_k,\qquad
                I = \frac1K \sum_k R^2_k
 
+    :math:`H_b` is the entropy in base b (:func:`_entropy`), so each term lies in [0, 1].
     Dimensions that matter for no factor get ρ_d = 0; a factor no dimension predicts gets C_k = 0.
+    Completeness is a plain mean over factors (Eastwood & Williams weight nothing here; some
+    libraries weight factors by their total importance).
     """
     R = np.asarray(R, np.float64)
     D_dims, K = R.shape
     row = R.sum(1)
     P = R / np.where(row > 0, row, 1.0)[:, None]
-    d_per_dim = np.where(row > 0, 1.0 - _entropy_base(P, max(K, 2), 1), 0.0)
+    d_per_dim = np.where(row > 0, 1.0 - _entropy(P, max(K, 2), 1), 0.0)
     rho = row / row.sum() if row.sum() > 0 else np.zeros_like(row)
     col = R.sum(0)
     Pt = R / np.where(col > 0, col, 1.0)[None, :]
-    c_per_factor = np.where(col > 0, 1.0 - _entropy_base(Pt, max(D_dims, 2), 0), 0.0)
+    c_per_factor = np.where(col > 0, 1.0 - _entropy(Pt, max(D_dims, 2), 0), 0.0)
     return {"disentanglement": float((rho * d_per_dim).sum()),
             "completeness": float(c_per_factor.mean()),
             "informativeness": float(np.mean(r2)),
@@ -249,9 +264,10 @@ def mutual_information_gap(latents: np.ndarray, factors: np.ndarray, bins: int =
 
     .. math::  \mathrm{MIG} = \frac1K \sum_k \frac{I(v_k; c_{j^{(1)}_k}) - I(v_k; c_{j^{(2)}_k})}{H(v_k)}
 
-    Both variables are discretised into ``bins`` equal-width bins (histogram estimates; with N
-    samples each estimate is biased up by about (bins − 1)² / 2N nats, which the gap mostly
-    cancels).
+    Both variables are discretised into ``bins`` equal-width bins; I and H are histogram
+    estimates in nats (H(v) as I(v; v), the same estimator). With N samples each I is biased up
+    by about (bins − 1)² / 2N nats (0.09 at N = 2000), which the gap mostly cancels; MIGs below
+    that over H(v) are within the estimator's noise.
     """
     from sklearn.metrics import mutual_info_score
 
@@ -274,7 +290,8 @@ def disentanglement_scores(latents, factors, test_fraction: float = 0.2, seed: i
         raise ValueError(f"latents [N, D] and factors [N, K] must have the same N; got "
                          f"{list(latents.shape)} and {list(factors.shape)}")
     if len(latents) < 50:
-        raise ValueError(f"{len(latents)} samples are too few to score a code; use at least 50 (the book uses 5,000)")
+        raise ValueError(f"{len(latents)} samples are too few to score a code; use at least 50 (thousands for "
+                         "numbers worth reading)")
     R, r2 = importance_matrix(latents, factors, test_fraction, seed)
     return {**dci_scores(R, r2), **mutual_information_gap(latents, factors, bins)}
 
@@ -304,12 +321,10 @@ def constructed_codes(num: int = 2000, num_factors: int = 4, seed: int = 0) -> t
 # ------------------------------------------------------------------------------------------
 def select_factors(r2: dict[str, float], min_r2: float = MIN_R2) -> tuple[list[str], list[str]]:
     """(factors the reader reads reliably, those left out with a warning)."""
-    keep = [k for k, v in r2.items() if v >= min_r2]
-    dropped = [k for k, v in r2.items() if v < min_r2]
-    if dropped:
-        warnings.warn("ground-truth scores leave out factors the reader cannot read (held-out R² < "
-                      f"{min_r2}): " + ", ".join(f"{k} ({r2[k]:.2f})" for k in dropped), RuntimeWarning, stacklevel=2)
-    return keep, dropped
+    from .separability import select_reliable
+
+    return select_reliable(r2, min_r2, "ground-truth scores leave out factors the reader cannot read, by "
+                           "held-out R²", fmt=lambda x: f"{x:.2f}")
 
 
 def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] | None = None,
@@ -317,8 +332,10 @@ def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] |
                  device=None, progress: bool = True, return_data: bool = False) -> dict:
     """DCI and MIG of ``G``'s Z and W for the factors its images show (ψ = 1, random noise).
 
-    ``reader``: images → factors on the [0, 1] scale with ``.attributes`` naming them (default
-    the shipped factor reader, whose held-out ``r2`` comes from its provenance). Per space the
+    ``reader``: None (the shipped factor reader), the path of a reader file (from
+    ``metrics --train-factor-reader --reader-out``), or a module images → factors on the [0, 1]
+    scale with ``.attributes`` naming them; a file's held-out ``r2`` comes from its provenance,
+    a module's must be passed. Per space the
     result has ``disentanglement``, ``completeness``, ``informativeness``, ``mig`` and the
     per-factor R² (``r2``); ``value`` is W's informativeness minus Z's (positive: the factors are
     more linear in W).
@@ -328,17 +345,21 @@ def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] |
     t0 = time.time()
     device = G.device if device is None else device
     identity = "in-memory"
-    if reader is None:
+    if reader is None or isinstance(reader, (str, os.PathLike)):
         from .detectors import file_sha256
 
-        reader = load_factor_reader(device=device)
-        r2 = reader_r2() if r2 is None else r2
-        identity = f"factor-reader:{file_sha256(READER_WEIGHTS)[:16]}"
+        path = Path(reader) if reader is not None else READER_WEIGHTS
+        reader = load_factor_reader(path, device=device)
+        r2 = reader_r2(path) if r2 is None else r2
+        identity = f"factor-reader:{file_sha256(path)[:16]}"
     if r2 is None:
         raise ValueError("pass the reader's held-out R² per factor (r2={...}) so unreadable factors can be "
-                         "left out; the shipped reader has it in its provenance")
+                         "left out; a reader file has it in its provenance")
     names = list(reader.attributes)
-    chosen, dropped = select_factors({k: r2.get(k, 0.0) for k in names}, min_r2)
+    missing = [k for k in names if k not in r2]
+    if missing:
+        raise ValueError(f"r2 has no held-out R² for the reader's factors {missing}; give one per factor")
+    chosen, dropped = select_factors({k: r2[k] for k in names}, min_r2)
     if not chosen:
         raise ValueError(f"no factor is read with R² ≥ {min_r2}; nothing to score")
     data = sample_labelled(G, reader, num_samples, batch_size, seed, device, progress, activation=None)

@@ -97,16 +97,21 @@ def separability_score(latents, probs, attributes=None, keep_fraction: float = 0
             "keep_fraction": keep_fraction}
 
 
+def select_reliable(scores: dict[str, float], minimum: float, what: str, fmt=lambda x: f"{x:.1%}") -> tuple[list[str], list[str]]:
+    """(names whose held-out score reaches ``minimum``, those left out with a warning that starts
+    with ``what`` and lists each dropped name with ``fmt(score)``)."""
+    keep = [a for a, v in scores.items() if v >= minimum]
+    dropped = [a for a, v in scores.items() if v < minimum]
+    if dropped:
+        warnings.warn(f"{what} (held-out score < {fmt(minimum)}): "
+                      + ", ".join(f"{a} ({fmt(scores[a])})" for a in dropped), RuntimeWarning, stacklevel=3)
+    return keep, dropped
+
+
 def select_attributes(accuracy: dict[str, float], min_accuracy: float = MIN_ACCURACY) -> tuple[list[str], list[str]]:
     """(attributes the classifier tells reliably, those left out with a warning)."""
-    keep = [a for a, acc in accuracy.items() if acc >= min_accuracy]
-    dropped = [a for a, acc in accuracy.items() if acc < min_accuracy]
-    if dropped:
-        warnings.warn(
-            "linear separability leaves out attributes the classifier cannot tell reliably "
-            f"(held-out accuracy < {min_accuracy:.0%}): "
-            + ", ".join(f"{a} ({accuracy[a]:.1%})" for a in dropped), RuntimeWarning, stacklevel=2)
-    return keep, dropped
+    return select_reliable(accuracy, min_accuracy, "linear separability leaves out attributes the classifier "
+                           "cannot tell reliably, by held-out accuracy")
 
 
 @torch.no_grad()

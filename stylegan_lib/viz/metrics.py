@@ -303,7 +303,7 @@ def plot_code_scores(scores: dict[str, dict], ax=None):
                label="MIG" if k == "mig" else k, color=f"C{i}")
     ax.set_xticks(x, list(scores))
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
+    ax.set_ylabel("score (below 0 drawn as 0)")
     ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     ax.figure.tight_layout()
     return ax.figure
@@ -328,8 +328,9 @@ def plot_factor_r2(gt: dict, ax=None):
             ax.axvline(j - 0.5, color="0.6", lw=0.8)
     ax.set_xticks(x, [k.replace("_", " ") for k in names], rotation=60, ha="right", fontsize=8)
     ax.set_ylim(0, 1.0)
-    ax.set_ylabel("held-out R² of a linear map")
-    ax.set_title("how linearly each factor is encoded (coarse | middle | fine)", fontsize=10)
+    ax.set_ylabel("held-out R² of a linear map\n(below 0 drawn as 0)", fontsize=9)
+    groups = " | ".join(dict.fromkeys(FACTOR_SCALES[k] for k in names))
+    ax.set_title(f"how linearly each factor is encoded ({groups})", fontsize=10)
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax.figure
