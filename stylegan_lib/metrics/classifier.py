@@ -167,9 +167,44 @@ def classifier_provenance(path: str | os.PathLike | None = None) -> dict:
     return json.loads(path.read_text())
 
 
-def attribute_accuracy(path: str | os.PathLike | None = None) -> dict[str, float]:
-    """Held-out accuracy per attribute from the provenance file."""
-    return {k: float(v) for k, v in classifier_provenance(path)["heldout_accuracy"].items()}
+def heldout_scores(prov: dict, key: str, resolution: int | None, where: str) -> dict[str, float]:
+    """The held-out scores ``prov[key]`` of a network's provenance, or those measured on images
+    drawn at ``resolution`` (``key_<R>px``, written by :func:`record_heldout_at`) when it is not
+    the network's own. A resolution never measured raises ValueError saying how to measure it."""
+    own = prov.get("config", {}).get("resolution", 32)
+    name = key if resolution in (None, own) else f"{key}_{int(resolution)}px"
+    if name not in prov:
+        raise ValueError(f"{where} has no held-out scores for images drawn at {resolution}²; measure them with "
+                         f"`python -m stylegan_lib metrics --measure-detectors-at {resolution}`")
+    return {k: float(v) for k, v in prov[name].items()}
+
+
+def attribute_accuracy(path: str | os.PathLike | None = None, resolution: int | None = None) -> dict[str, float]:
+    """Held-out accuracy per attribute from the provenance file (on faces drawn at
+    ``resolution``, default the classifier's own 32²)."""
+    return heldout_scores(classifier_provenance(path), "heldout_accuracy", resolution,
+                          f"the classifier's provenance {path or SHIPPED_PROVENANCE}")
+
+
+def record_heldout_at(net: FacesClassifier, path: str | os.PathLike, key: str, resolution: int, evaluate,
+                      targets, num: int = 3000, seed: int = 7000, command: str | None = None) -> dict[str, float]:
+    """Measure a shipped network's held-out scores on ``num`` faces drawn at ``resolution``
+    (seed ``seed``, ``exclude=()``) and write them into its provenance file beside ``path`` as
+    ``<key>_<R>px``, with how. ``evaluate(net, images, targets(dataset))`` gives the scores."""
+    from ..data import SyntheticFaces
+    from ..data.faces import FacesConfig
+
+    ds = SyntheticFaces(num, resolution, seed=seed, config=FacesConfig(exclude=()))
+    scores = evaluate(net, ds.render_all(), targets(ds))
+    prov_path = Path(path).with_suffix(".json")
+    prov = json.loads(prov_path.read_text())
+    prov[f"{key}_{int(resolution)}px"] = scores
+    prov[f"{key}_{int(resolution)}px_how"] = {
+        "data": f"SyntheticFaces({num}, {resolution}, seed={seed}, FacesConfig(exclude=()))",
+        "command": command or f"python -m stylegan_lib metrics --measure-detectors-at {resolution}",
+        "commit": git_commit() or "unknown", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    prov_path.write_text(json.dumps(prov, indent=2) + "\n")
+    return scores
 
 
 # ------------------------------------------------------------------------------------------

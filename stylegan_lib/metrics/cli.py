@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="(re)train the factor reader of the ground-truth scores instead (CPU, a few minutes)")
     p.add_argument("--reader-out", default=None, help="where --train-factor-reader writes (default: shipped file)")
     p.add_argument("--force", action="store_true", help="let --classifier-out / --reader-out replace a file")
+    p.add_argument("--measure-detectors-at", type=int, default=None, metavar="R",
+                   help="measure the shipped classifier's and factor reader's held-out scores on faces drawn at "
+                        "R² and record them in their provenance (needed before LS / gt of R² models, R ≠ 32)")
     p.add_argument("--factor-reader", default=None, metavar="PATH",
                    help="the factor reader the gt metric uses (default: the shipped one)")
     return p
@@ -97,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {flag} would replace {' and '.join(taken)}; choose another path or pass --force",
                   file=sys.stderr)
             return 2
+    if args.measure_detectors_at is not None:
+        from .ground_truth import record_detectors_at
+
+        out = record_detectors_at(args.measure_detectors_at,
+                                  command="python -m stylegan_lib metrics " + " ".join(argv))
+        print(json.dumps(out, indent=2))
+        return 0
     if args.train_factor_reader:
         from .ground_truth import READER_WEIGHTS, train_factor_reader
 

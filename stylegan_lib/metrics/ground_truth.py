@@ -147,12 +147,28 @@ def load_factor_reader(path: str | os.PathLike | None = None, device="cpu") -> F
     return net
 
 
-def reader_r2(path: str | os.PathLike | None = None) -> dict[str, float]:
-    """Held-out R² per factor, from the provenance file beside the reader's weights."""
-    from .classifier import classifier_provenance
+def reader_r2(path: str | os.PathLike | None = None, resolution: int | None = None) -> dict[str, float]:
+    """Held-out R² per factor, from the provenance file beside the reader's weights (on faces
+    drawn at ``resolution``, default the reader's own 32²)."""
+    from .classifier import classifier_provenance, heldout_scores
 
-    prov = classifier_provenance(path if path is not None else READER_WEIGHTS)
-    return {k: float(v) for k, v in prov["heldout_r2"].items()}
+    path = path if path is not None else READER_WEIGHTS
+    return heldout_scores(classifier_provenance(path), "heldout_r2", resolution,
+                          f"the factor reader's provenance {Path(path).with_suffix('.json')}")
+
+
+def record_detectors_at(resolution: int, num: int = 3000, command: str | None = None) -> dict[str, dict]:
+    """Held-out scores of the shipped classifier and factor reader on faces drawn at
+    ``resolution`` (they resize their input to 32²), written into their provenance files: which
+    attributes linear separability and which factors the ground truth may use for models of
+    that resolution."""
+    from .classifier import SHIPPED_WEIGHTS, evaluate_classifier, record_heldout_at
+
+    acc = record_heldout_at(load_classifier(), SHIPPED_WEIGHTS, "heldout_accuracy", resolution,
+                            evaluate_classifier, lambda ds: ds.labels, num=num, command=command)
+    r2 = record_heldout_at(load_factor_reader(), READER_WEIGHTS, "heldout_r2", resolution, evaluate_reader,
+                           lambda ds: torch.from_numpy(factors_to_unit(ds.factors)), num=num, command=command)
+    return {"classifier_accuracy": acc, "reader_r2": r2}
 
 
 # ------------------------------------------------------------------------------------------
@@ -350,7 +366,7 @@ def ground_truth(G, num_samples: int = 5000, reader=None, r2: dict[str, float] |
 
         path = Path(reader) if reader is not None else READER_WEIGHTS
         reader = load_factor_reader(path, device=device)
-        r2 = reader_r2(path) if r2 is None else r2
+        r2 = reader_r2(path, resolution=G.img_resolution) if r2 is None else r2
         identity = f"factor-reader:{file_sha256(path)[:16]}"
     if r2 is None:
         raise ValueError("pass the reader's held-out R² per factor (r2={...}) so unreadable factors can be "

@@ -162,7 +162,7 @@ def linear_separability(G, classifier=None, num_samples: int = 200_000, spaces=(
     if classifier is None:
         classifier = load_classifier(device=device)
         if accuracy is None:
-            accuracy = attribute_accuracy()
+            accuracy = attribute_accuracy(resolution=G.img_resolution)
     names = list(getattr(classifier, "attributes", []))
     if accuracy is None:
         raise ValueError("pass the classifier's held-out accuracy per attribute (accuracy={...}) so "
