@@ -183,6 +183,12 @@ SCALES: dict[str, dict[str, Any]] = {
         img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
         fmap_base=512, fmap_max=128, fmap_min=32,
     ),
+    # book-32's network stopped at 16² (128/128/64 channels at 4², 8², 16²): the ablation farm's
+    # scale on a CPU, where the 32² stage costs 2.7x the 16² one per image (benchmarks/training.md §8).
+    "book-16": dict(
+        img_resolution=16, z_dim=128, w_dim=128, mapping_fmaps=128,
+        fmap_base=512, fmap_max=128, fmap_min=64,
+    ),
     "book-64": dict(
         img_resolution=64, z_dim=256, w_dim=256, mapping_fmaps=256,
         fmap_base=2048, fmap_max=256, fmap_min=32,

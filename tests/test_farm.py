@@ -21,7 +21,7 @@ from stylegan_lib.train.cli import load_images
 TINY = ["--scale", "tiny-16", "--device", "cpu", "--no-progress"]
 
 
-@pytest.mark.parametrize("scale", ["book-32", "tiny-16"])
+@pytest.mark.parametrize("scale", ["book-16", "book-32", "tiny-16"])
 def test_registry_covers_every_row_once_and_shares_equal_configs(scale):
     runs = farm_runs(scale)
     first_seed = [r for r in runs if r.seed == 0]

@@ -189,3 +189,17 @@ def test_missing_or_foreign_reader_file_is_explained(tmp_path):
         load_factor_reader(tmp_path / "absent.pt")
     with pytest.raises(ValueError, match="faces-factor-reader"):
         load_factor_reader(SHIPPED_WEIGHTS)          # the classifier is not a reader
+
+
+def test_scores_per_resolution_of_the_images():
+    """LS and the ground truth of a 16² model use the detectors' scores on 16² faces; a
+    resolution never measured is refused with the command that measures it."""
+    from stylegan_lib.metrics.classifier import attribute_accuracy
+
+    acc16, acc32 = attribute_accuracy(resolution=16), attribute_accuracy()
+    assert acc16["smiling"] < 0.9 <= acc32["smiling"]              # mouths are 1–2 pixels at 16²
+    assert reader_r2(resolution=16)["smile"] < 0.5 <= reader_r2()["smile"]
+    assert attribute_accuracy(resolution=32) == acc32
+    for f in (attribute_accuracy, reader_r2):
+        with pytest.raises(ValueError, match="--measure-detectors-at 128"):
+            f(resolution=128)

@@ -25,7 +25,7 @@ from ..train.cli import clock_time
 from ..train.loop import TrainingDivergedError
 from ..utils import arg_number
 from .runner import DEFAULT_OUT, FarmError, format_status, status_rows, train_farm
-from .runs import FARM_SCALES, TABLES, farm_runs, farm_scale, registry_table, select_runs
+from .runs import DEFAULT_SCALE, FARM_SCALES, TABLES, farm_runs, farm_scale, registry_table, select_runs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--scale", choices=sorted(FARM_SCALES), default="book-32",
-                        help="model scale of every run (default book-32; tiny-16 for tests)")
+    common.add_argument("--scale", choices=sorted(FARM_SCALES), default=DEFAULT_SCALE,
+                        help=f"model scale of every run (default {DEFAULT_SCALE}, what fits about 5 h of 2 CPU "
+                             "cores; book-32 for a GPU; tiny-16 for tests)")
     common.add_argument("--out", default=DEFAULT_OUT, help=f"farm folder (default {DEFAULT_OUT}); "
                         "runs live in OUT/SCALE/RUN")
     common.add_argument("--kimg", type=arg_number(float, above=0), default=None,

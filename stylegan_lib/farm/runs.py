@@ -6,8 +6,8 @@ A *row* is one line of a published table: a configuration (a variant of
 scale, its training options and a seed. Two rows share a run when their configurations are equal
 at that scale — the sharing is derived, not written by hand, so it follows the presets:
 
-    book-32:  config-B ≡ traditional-0;  config-E ≡ mixing-0;  config-F ≡ mixing-90 ≡ style-based-8
-    tiny-16:  the same, except that tiny-16 has a 2-layer mapping network, so config-F ≡ style-based-2
+    book-16, book-32:  config-B ≡ traditional-0;  config-E ≡ mixing-0;  config-F ≡ mixing-90 ≡ style-based-8
+    tiny-16:           the same, except that tiny-16 has a 2-layer mapping network, so config-F ≡ style-based-2
 
 Seeds: one per run, two for the runs behind the comparisons the book draws conclusions from —
 the traditional generator in Z (traditional-0) against the style-based one in W (style-based-8),
@@ -119,6 +119,18 @@ class FarmScale:
 
 
 FARM_SCALES: dict[str, FarmScale] = {
+    # The CPU farm: 8² → 16² (10 kimg stable + 10 kimg fade-in), then 16² to 80 kimg, batch 32.
+    # Measured on 2 cores (benchmarks/training.md §8): 120 images/s at 8², 72 at 16², so a run
+    # takes about 17 min and the 14 runs about 4.1 h, leaving some 50 min of the 5 h for
+    # evaluation. At 16² the detectors lose the mouth and eyes (§8: smiling, eyes_open, smile,
+    # eyebrow_raise, shirt_hue fall below their thresholds and are left out).
+    "book-16": FarmScale(
+        scale="book-16", recipe="book", kimg=80.0, data="faces:30000",
+        schedule=dict(start_res=8, lod_training_kimg=10.0, lod_transition_kimg=10.0, minibatch={},
+                      minibatch_default=32, lr={}, lr_default=0.002),
+        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
+        figure9_metrics_kimg=10.0,
+        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000),
     # 8² → 32² in 40 kimg (10 stable + 10 fade-in per resolution), batch 32, on the book's
     # synthetic faces (default detail: the distribution compute_metrics measures FD against).
     "book-32": FarmScale(
@@ -137,6 +149,10 @@ FARM_SCALES: dict[str, FarmScale] = {
         figure9_metrics_kimg=0.032,
         counts=dict(fd=64, kd=64, ppl=8, ls=64, gt=64), mix_counts=64),
 }
+
+
+#: The farm's scale unless one is named: the one whose budget fits a CPU (§8 of benchmarks/training.md).
+DEFAULT_SCALE = "book-16"
 
 
 def farm_scale(scale: str) -> FarmScale:
@@ -201,7 +217,7 @@ def config_classes(scale: str) -> list[tuple[str, ...]]:
     return [tuple(g) for g in groups.values()]
 
 
-def farm_runs(scale: str = "book-32", min_seeds: int = 1) -> list[FarmRun]:
+def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     """Every run of the farm at ``scale``: one per configuration any row of Tables 1–4 uses
     (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
     classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least

@@ -339,7 +339,7 @@ def select_factors(r2: dict[str, float], min_r2: float = MIN_R2) -> tuple[list[s
     """(factors the reader reads reliably, those left out with a warning)."""
     from .separability import select_reliable
 
-    return select_reliable(r2, min_r2, "ground-truth scores leave out factors the reader cannot read, by "
+    return select_reliable(r2, min_r2, "ground-truth scores leave out factors the reader cannot read",
                            "held-out R²", fmt=lambda x: f"{x:.2f}")
 
 

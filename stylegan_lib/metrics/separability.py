@@ -97,13 +97,14 @@ def separability_score(latents, probs, attributes=None, keep_fraction: float = 0
             "keep_fraction": keep_fraction}
 
 
-def select_reliable(scores: dict[str, float], minimum: float, what: str, fmt=lambda x: f"{x:.1%}") -> tuple[list[str], list[str]]:
-    """(names whose held-out score reaches ``minimum``, those left out with a warning that starts
-    with ``what`` and lists each dropped name with ``fmt(score)``)."""
+def select_reliable(scores: dict[str, float], minimum: float, what: str, measure: str,
+                    fmt=lambda x: f"{x:.1%}") -> tuple[list[str], list[str]]:
+    """(names whose ``measure`` reaches ``minimum``, those left out with the warning
+    "<what> (<measure> < minimum): name (score), …")."""
     keep = [a for a, v in scores.items() if v >= minimum]
     dropped = [a for a, v in scores.items() if v < minimum]
     if dropped:
-        warnings.warn(f"{what} (held-out score < {fmt(minimum)}): "
+        warnings.warn(f"{what} ({measure} < {fmt(minimum)}): "
                       + ", ".join(f"{a} ({fmt(scores[a])})" for a in dropped), RuntimeWarning, stacklevel=3)
     return keep, dropped
 
@@ -111,7 +112,7 @@ def select_reliable(scores: dict[str, float], minimum: float, what: str, fmt=lam
 def select_attributes(accuracy: dict[str, float], min_accuracy: float = MIN_ACCURACY) -> tuple[list[str], list[str]]:
     """(attributes the classifier tells reliably, those left out with a warning)."""
     return select_reliable(accuracy, min_accuracy, "linear separability leaves out attributes the classifier "
-                           "cannot tell reliably, by held-out accuracy")
+                           "cannot tell reliably", "held-out accuracy")
 
 
 @torch.no_grad()
