@@ -118,28 +118,27 @@ class FarmScale:
         return TrainOptions(preset=self.scale, schedule=self.schedule).make_schedule().growth_kimg()
 
 
+def _book_scale(scale: str, kimg: float) -> FarmScale:
+    """A farm at the book's network size: from 8², 10 kimg stable + 10 kimg fade-in per
+    resolution, batch 32, on 30 000 synthetic faces at the default detail level."""
+    return FarmScale(
+        scale=scale, recipe="book", kimg=kimg, data="faces:30000",
+        schedule=dict(start_res=8, lod_training_kimg=10.0, lod_transition_kimg=10.0, minibatch={},
+                      minibatch_default=32, lr={}, lr_default=0.002),
+        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
+        figure9_metrics_kimg=10.0,
+        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000)
+
+
 FARM_SCALES: dict[str, FarmScale] = {
-    # The CPU farm: 8² → 16² (10 kimg stable + 10 kimg fade-in), then 16² to 80 kimg, batch 32.
-    # Measured on 2 cores (benchmarks/training.md §8): 120 images/s at 8², 72 at 16², so a run
-    # takes about 17 min and the 14 runs about 4.1 h, leaving some 50 min of the 5 h for
-    # evaluation. At 16² the detectors lose the mouth and eyes (§8: smiling, eyes_open, smile,
-    # eyebrow_raise, shirt_hue fall below their thresholds and are left out).
-    "book-16": FarmScale(
-        scale="book-16", recipe="book", kimg=80.0, data="faces:30000",
-        schedule=dict(start_res=8, lod_training_kimg=10.0, lod_transition_kimg=10.0, minibatch={},
-                      minibatch_default=32, lr={}, lr_default=0.002),
-        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
-        figure9_metrics_kimg=10.0,
-        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000),
-    # 8² → 32² in 40 kimg (10 stable + 10 fade-in per resolution), batch 32, on the book's
-    # synthetic faces (default detail: the distribution compute_metrics measures FD against).
-    "book-32": FarmScale(
-        scale="book-32", recipe="book", kimg=100.0, data="faces:30000",
-        schedule=dict(start_res=8, lod_training_kimg=10.0, lod_transition_kimg=10.0, minibatch={},
-                      minibatch_default=32, lr={}, lr_default=0.002),
-        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
-        figure9_metrics_kimg=10.0,
-        counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000),
+    # The CPU farm: 8² → 16² in 20 kimg, then 16² to 80 kimg. Measured on 2 cores
+    # (benchmarks/training.md §8): 120 images/s at 8², 72 at 16², so a run takes about 17 min
+    # and the 14 runs about 4.1 h, leaving some 50 min of the 5 h for evaluation. At 16² the
+    # detectors lose the mouth and eyes (§8: smiling, eyes_open, smile, eyebrow_raise and
+    # shirt_hue fall below their thresholds and are left out).
+    "book-16": _book_scale("book-16", kimg=80.0),
+    # 8² → 32² in 40 kimg, then 32² to 100 kimg: 11.5 h on 2 CPU cores (§8), for a GPU.
+    "book-32": _book_scale("book-32", kimg=100.0),
     # Seconds per run: the tests.
     "tiny-16": FarmScale(
         scale="tiny-16", recipe="quick", kimg=0.064, data="faces:64",
