@@ -45,3 +45,32 @@ def test_sharpness_and_sticking():
     assert sticking_ratio(moving) < 0.3
     with pytest.raises(ValueError, match="flat"):
         sticking_ratio(torch.zeros(3, 3, 8, 8))
+
+
+def test_spike_profile_and_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from stylegan_lib.viz.beyond import plot_spike, plot_spike_profiles, spike_profile, strongest_spike
+
+    shares = {"b8/conv0": torch.full((2, 3), 1 / 64), "b4/conv1": torch.tensor([[0.5, 0.1], [0.2, 0.3]])}
+    prof = spike_profile(shares)
+    assert list(prof) == ["b4/conv1", "b8/conv0"]                      # the order the layers run
+    assert prof["b4/conv1"]["max"] == pytest.approx(0.5) and prof["b8/conv0"]["floor"] == 1 / 64
+    fig = plot_spike_profiles({"a": prof, "b": prof})
+    assert len(fig.axes[0].lines) == 3
+    plt.close(fig)
+
+    torch.manual_seed(0)
+    G = build_generator("sg2-tiny-16").eval()
+    ws = G.mapping(torch.randn(4, G.z_dim))
+    spike = strongest_spike(G, ws, "b16/conv1")
+    shares = layer_spike_shares(G, ws)["b16/conv1"]
+    assert spike["share"] == pytest.approx(float(shares.max()))
+    y, x = spike["yx"]
+    assert spike["map"][y, x].abs() == spike["map"].abs().max()
+    plt.close(plot_spike(spike))
+    with pytest.raises(ValueError, match="b16/conv1"):
+        strongest_spike(G, ws, "b16/nothing")
