@@ -128,3 +128,5 @@ def test_cli_training_outputs_are_checked_before_anything_runs(tmp_path, capsys)
     assert "r.json" in capsys.readouterr().err and not (tmp_path / "r.pt").exists()
     assert main(["--train-factor-reader", "--train-classifier"]) == 2
     assert "one at a time" in capsys.readouterr().err
+    assert main(["--measure-detectors-at", "12"]) == 2            # not a resolution faces are drawn at
+    assert "--measure-detectors-at 12" in capsys.readouterr().err

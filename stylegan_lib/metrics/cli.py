@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num", type=int, default=None, help="sample count for every metric (overrides the defaults)")
     p.add_argument("--quick", action="store_true", help=f"CPU sample counts {QUICK_COUNTS} instead of the "
                    f"paper's {FULL_COUNTS}")
-    p.add_argument("--data", default="synthetic", help="real images: 'synthetic' (the book's default faces), 'faces:N:DETAIL' (the faces a model was trained on, as for train --data) or a folder/zip")
+    p.add_argument("--data", default="synthetic",
+                   help="real images: 'synthetic' (the book's default faces), 'faces:N:DETAIL' (the faces a "
+                        "model was trained on, as for train --data) or a folder/zip")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch", type=arg_number(int, low=1), default=64, help="images per forward pass (at least 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -103,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure_detectors_at is not None:
         from .ground_truth import record_detectors_at
 
-        out = record_detectors_at(args.measure_detectors_at,
-                                  command="python -m stylegan_lib metrics " + " ".join(argv))
+        try:
+            out = record_detectors_at(args.measure_detectors_at,
+                                      command="python -m stylegan_lib metrics " + " ".join(argv))
+        except ValueError as e:
+            print(f"error: --measure-detectors-at {args.measure_detectors_at}: {e}", file=sys.stderr)
+            return 2
         print(json.dumps(out, indent=2))
         return 0
     if args.train_factor_reader:
