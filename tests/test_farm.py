@@ -180,3 +180,50 @@ def test_tiny_farm_trains_resumes_skips_evaluates_and_ships(tmp_path, capsys):
     meta = json.loads((dest / "tiny-16" / "farm-tiny-16-mixing-50-seed0.json").read_text())
     assert meta["seed"] == 0 and meta["kimg"] == pytest.approx(0.064) and "farm train" in meta["command"]
     assert ship_farm(runs, out, dest, quality_num=0, log=lambda _: None) == []
+
+
+# ------------------------------------------------------------------------------------------
+# The ladder: StyleGAN3's configurations as a farm of their own.
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scale", ["ladder-16", "ladder-32", "ladder-tiny"])
+def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
+    from stylegan_lib.farm.runs import LADDER_ROWS, LADDER_SEEDS
+    from stylegan_lib.generations import generation_of
+
+    runs = farm_runs(scale)
+    assert [r.name for r in runs[:2]] == ["config-A-seed0", "config-A-seed1"]
+    assert len(runs) == len(LADDER_ROWS) * LADDER_SEEDS == 20
+    first = [r for r in runs if r.seed == 0]
+    assert [r.variant for r in first] == [row.variant for row in LADDER_ROWS]
+    assert [generation_of(r.config) for r in first] == ["stylegan2"] + ["stylegan3"] * 9
+    assert len({r.config for r in first}) == 10                    # every rung its own network
+    assert {r.config.img_resolution for r in runs} == {int(scale.split("-")[1]) if scale != "ladder-tiny" else 16}
+    assert all(r.tables == ("ladder",) and not r.figure9 for r in runs)
+    assert [r.name for r in select_runs(runs, "config-T")] == ["config-T-seed0", "config-T-seed1"]
+    assert len(select_runs(runs, "ladder")) == 20
+    with pytest.raises(ValueError, match="variants \\(config-A, config-B"):
+        select_runs(runs, "mixing-90")
+
+
+def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
+    """StyleGAN2 (rung A) gets no EQ numbers, StyleGAN3-T gets both; the table stands the
+    paper's FID / EQ beside ours."""
+    out = tmp_path / "ladder"
+    base = ["--scale", "ladder-tiny", "--device", "cpu", "--no-progress", "--out", str(out),
+            "--only", "config-A-seed0,config-T-seed0"]
+    assert cli.main(["train"] + base) == 0
+    assert cli.main(["evaluate"] + base) == 0
+    doc = load_results(results_path(out, "ladder-tiny"))
+    assert doc["study"] == "ladder" and set(doc["runs"]) == {"config-A-seed0", "config-T-seed0"}
+    ea, et = doc["runs"]["config-A-seed0"]["results"], doc["runs"]["config-T-seed0"]["results"]
+    assert "ppl_zend" not in ea and ea["eq_t"]["value"] is None and "not_applicable" in ea["eq_t"]
+    assert math.isfinite(et["eq_t"]["value"]) and math.isfinite(et["eq_r"]["value"])
+    assert et["eq_t"]["num_samples"] == farm_scale("ladder-tiny").counts["eq"]
+    rows = {r["variant"]: r for r in table(doc, "ladder")}
+    assert rows["config-A"]["ours"]["eq_t"]["n"] == 0 and rows["config-A"]["ours"]["fd"]["n"] == 1
+    assert rows["config-T"]["ours"]["eq_r"]["mean"] == pytest.approx(et["eq_r"]["value"])
+    assert rows["config-T"]["paper"]["eq_t"] == 63.01 and rows["config-B"]["ours"]["fd"]["n"] == 0
+    capsys.readouterr()
+    assert cli.main(["tables"] + base) == 0
+    text = capsys.readouterr().out
+    assert "| T StyleGAN3-T |" in text and "table1" not in text

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from ..generator import Generator
+from ..generations import build_generator
 from ..provenance import cpu_model, git_commit
 from ..train.bench import train_speed
 from .runner import farm_dir, phase_seconds, write_json
@@ -53,18 +53,19 @@ def measure_evaluation(runs: list[FarmRun], device: str = "cpu", log=print) -> d
     every run gets (on the first run's configuration), and ``mixed``, the mixed-latent FDs that
     Table 2's runs add (on the first such run's; 0 when ``runs`` has none)."""
     from ..metrics.evaluate import compute_metrics
-    from .results import EVAL_METRICS, MIXED_LATENTS, MixedLatentGenerator
+    from .results import MIXED_LATENTS, STUDY_METRICS, MixedLatentGenerator
 
     fs = farm_scale(runs[0].scale)
     torch.manual_seed(0)
-    G = Generator(runs[0].config).eval().requires_grad_(False)
+    G = build_generator(runs[0].config).eval().requires_grad_(False)
     t0 = time.time()
-    compute_metrics(G, EVAL_METRICS, counts=fs.counts, device=device, ppl_distance="classifier", progress=False)
+    compute_metrics(G, STUDY_METRICS[fs.study], counts=fs.counts, device=device, ppl_distance="classifier",
+                    progress=False)
     out = {"base": time.time() - t0, "mixed": 0.0}
     log(f"evaluating one run ({runs[0].variant}, counts {fs.counts}): {out['base']:.0f} s")
     mixing = next((r for r in runs if "table2" in r.tables), None)
     if mixing is not None:
-        G = Generator(mixing.config).eval().requires_grad_(False)
+        G = build_generator(mixing.config).eval().requires_grad_(False)
         t0 = time.time()
         for k in MIXED_LATENTS:
             compute_metrics(MixedLatentGenerator(G, k), ["fd"], counts={"fd": fs.mix_counts}, device=device,

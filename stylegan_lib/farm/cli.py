@@ -9,6 +9,10 @@ Examples::
     python -m stylegan_lib farm evaluate                  # FD, KD, PPL, LS of done runs -> results.json
     python -m stylegan_lib farm tables                    # Tables 1-4 beside the paper's numbers
     python -m stylegan_lib farm ship                      # fp16 G_ema + provenance into pretrained/farm
+
+StyleGAN3's configuration ladder (A StyleGAN2 → B … H → T → R; FD, EQ-T, EQ-R, PPL, LS and the
+ground truth in W, two seeds a rung) is a farm of its own: the same actions with
+``--scale ladder-16`` (a CPU), ``ladder-32`` (a GPU) or ``ladder-tiny`` (tests).
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from ..train.cli import clock_time
 from ..train.loop import TrainingDivergedError
 from ..utils import arg_number
 from .runner import DEFAULT_OUT, FarmError, format_status, status_rows, train_farm
-from .runs import DEFAULT_SCALE, FARM_SCALES, TABLES, farm_runs, farm_scale, registry_table, select_runs
+from .runs import DEFAULT_SCALE, FARM_SCALES, farm_runs, farm_scale, registry_table, select_runs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,14 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--scale", choices=sorted(FARM_SCALES), default=DEFAULT_SCALE,
                         help=f"model scale of every run (default {DEFAULT_SCALE}, what fits about 5 h of 2 CPU "
-                             "cores; book-32 for a GPU; tiny-16 for tests)")
+                             "cores; book-32 for a GPU; tiny-16 for tests; ladder-16 / ladder-32 / ladder-tiny: "
+                             "StyleGAN3's configuration ladder)")
     common.add_argument("--out", default=DEFAULT_OUT, help=f"farm folder (default {DEFAULT_OUT}); "
                         "runs live in OUT/SCALE/RUN")
     common.add_argument("--kimg", type=arg_number(float, above=0), default=None,
                         help="length of every run in thousands of images (default: the scale's; raising "
                              "it later resumes the done runs)")
     common.add_argument("--only", default=None, metavar="NAMES",
-                        help="comma-separated run names (config-F-seed1), variants (mixing-90) or tables (table3)")
+                        help="comma-separated run names (config-F-seed1), variants (mixing-90, config-T) or "
+                             "tables (table3, ladder)")
     common.add_argument("--seeds", type=arg_number(int, low=1), default=1,
                         help="at least this many seeds per run (the Z-vs-W runs have 2 anyway)")
     common.add_argument("--device", default="auto")
@@ -74,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--hours", type=arg_number(float, above=0), default=5.0, help="time budget (default 5)")
     b.add_argument("--cycles", type=arg_number(int, low=1), default=1, help="R1 cycles timed per speed")
     b.add_argument("--no-eval", action="store_true", help="do not time the evaluation of a run")
-    sub.add_parser("tables", parents=[common], help="Tables 1-4 from the results file, beside the paper's")
+    sub.add_parser("tables", parents=[common], help="Tables 1-4 (or the ladder's) from the results file, beside "
+                   "the paper's")
     return p
 
 
@@ -133,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             from .results import format_table, load_results, results_path
 
             doc = load_results(results_path(args.out, args.scale))
-            print("\n\n".join(format_table(doc, t) for t in TABLES))
+            print("\n\n".join(format_table(doc, t) for t in farm_scale(args.scale).tables))
         return 0
     except (FarmError, CheckpointError, TrainingDivergedError, ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -11,6 +11,10 @@ its latest checkpoint, but logs ``fd`` / ``ppl_wend`` every ``metrics_kimg`` for
 
 FD is biased upwards at small counts, so the file refuses entries made at other counts than its
 own (``--force`` re-evaluates every run at the new ones).
+
+A ladder farm (StyleGAN3's configurations) measures :data:`LADDER_METRICS` instead: no Z-space
+numbers (the question is W's entanglement) but EQ-T and EQ-R, which rung A, StyleGAN2, records
+as not applicable.
 """
 from __future__ import annotations
 
@@ -29,11 +33,17 @@ from ..metrics.evaluate import compute_metrics
 from ..provenance import git_commit
 from ..train.loop import read_log
 from .runner import FarmError, farm_dir, run_dir, run_state, write_json
-from .runs import ROWS, TABLE_COLUMNS, TABLES, FarmRun, Row, farm_scale
+from .runs import STUDY_ROWS, STUDY_TABLES, TABLE_COLUMNS, FarmRun, Row, farm_scale
 
 FORMAT = "stylegan_lib-farm-results-1"
 #: What ``farm evaluate`` measures (Inception's fid / kid join when a detector file is given).
 EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls", "gt")
+#: What ``farm evaluate`` measures on a ladder's rungs.
+LADDER_METRICS = ("fd", "kd", "ppl_wfull", "ppl_wend", "ls", "gt", "eq_t", "eq_r")
+STUDY_METRICS = {"paper": EVAL_METRICS, "ladder": LADDER_METRICS}
+#: Every row of every study, for the tables.
+ALL_ROWS: tuple[Row, ...] = tuple(r for rows in STUDY_ROWS.values() for r in rows)
+ALL_TABLES: tuple[str, ...] = tuple(t for tables in STUDY_TABLES.values() for t in tables)
 #: The ground-truth column of Tables 3 and 4 and the score of :mod:`..metrics.ground_truth` behind it
 #: (informativeness only: DCI's D, C and MIG score axis alignment, which neither Z nor W need have).
 GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness"}
@@ -137,18 +147,19 @@ def load_results(path: str | os.PathLike) -> dict:
 
 def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str, int] | None = None,
                   mix_count: int | None = None, kimg: float | None = None, force: bool = False,
-                  metrics=EVAL_METRICS, device="auto", seed: int = 0, ppl_distance: str = "classifier",
+                  metrics=None, device="auto", seed: int = 0, ppl_distance: str = "classifier",
                   inception: str | None = None, progress: bool = True, log=print) -> dict:
     """Evaluate every done run of ``runs`` into ``OUT/<scale>/results.json``, written after each
-    run. A run already there at the same checkpoint kimg is skipped; a file made at other counts
-    or metrics is refused unless ``force``, which starts it afresh."""
+    run (``metrics`` default: the study's, :data:`STUDY_METRICS`). A run already there at the
+    same checkpoint kimg is skipped; a file made at other counts or metrics is refused unless
+    ``force``, which starts it afresh."""
     if not runs:
         raise FarmError("no runs to evaluate")
     scale = runs[0].scale
     fs = farm_scale(scale)
     counts = dict(fs.counts if counts is None else counts)
     mix_count = fs.mix_counts if mix_count is None else mix_count
-    metrics = list(metrics) + (["fid", "kid"] if inception else [])
+    metrics = list(STUDY_METRICS[fs.study] if metrics is None else metrics) + (["fid", "kid"] if inception else [])
     head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
             "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data}
     path = results_path(out, scale)
@@ -162,8 +173,9 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
     else:
         doc = {**head, "runs": {}}
     doc["growth_kimg"] = fs.growth_kimg()  # Figure 9's dashed line: the last resolution faded in
+    doc["study"] = fs.study
     doc["rows"] = {r.key: {"table": r.table, "label": r.label, "variant": r.variant, "space": r.space,
-                           "paper": r.paper} for r in ROWS}
+                           "paper": r.paper} for r in fs.rows}
     for run in runs:
         state = run_state(run, out, kimg)
         if state.state != "done":
@@ -187,9 +199,10 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
 # ------------------------------------------------------------------------------------------
 def metric_value(entry: dict, column: str, space: str) -> float | None:
     """One column of a row from a run's entry: ``fd``, ``fd_mixK``, ``ppl_full`` / ``ppl_end``
-    (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space) or
+    (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space),
     ``gt_i``, the ground truth's informativeness in the row's space (how linearly the known
-    factors are encoded; the other ground-truth scores are in the results file)."""
+    factors are encoded; the other ground-truth scores are in the results file), or ``eq_t`` /
+    ``eq_r``. None where the entry has no number (not measured, or not applicable)."""
     res = entry["results"]
     if column in ("ppl_full", "ppl_end"):
         r = res.get(f"ppl_{space}{column[4:]}")
@@ -200,7 +213,7 @@ def metric_value(entry: dict, column: str, space: str) -> float | None:
         return None if gt is None else float(gt[GROUND_TRUTH_COLUMNS[column]])
     else:
         r = res.get(column)
-    return None if r is None else float(r["value"])
+    return None if r is None or r.get("value") is None else float(r["value"])
 
 
 def row_values(doc: dict, row: Row) -> dict[str, list[float]]:
@@ -222,12 +235,12 @@ def summarise(values: list[float]) -> dict[str, Any]:
 
 
 def table(doc: dict, name: str) -> list[dict]:
-    """The rows of table ``name`` (``table1`` … ``table4``): label, space, per column our
-    mean / std / n over seeds, and the paper's number."""
-    if name not in TABLES:
-        raise ValueError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+    """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``): label, space, per
+    column our mean / std / n over seeds, and the paper's number."""
+    if name not in ALL_TABLES:
+        raise ValueError(f"unknown table {name!r}; tables: {', '.join(ALL_TABLES)}")
     rows = []
-    for row in (r for r in ROWS if r.table == name):
+    for row in (r for r in ALL_ROWS if r.table == name):
         vals = row_values(doc, row)
         rows.append({"label": row.label, "space": row.space, "variant": row.variant,
                      "ours": {c: summarise(v) for c, v in vals.items()},
@@ -252,6 +265,6 @@ def format_table(doc: dict, name: str) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["FORMAT", "EVAL_METRICS", "MIXED_LATENTS", "MixedLatentGenerator", "results_path", "evaluate_run",
+__all__ = ["FORMAT", "EVAL_METRICS", "LADDER_METRICS", "STUDY_METRICS", "MIXED_LATENTS", "MixedLatentGenerator", "results_path", "evaluate_run",
            "evaluate_farm", "load_results", "figure9_curve", "metric_value", "row_values", "table",
            "format_table"]

@@ -12,6 +12,12 @@ at that scale — the sharing is derived, not written by hand, so it follows the
 Seeds: one per run, two for the runs behind the comparisons the book draws conclusions from —
 the traditional generator in Z (traditional-0) against the style-based one in W (style-based-8),
 Tables 3 and 4 — so that the spread between seeds can be stood beside the difference.
+
+A farm scale belongs to a *study*. The "paper" study is the above. The "ladder" study is
+StyleGAN3's configuration table (Karras et al. 2021, Table 1: A StyleGAN2 → B … H → T → R),
+asked the book's open question: which rung makes W entangled? Its rows are the rungs, measured
+in W; each rung is its own run (no two rungs share a configuration), with
+:data:`LADDER_SEEDS` seeds each, at a StyleGAN2 preset for A and StyleGAN3 presets for the rest.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import VARIANTS, ModelConfig, get_config
+from ..generations import AnyConfig
+from ..generations import get_config as get_any_config
 from ..train.loop import TrainOptions, recipe_options
 
 #: Variants whose runs get two seeds (the book's Z-versus-W conclusions rest on them).
@@ -82,12 +90,42 @@ ROWS: tuple[Row, ...] = (
     Row("table4", "style-based 8 W", "style-based-8", "w", _ppl(234.0, 195.9, 3.79, fd=4.40)),
 )
 TABLES = ("table1", "table2", "table3", "table4")
+
+#: Rung A of the ladder: StyleGAN2's config F, trained from a StyleGAN2 preset.
+LADDER_STYLEGAN2 = "config-A"
+#: Seeds per rung: the ladder's answer compares rungs, so each gets a spread.
+LADDER_SEEDS = 2
+
+
+def _eq(fd: float, eq_t: float | None = None, eq_r: float | None = None) -> dict[str, float]:
+    return {k: v for k, v in (("fd", fd), ("eq_t", eq_t), ("eq_r", eq_r)) if v is not None}
+
+
+#: StyleGAN3's configuration table (FFHQ-U; FID and EQ in dB), from /work/shared/REFERENCE.md.
+#: The paper gives no EQ for A: StyleGAN2's learned constant cannot be moved by a fraction of a pixel.
+LADDER_ROWS: tuple[Row, ...] = (
+    Row("ladder", "A StyleGAN2", LADDER_STYLEGAN2, "w", _eq(5.14)),
+    Row("ladder", "B + Fourier features", "config-B", "w", _eq(4.79, 16.23, 10.81)),
+    Row("ladder", "C + no noise inputs", "config-C", "w", _eq(4.54, 15.81, 10.84)),
+    Row("ladder", "D + simplified generator", "config-D", "w", _eq(5.21, 19.47, 10.41)),
+    Row("ladder", "E + boundaries & upsampling", "config-E", "w", _eq(6.02, 24.62, 10.97)),
+    Row("ladder", "F + filtered nonlinearities", "config-F", "w", _eq(6.35, 30.60, 10.81)),
+    Row("ladder", "G + non-critical sampling", "config-G", "w", _eq(4.78, 43.90, 10.84)),
+    Row("ladder", "H + transformed Fourier features", "config-H", "w", _eq(4.64, 45.20, 10.61)),
+    Row("ladder", "T StyleGAN3-T", "config-T", "w", _eq(4.62, 63.01, 13.12)),
+    Row("ladder", "R StyleGAN3-R", "config-R", "w", _eq(4.50, 66.65, 40.48)),
+)
+STUDIES = ("paper", "ladder")
+#: The rows and tables of each study.
+STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS}
+STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder",)}
 #: The columns of each table, in the names of :func:`stylegan_lib.farm.results.row_values`.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table1": ("fd",),
     "table2": ("fd", "fd_mix2", "fd_mix3", "fd_mix4"),
     "table3": ("ppl_full", "ppl_end", "ls", "gt_i"),
     "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i"),
+    "ladder": ("fd", "eq_t", "eq_r", "ppl_end", "ls", "gt_i"),
 }
 
 
@@ -112,10 +150,29 @@ class FarmScale:
     figure9_metrics_kimg: float       # FD / PPL in the log of the Figure 9 runs every this many kimg
     counts: dict                      # sample counts of ``farm evaluate`` (compute_metrics' keys)
     mix_counts: int                   # images per FD of mixed latents (Table 2)
+    study: str = "paper"              # "paper" (Tables 1–4) or "ladder" (StyleGAN3's configurations)
+    generators: tuple[str, ...] = ()  # the ladder's StyleGAN2 and StyleGAN3 scales (A; B … R)
+
+    def preset(self, variant: str) -> str:
+        """The training preset of a row's variant: ``SCALE/VARIANT`` in the paper's study; in the
+        ladder, StyleGAN2's config F for rung A and ``SG3-SCALE/config-X`` for the others."""
+        if self.study == "paper":
+            return f"{self.scale}/{variant}"
+        sg2, sg3 = self.generators
+        return f"{sg2}/config-F" if variant == LADDER_STYLEGAN2 else f"{sg3}/{variant}"
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return STUDY_ROWS[self.study]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return STUDY_TABLES[self.study]
 
     def growth_kimg(self) -> float:
-        """kimg at which the last resolution has faded in."""
-        return TrainOptions(preset=self.scale, schedule=self.schedule).make_schedule().growth_kimg()
+        """kimg at which the last resolution has faded in (0 for the ladder: no growing)."""
+        preset = self.preset(self.rows[0].variant)
+        return TrainOptions(preset=preset, schedule=self.schedule).make_schedule().growth_kimg()
 
 
 def _book_scale(scale: str, kimg: float) -> FarmScale:
@@ -128,6 +185,17 @@ def _book_scale(scale: str, kimg: float) -> FarmScale:
         options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0),
         figure9_metrics_kimg=10.0,
         counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000), mix_counts=5000)
+
+
+def _ladder_scale(scale: str, generators: tuple[str, str], kimg: float, counts: dict) -> FarmScale:
+    """A ladder at the book's network size: every rung from the first step at full resolution
+    (StyleGAN2 and 3 do not grow), the "sg-book" recipe, batch 32, 30 000 faces."""
+    return FarmScale(
+        scale=scale, recipe="sg-book", kimg=kimg, data="faces:30000",
+        schedule=dict(lod_training_kimg=0.0, lod_transition_kimg=0.0, minibatch={}, minibatch_default=32,
+                      lr={}, lr_default=0.002),
+        options=dict(tick_kimg=2.0, snapshot_kimg=4.0, sample_kimg=10.0), figure9_metrics_kimg=0.0,
+        counts=counts, mix_counts=0, study="ladder", generators=generators)
 
 
 FARM_SCALES: dict[str, FarmScale] = {
@@ -147,6 +215,18 @@ FARM_SCALES: dict[str, FarmScale] = {
         options=dict(tick_kimg=0.016, snapshot_kimg=0.016, sample_kimg=0.032, metrics_num=64, metrics_ppl_num=8),
         figure9_metrics_kimg=0.032,
         counts=dict(fd=64, kd=64, ppl=8, ls=64, gt=64), mix_counts=64),
+    # StyleGAN3's configuration ladder (issue 12), at 16² for a CPU and at 32² for a GPU.
+    "ladder-16": _ladder_scale("ladder-16", ("sg2-book-16", "sg3-book-16"), kimg=60.0,
+                               counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000, eq=500)),
+    "ladder-32": _ladder_scale("ladder-32", ("sg2-book-32", "sg3-book-32"), kimg=100.0,
+                               counts=dict(fd=5000, kd=5000, ppl=2000, ls=5000, gt=5000, eq=1000)),
+    "ladder-tiny": FarmScale(
+        scale="ladder-tiny", recipe="sg-quick", kimg=0.032, data="faces:64",
+        schedule=dict(lod_training_kimg=0.0, lod_transition_kimg=0.0, minibatch={}, minibatch_default=8,
+                      lr={}, lr_default=0.002),
+        options=dict(tick_kimg=0.016, snapshot_kimg=0.016, sample_kimg=0.032, metrics_num=64, metrics_ppl_num=8),
+        figure9_metrics_kimg=0.0, counts=dict(fd=64, kd=64, ppl=8, ls=64, gt=64, eq=4), mix_counts=0,
+        study="ladder", generators=("sg2-tiny-16", "sg3-tiny-16")),
 }
 
 
@@ -174,7 +254,7 @@ class FarmRun:
     scale: str
     variants: tuple[str, ...]
     seed: int
-    config: ModelConfig
+    config: AnyConfig
     rows: tuple[Row, ...]
 
     @property
@@ -187,11 +267,11 @@ class FarmRun:
 
     @property
     def preset(self) -> str:
-        return f"{self.scale}/{self.variant}"
+        return farm_scale(self.scale).preset(self.variant)
 
     @property
     def figure9(self) -> bool:
-        return any(v in FIGURE9_VARIANTS for v in self.variants)
+        return farm_scale(self.scale).study == "paper" and any(v in FIGURE9_VARIANTS for v in self.variants)
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -220,10 +300,13 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     """Every run of the farm at ``scale``: one per configuration any row of Tables 1–4 uses
     (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
     classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least
-    ``min_seeds``."""
-    farm_scale(scale)
+    ``min_seeds``. A ladder scale: every rung with :data:`LADDER_SEEDS` seeds (at least ``min_seeds``)."""
+    fs = farm_scale(scale)
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be at least 1, got {min_seeds}")
+    if fs.study == "ladder":
+        return [FarmRun(scale, (row.variant,), seed, get_any_config(fs.preset(row.variant)), (row,))
+                for row in LADDER_ROWS for seed in range(max(LADDER_SEEDS, min_seeds))]
     runs = []
     for variants in config_classes(scale):
         rows = tuple(r for r in ROWS if r.variant in variants)
@@ -246,9 +329,11 @@ def select_runs(runs: list[FarmRun], only: str | list[str] | None) -> list[FarmR
         hits = [r for r in runs if n == r.name or n in r.variants or n in r.tables]
         (chosen.extend(hits) if hits else unknown.append(n))
     if unknown:
+        variants = dict.fromkeys(v for r in runs for v in r.variants)
+        tables = dict.fromkeys(t for r in runs for t in r.tables)
         raise ValueError(f"--only: {', '.join(unknown)} names no run of this farm; give run names "
-                         f"({', '.join(r.name for r in runs)}), variants ({', '.join(VARIANTS)}) "
-                         f"or tables ({', '.join(TABLES)})")
+                         f"({', '.join(r.name for r in runs)}), variants ({', '.join(variants)}) "
+                         f"or tables ({', '.join(tables)})")
     return list(dict.fromkeys(chosen))
 
 
@@ -258,6 +343,7 @@ def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
              "rows": [row.key for row in r.rows]} for r in runs]
 
 
-__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
+__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2", "STUDIES",
+           "STUDY_ROWS", "STUDY_TABLES", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
            "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
            "FIGURE9_VARIANTS"]

@@ -135,6 +135,9 @@ SCALES: dict[str, dict[str, Any]] = {
     # StyleGAN1 book-32's sizes: channels 128/128/64/64 at 4²/8²/16²/32², 128-d latents.
     "sg2-book-32": dict(img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
                         fmap_base=512, fmap_max=128, fmap_min=64),
+    # The same network stopped at 16² (as book-16 is book-32's): the CPU ladder's config A.
+    "sg2-book-16": dict(img_resolution=16, z_dim=128, w_dim=128, mapping_fmaps=128,
+                        fmap_base=512, fmap_max=128, fmap_min=64),
     "sg2-book-64": dict(img_resolution=64, z_dim=256, w_dim=256, mapping_fmaps=256,
                         fmap_base=2048, fmap_max=256, fmap_min=32),
     "sg2-tiny-16": dict(img_resolution=16, z_dim=32, w_dim=32, mapping_layers=2, mapping_fmaps=32,

@@ -179,6 +179,10 @@ SCALES: dict[str, dict[str, Any]] = {
     # 32²: cutoffs 2, 4 → 128 channels, 8, 16 → 64 (StyleGAN1 book-32: 128/128/64/64), 128-d latents.
     "sg3-book-32": dict(img_resolution=32, z_dim=128, w_dim=128, mapping_fmaps=128,
                         channel_base=512, channel_max=128, channel_min=64, num_layers=8),
+    # 16²: the CPU ladder. Cutoffs 2 … 8 → 128 … 64 channels, 6 layers. Every layer samples at 16
+    # (twice the stopband, capped at the image size) plus the 10-pixel margin from config E on.
+    "sg3-book-16": dict(img_resolution=16, z_dim=128, w_dim=128, mapping_fmaps=128,
+                        channel_base=512, channel_max=128, channel_min=64, num_layers=6),
     # 16²: a tiny network for tests.
     "sg3-tiny-16": dict(img_resolution=16, z_dim=32, w_dim=32, mapping_fmaps=32,
                         channel_base=128, channel_max=32, channel_min=16, num_layers=5),
