@@ -227,3 +227,15 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert cli.main(["tables"] + base) == 0
     text = capsys.readouterr().out
     assert "| T StyleGAN3-T |" in text and "table1" not in text
+
+    # The picture: seeds, their mean, and the paper's numbers on their own axis where it has them.
+    from stylegan_lib.viz.ladder import ladder_points, plot_ladder
+
+    p = ladder_points(doc, "eq_t")
+    assert p["rungs"] == list("ABCDEFGHTR") and math.isnan(p["mean"][0])
+    assert p["mean"][8] == pytest.approx(et["eq_t"]["value"]) and p["paper"][9] == 66.65
+    assert math.isnan(ladder_points(doc, "ls")["paper"][8])
+    fig = plot_ladder(doc)
+    assert sum(ax.get_visible() for ax in fig.axes) == 6 + 3             # 3 twin axes: fd, eq_t, eq_r
+    with pytest.raises(ValueError, match="not the ladder"):
+        plot_ladder({**doc, "study": "paper"})
