@@ -191,7 +191,7 @@ def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
     from stylegan_lib.generations import generation_of
 
     runs = farm_runs(scale)
-    assert [r.name for r in runs[:2]] == ["config-A-seed0", "config-A-seed1"]
+    assert [r.name for r in runs[9:11]] == ["config-R-seed0", "config-A-seed1"]   # seed 0's ladder first
     assert len(runs) == len(LADDER_ROWS) * LADDER_SEEDS == 20
     first = [r for r in runs if r.seed == 0]
     assert [r.variant for r in first] == [row.variant for row in LADDER_ROWS]
@@ -231,11 +231,12 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     # The picture: seeds, their mean, and the paper's numbers on their own axis where it has them.
     from stylegan_lib.viz.ladder import ladder_points, plot_ladder
 
-    p = ladder_points(doc, "eq_t")
-    assert p["rungs"] == list("ABCDEFGHTR") and math.isnan(p["mean"][0])
-    assert p["mean"][8] == pytest.approx(et["eq_t"]["value"]) and p["paper"][9] == 66.65
-    assert math.isnan(ladder_points(doc, "ls")["paper"][8])
-    fig = plot_ladder(doc)
+    ladder = table(doc, "ladder")
+    p = ladder_points(ladder, "eq_t")
+    assert p["rungs"] == list("ABCDEFGHTR") and math.isnan(p["mean"][0]) and p["seeds"][1] == []
+    assert p["mean"][8] == pytest.approx(et["eq_t"]["value"]) == p["seeds"][8][0] and p["paper"][9] == 66.65
+    assert math.isnan(ladder_points(ladder, "ls")["paper"][8])
+    fig = plot_ladder(ladder)
     assert sum(ax.get_visible() for ax in fig.axes) == 6 + 3             # 3 twin axes: fd, eq_t, eq_r
     with pytest.raises(ValueError, match="not the ladder"):
-        plot_ladder({**doc, "study": "paper"})
+        plot_ladder(table(doc, "table1"))

@@ -236,14 +236,14 @@ def summarise(values: list[float]) -> dict[str, Any]:
 
 def table(doc: dict, name: str) -> list[dict]:
     """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``): label, space, per
-    column our mean / std / n over seeds, and the paper's number."""
+    column our values (one per seed), their mean / std / n, and the paper's number."""
     if name not in ALL_TABLES:
         raise ValueError(f"unknown table {name!r}; tables: {', '.join(ALL_TABLES)}")
     rows = []
     for row in (r for r in ALL_ROWS if r.table == name):
         vals = row_values(doc, row)
         rows.append({"label": row.label, "space": row.space, "variant": row.variant,
-                     "ours": {c: summarise(v) for c, v in vals.items()},
+                     "ours": {c: summarise(v) for c, v in vals.items()}, "seeds": vals,
                      "paper": {c: row.paper.get(c) for c in TABLE_COLUMNS[name]}})
     return rows
 

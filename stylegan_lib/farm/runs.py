@@ -300,13 +300,15 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     """Every run of the farm at ``scale``: one per configuration any row of Tables 1–4 uses
     (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
     classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least
-    ``min_seeds``. A ladder scale: every rung with :data:`LADDER_SEEDS` seeds (at least ``min_seeds``)."""
+    ``min_seeds``. A ladder scale: every rung with :data:`LADDER_SEEDS` seeds (at least
+    ``min_seeds``), all rungs of seed 0 first."""
     fs = farm_scale(scale)
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be at least 1, got {min_seeds}")
     if fs.study == "ladder":
+        # Seed by seed, so that a farm trained in order has a whole ladder after its first half.
         return [FarmRun(scale, (row.variant,), seed, get_any_config(fs.preset(row.variant)), (row,))
-                for row in LADDER_ROWS for seed in range(max(LADDER_SEEDS, min_seeds))]
+                for seed in range(max(LADDER_SEEDS, min_seeds)) for row in LADDER_ROWS]
     runs = []
     for variants in config_classes(scale):
         rows = tuple(r for r in ROWS if r.variant in variants)

@@ -5,13 +5,13 @@ the ground truth's informativeness, all in W): the rungs A … R along the x axi
 grey dot, their mean as a line, and where the StyleGAN3 paper published the column (FID, EQ-T,
 EQ-R on FFHQ-U) its numbers as orange rings on an axis of their own on the right — the paper's
 FID and our FD are on different data with different detectors, so only their shapes compare.
+
+It reads the rows of :func:`stylegan_lib.farm.results.table` (``table(doc, "ladder")``), which the
+caller passes in: the farm trains with the library's figures, so the figures do not import it.
 """
 from __future__ import annotations
 
 import numpy as np
-
-from ..farm.results import row_values, table
-from ..farm.runs import LADDER_ROWS, TABLE_COLUMNS
 
 #: Panel titles: what each column measures, and which way is better.
 TITLES = {
@@ -29,26 +29,28 @@ def rung_letter(row_label: str) -> str:
     return row_label.split()[0]
 
 
-def ladder_points(doc: dict, column: str) -> dict:
-    """For one column: the rung letters, every seed's value (``seeds``: a list per rung), the mean
-    per rung (NaN where nothing was measured) and the paper's number per rung (NaN where none)."""
-    rows = table(doc, "ladder")
-    seeds = [row_values(doc, row)[column] for row in LADDER_ROWS]
-    return {"rungs": [rung_letter(r["label"]) for r in rows], "seeds": seeds,
-            "mean": np.array([np.nan if r["ours"][column]["mean"] is None else r["ours"][column]["mean"]
-                              for r in rows]),
-            "paper": np.array([np.nan if r["paper"][column] is None else r["paper"][column] for r in rows])}
+def _nan(v) -> float:
+    return np.nan if v is None else float(v)
 
 
-def plot_ladder(doc: dict, columns=None, axes=None, ncols: int = 3):
-    """The ladder's results file ``doc`` (``farm evaluate`` of a ladder scale) as a grid of
-    panels, one per column (default: every column of the ladder's table). Returns the figure."""
+def ladder_points(rows: list[dict], column: str) -> dict:
+    """For one column of the ladder's table rows: the rung letters, every seed's value (``seeds``:
+    a list per rung), the mean per rung and the paper's number per rung (NaN where none)."""
+    if not rows or "eq_t" not in rows[0]["ours"]:
+        raise ValueError("these are not the ladder's table rows: pass table(doc, 'ladder') of a ladder "
+                         "scale's results (farm evaluate --scale ladder-16)")
+    return {"rungs": [rung_letter(r["label"]) for r in rows], "seeds": [r["seeds"][column] for r in rows],
+            "mean": np.array([_nan(r["ours"][column]["mean"]) for r in rows]),
+            "paper": np.array([_nan(r["paper"][column]) for r in rows])}
+
+
+def plot_ladder(rows: list[dict], columns=None, axes=None, ncols: int = 3):
+    """The ladder's table rows (``table(doc, "ladder")``) as a grid of panels, one per column
+    (default: every column of the table). Returns the figure."""
     import matplotlib.pyplot as plt
 
-    if doc.get("study") != "ladder":
-        raise ValueError(f"this results file is of the {doc.get('study', 'paper')!r} study, not the ladder's; "
-                         "evaluate a ladder scale (farm evaluate --scale ladder-16)")
-    columns = list(TABLE_COLUMNS["ladder"] if columns is None else columns)
+    columns = list(rows[0]["ours"] if columns is None and rows else columns or [])
+    points = {col: ladder_points(rows, col) for col in columns}
     if axes is None:
         nrows = -(-len(columns) // ncols)
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
@@ -57,7 +59,7 @@ def plot_ladder(doc: dict, columns=None, axes=None, ncols: int = 3):
             ax.set_visible(False)
     fig = axes[0].figure
     for ax, col in zip(axes, columns):
-        p = ladder_points(doc, col)
+        p = points[col]
         x = np.arange(len(p["rungs"]))
         for i, vals in enumerate(p["seeds"]):
             ax.plot([i] * len(vals), vals, "o", color="0.6", ms=4, zorder=2)
