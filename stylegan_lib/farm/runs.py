@@ -115,7 +115,6 @@ LADDER_ROWS: tuple[Row, ...] = (
     Row("ladder", "T StyleGAN3-T", "config-T", "w", _eq(4.62, 63.01, 13.12)),
     Row("ladder", "R StyleGAN3-R", "config-R", "w", _eq(4.50, 66.65, 40.48)),
 )
-STUDIES = ("paper", "ladder")
 #: The rows and tables of each study.
 STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS}
 STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder",)}
@@ -345,7 +344,7 @@ def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
              "rows": [row.key for row in r.rows]} for r in runs]
 
 
-__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2", "STUDIES",
+__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
            "STUDY_ROWS", "STUDY_TABLES", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
            "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
            "FIGURE9_VARIANTS"]
