@@ -201,6 +201,7 @@ def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
     assert all(r.tables == ("ladder",) and not r.figure9 for r in runs)
     assert [r.name for r in select_runs(runs, "config-T")] == ["config-T-seed0", "config-T-seed1"]
     assert len(select_runs(runs, "ladder")) == 20
+    assert [r.name for r in select_runs(runs, "seed0")] == [r.name for r in runs[:10]]
     with pytest.raises(ValueError, match="variants \\(config-A, config-B"):
         select_runs(runs, "mixing-90")
 
@@ -240,3 +241,61 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert sum(ax.get_visible() for ax in fig.axes) == 6 + 3             # 3 twin axes: fd, eq_t, eq_r
     with pytest.raises(ValueError, match="not the ladder"):
         plot_ladder(table(doc, "table1"))
+
+
+# ------------------------------------------------------------------------------------------
+# Workers side by side, and the sprint (the one prepared run of a lent GPU).
+# ------------------------------------------------------------------------------------------
+def test_workers_share_the_runs_and_the_common_length_is_worked_out_by_hand():
+    from stylegan_lib.farm.parallel import common_kimg, split_runs
+
+    runs = farm_runs("ladder-tiny")
+    shares = split_runs(runs, 10)
+    assert [[r.name for r in s] for s in shares[:2]] == [["config-A-seed0", "config-A-seed1"],
+                                                          ["config-B-seed0", "config-B-seed1"]]
+    assert len(split_runs(runs[:3], 10)) == 3 and sum(map(len, split_runs(runs, 3))) == 20
+    with pytest.raises(ValueError, match="at least 1"):
+        split_runs(runs, 0)
+    a0, a1, b0 = runs[0], runs[10], runs[1]
+    # Worker 1 alone on B at 100 images/s from 0.5 kimg, 60 s: K = 0.5 + 100·60/1000 = 6.5.
+    # Worker 0: A seed 0 at 50/s from 1, then seed 1 at 25/s from 0: 20(K−1) + 40K = 60 → K = 4/3,
+    # 1.25 in whole ticks of 0.25; the common length is the smaller.
+    now, speed = {a0.name: 1.0, a1.name: 0.0, b0.name: 0.5}, {a0.name: 50.0, a1.name: 25.0, b0.name: 100.0}
+    assert common_kimg([[b0]], now, speed, 60.0, 0.5) == 6.5
+    assert common_kimg([[a0, a1], [b0]], now, speed, 60.0, 0.25) == 1.25
+    assert common_kimg([[a0, a1], [b0]], now, speed, 0.0, 0.5) == 1.0    # never below the furthest run
+
+
+def test_results_written_in_parts_merge_into_one_file(tmp_path):
+    from stylegan_lib.farm.parallel import merge_results
+    from stylegan_lib.farm.results import FORMAT
+    from stylegan_lib.farm.runner import write_json
+
+    head = {"format": FORMAT, "scale": "ladder-tiny", "counts": {"fd": 64}, "study": "ladder"}
+    for k, run in enumerate(("config-A-seed0", "config-T-seed0")):
+        write_json(tmp_path / "ladder-tiny" / f"results-part-{k}.json", {**head, "runs": {run: {"kimg": k}}})
+    merged = load_results(merge_results(tmp_path, "ladder-tiny"))
+    assert set(merged["runs"]) == {"config-A-seed0", "config-T-seed0"} and merged["counts"] == {"fd": 64}
+    assert not list((tmp_path / "ladder-tiny").glob("results-part-*"))
+    write_json(tmp_path / "ladder-tiny" / "results-part-0.json", {**head, "counts": {"fd": 32}, "runs": {}})
+    with pytest.raises(FarmError, match="other counts"):
+        merge_results(tmp_path, "ladder-tiny")
+    assert set(load_results(merge_results(tmp_path, "ladder-tiny", fresh=True))["runs"]) == set()
+
+
+def test_sprint_probes_sizes_trains_evaluates_and_ships_in_its_time(tmp_path, capsys):
+    out, dest = tmp_path / "sprint", tmp_path / "shipped"
+    assert cli.main(["sprint", "--scale", "ladder-tiny", "--device", "cpu", "--no-progress", "--out", str(out),
+                     "--only", "config-A-seed0,config-B-seed0", "--workers", "2", "--minutes", "0.5",
+                     "--dest", str(dest)]) == 0
+    report = json.loads((out / "ladder-tiny" / "sprint.json").read_text())
+    probe, k = report["probe"], report["train"]["kimg"]
+    assert probe["kimg"] == pytest.approx(0.048) and all(v > 0 for v in probe["images_per_s"].values())
+    assert k >= 0.048 and math.isclose(k / 0.016, round(k / 0.016))     # whole ticks, not below the probe
+    done = [n for n, s in report["train"]["states"].items() if s == "done"]
+    assert done and report["seconds"] < 0.5 * 60 + 30                   # within its time (start-ups aside)
+    doc = load_results(results_path(out, "ladder-tiny"))
+    assert sorted(doc["runs"]) == sorted(done) and all(e["kimg"] == pytest.approx(k) for e in doc["runs"].values())
+    assert sorted(report["ship"]["shipped"]) == sorted(f"farm-ladder-tiny-{n}" for n in done)
+    assert (dest / "ladder-tiny" / "results.json").is_file()
+    assert (out / "ladder-tiny" / "workers" / "train-1.log").is_file()

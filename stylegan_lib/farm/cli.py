@@ -9,6 +9,7 @@ Examples::
     python -m stylegan_lib farm evaluate                  # FD, KD, PPL, LS of done runs -> results.json
     python -m stylegan_lib farm tables                    # Tables 1-4 beside the paper's numbers
     python -m stylegan_lib farm ship                      # fp16 G_ema + provenance into pretrained/farm
+    python -m stylegan_lib farm sprint --minutes 8 --workers 10 --device cuda   # a lent GPU: all of it
 
 StyleGAN3's configuration ladder (A StyleGAN2 → B … H → T → R; FD, EQ-T, EQ-R, PPL, LS and the
 ground truth in W, two seeds a rung) is a farm of its own: the same actions with
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import math
 import shlex
 import sys
 import time
@@ -47,21 +49,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="length of every run in thousands of images (default: the scale's; raising "
                              "it later resumes the done runs)")
     common.add_argument("--only", default=None, metavar="NAMES",
-                        help="comma-separated run names (config-F-seed1), variants (mixing-90, config-T) or "
-                             "tables (table3, ladder)")
+                        help="comma-separated run names (config-F-seed1), variants (mixing-90, config-T), "
+                             "tables (table3, ladder) or seeds (seed0)")
     common.add_argument("--seeds", type=arg_number(int, low=1), default=1,
                         help="at least this many seeds per run (the Z-vs-W runs have 2 anyway)")
     common.add_argument("--device", default="auto")
     common.add_argument("--threads", type=arg_number(int, low=1), default=None, help="torch CPU threads")
     common.add_argument("--no-progress", action="store_true")
 
+    workers = argparse.ArgumentParser(add_help=False)
+    workers.add_argument("--workers", type=arg_number(int, low=1), default=1,
+                         help="processes side by side, each on its share of the runs (for a GPU; on a "
+                              "2-core CPU keep 1)")
+
     sub.add_parser("list", parents=[common], help="the registry: runs and the table rows they stand for")
-    t = sub.add_parser("train", parents=[common], help="train the missing runs, resume partial ones")
+    t = sub.add_parser("train", parents=[common, workers], help="train the missing runs, resume partial ones")
     t.add_argument("--stop-at", type=clock_time, default=None, metavar="HH:MM",
                    help="wall-clock limit (UTC, today, as for train): no run starts after it, and the "
                         "running one stops at its next tick with a checkpoint")
+    t.add_argument("--stop-in", type=arg_number(float, above=0), default=None, metavar="MIN",
+                   help="the same limit, this many minutes from now")
     sub.add_parser("status", parents=[common], help="done / partial / missing runs and the time left")
-    e = sub.add_parser("evaluate", parents=[common], help="metrics of the done runs into OUT/SCALE/results.json")
+    e = sub.add_parser("evaluate", parents=[common, workers], help="metrics of the done runs into OUT/SCALE/results.json")
     e.add_argument("--fd-num", type=arg_number(int, low=2), default=None, help="images per FD / KD set")
     e.add_argument("--ppl-num", type=arg_number(int, low=1), default=None, help="pairs per PPL")
     e.add_argument("--ls-num", type=arg_number(int, low=2), default=None, help="samples for LS")
@@ -71,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--inception", default=None, help="inception-2015-12-05.pt: adds fid and kid")
     e.add_argument("--seed", type=arg_number(int, low=0), default=0)
     e.add_argument("--force", action="store_true", help="re-evaluate every run (e.g. at new counts)")
+    e.add_argument("--part", type=arg_number(int, low=0), default=None, metavar="K",
+                   help="write OUT/SCALE/results-part-K.json instead (what --workers' processes do)")
     s = sub.add_parser("ship", parents=[common], help="fp16 G_ema + provenance of the done runs, with the package")
     s.add_argument("--dest", default=None, help="folder (default stylegan_lib/pretrained/farm); SCALE/ is added")
     s.add_argument("--quality-num", type=arg_number(int, low=0), default=2000,
@@ -80,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--hours", type=arg_number(float, above=0), default=5.0, help="time budget (default 5)")
     b.add_argument("--cycles", type=arg_number(int, low=1), default=1, help="R1 cycles timed per speed")
     b.add_argument("--no-eval", action="store_true", help="do not time the evaluation of a run")
+    sp = sub.add_parser("sprint", parents=[common, workers],
+                        help="within --minutes: every run to one common kimg (probed, then trained side by "
+                             "side), evaluated and shipped — the one prepared run of a lent GPU")
+    sp.add_argument("--minutes", type=arg_number(float, above=0), required=True, help="wall time for all of it")
+    sp.add_argument("--eval-share", type=arg_number(float, above=0), default=None,
+                    help="part of the time kept for evaluating and shipping (default 0.3)")
+    sp.add_argument("--dest", default=None, help="where to ship (default stylegan_lib/pretrained/farm); SCALE/ is added")
     sub.add_parser("tables", parents=[common], help="Tables 1-4 (or the ladder's) from the results file, beside "
                    "the paper's")
     return p
@@ -110,7 +128,18 @@ def main(argv: list[str] | None = None) -> int:
             for r in registry_table(runs):
                 print(f"{r['run']:22s} {', '.join(r['variants']):42s} {'; '.join(r['rows'])}")
         elif args.action == "train":
-            train_farm(runs, args.out, args.kimg, deadline_of(args.stop_at), args.device, progress, command, say)
+            deadline = deadline_of(args.stop_at)
+            if args.stop_in is not None:
+                deadline = min(deadline or math.inf, time.time() + args.stop_in * 60)
+            if args.workers > 1:
+                from .parallel import run_workers
+
+                extra = [*(("--kimg", args.kimg) if args.kimg else ()),
+                         *(("--stop-in", max(0.01, (deadline - time.time()) / 60)) if deadline else ())]
+                codes = run_workers("train", runs, args.out, args.workers, args.device, extra, log=say)
+                print(format_status(status_rows(runs, args.out, args.kimg)))
+                return max(codes)
+            train_farm(runs, args.out, args.kimg, deadline, args.device, progress, command, say)
             print(format_status(status_rows(runs, args.out, args.kimg)))
         elif args.action == "status":
             print(format_status(status_rows(runs, args.out, args.kimg)))
@@ -121,9 +150,19 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in (("fd", args.fd_num), ("kd", args.fd_num), ("ppl", args.ppl_num), ("ls", args.ls_num)):
                 if value is not None:
                     counts[key] = value
+            if args.workers > 1:
+                from .parallel import merge_results, run_workers
+
+                extra = [f"--{name}={value}" for name, value in (
+                    ("kimg", args.kimg), ("fd-num", args.fd_num), ("ppl-num", args.ppl_num), ("ls-num", args.ls_num),
+                    ("mix-num", args.mix_num), ("inception", args.inception)) if value is not None]
+                extra += [f"--seed={args.seed}", f"--ppl-distance={args.ppl_distance}"]
+                codes = run_workers("evaluate", runs, args.out, args.workers, args.device, extra, parts=True, log=say)
+                print(merge_results(args.out, args.scale, fresh=args.force))
+                return max(codes)
             evaluate_farm(runs, args.out, counts, args.mix_num, args.kimg, args.force, device=args.device,
                           seed=args.seed, ppl_distance=args.ppl_distance, inception=args.inception,
-                          progress=progress, log=say)
+                          progress=progress, part=args.part, log=say)
             print(results_path(args.out, args.scale))
         elif args.action == "ship":
             from .ship import ship_farm
@@ -136,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             device = "cpu" if device == "auto" else device
             report = budget(runs, args.out, args.kimg, args.hours, device, args.cycles, not args.no_eval, log=say)
             print(format_budget(report))
+        elif args.action == "sprint":
+            from .parallel import DEFAULT_EVAL_SHARE, sprint
+
+            share = DEFAULT_EVAL_SHARE if args.eval_share is None else args.eval_share
+            if share >= 1:
+                raise ValueError(f"--eval-share must be below 1 (a part of the time), got {share}")
+            report = sprint(runs, args.out, args.minutes, args.workers, args.device, share, args.dest, log=say)
+            print(format_status(status_rows(runs, args.out, report["train"]["kimg"])))
         elif args.action == "tables":
             from .results import format_table, load_results, results_path
 

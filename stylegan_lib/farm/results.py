@@ -148,11 +148,13 @@ def load_results(path: str | os.PathLike) -> dict:
 def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str, int] | None = None,
                   mix_count: int | None = None, kimg: float | None = None, force: bool = False,
                   metrics=None, device="auto", seed: int = 0, ppl_distance: str = "classifier",
-                  inception: str | None = None, progress: bool = True, log=print) -> dict:
-    """Evaluate every done run of ``runs`` into ``OUT/<scale>/results.json``, written after each
-    run (``metrics`` default: the study's, :data:`STUDY_METRICS`). A run already there at the
-    same checkpoint kimg is skipped; a file made at other counts or metrics is refused unless
-    ``force``, which starts it afresh."""
+                  inception: str | None = None, progress: bool = True, part: int | None = None,
+                  log=print) -> dict:
+    """Evaluate every done run of ``runs`` into ``OUT/<scale>/results.json`` (``part`` k:
+    ``results-part-k.json``, for :mod:`.parallel`), written after each run (``metrics``
+    default: the study's, :data:`STUDY_METRICS`). A run already there at the same checkpoint
+    kimg is skipped; a file made at other counts or metrics is refused unless ``force``, which
+    starts it afresh."""
     if not runs:
         raise FarmError("no runs to evaluate")
     scale = runs[0].scale
@@ -162,7 +164,7 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
     metrics = list(STUDY_METRICS[fs.study] if metrics is None else metrics) + (["fid", "kid"] if inception else [])
     head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
             "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data}
-    path = results_path(out, scale)
+    path = results_path(out, scale) if part is None else farm_dir(out, scale) / f"results-part-{part}.json"
     if path.is_file() and not force:
         doc = load_results(path)
         differ = [k for k in head if doc.get(k) != head[k]]

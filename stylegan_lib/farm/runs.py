@@ -321,20 +321,21 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
 
 def select_runs(runs: list[FarmRun], only: str | list[str] | None) -> list[FarmRun]:
     """The runs named by ``only``: comma-separated run names (``config-F-seed1``), variants
-    (``mixing-90``: every seed of the run that stands for it) or tables (``table3``)."""
+    (``mixing-90``: every seed of the run that stands for it), tables (``table3``) or seeds
+    (``seed0``: every run of that seed)."""
     if not only:
         return list(runs)
     names = [n.strip() for n in (only.split(",") if isinstance(only, str) else only) if n.strip()]
     chosen, unknown = [], []
     for n in names:
-        hits = [r for r in runs if n == r.name or n in r.variants or n in r.tables]
+        hits = [r for r in runs if n in (r.name, f"seed{r.seed}") or n in r.variants or n in r.tables]
         (chosen.extend(hits) if hits else unknown.append(n))
     if unknown:
         variants = dict.fromkeys(v for r in runs for v in r.variants)
         tables = dict.fromkeys(t for r in runs for t in r.tables)
         raise ValueError(f"--only: {', '.join(unknown)} names no run of this farm; give run names "
-                         f"({', '.join(r.name for r in runs)}), variants ({', '.join(variants)}) "
-                         f"or tables ({', '.join(tables)})")
+                         f"({', '.join(r.name for r in runs)}), variants ({', '.join(variants)}), "
+                         f"tables ({', '.join(tables)}) or seeds (seed0)")
     return list(dict.fromkeys(chosen))
 
 
