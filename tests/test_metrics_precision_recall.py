@@ -52,6 +52,16 @@ def test_real_features_are_the_shipped_classifiers_features_of_synthetic_faces()
 
     direct = det(SyntheticFaces(12, 32, seed=123).images(np.arange(12))).double().numpy()
     np.testing.assert_allclose(feats, direct, rtol=0, atol=1e-5)
+    # A model's own data: the faces of that detail level, not the default ones.
+    from stylegan_lib.data import parse_faces_spec
+
+    medium = real_features(det, 12, batch_size=5, data="faces:100000:medium")
+    config = parse_faces_spec("faces:100000:medium")[1]
+    direct = det(SyntheticFaces(12, 32, seed=123, config=config).images(np.arange(12))).double().numpy()
+    np.testing.assert_allclose(medium, direct, rtol=0, atol=1e-5)
+    assert np.abs(medium - feats).max() > 1e-3
+    with pytest.raises(ValueError, match="not a faces spec"):
+        real_features(det, 12, data="some/folder")
 
 
 def test_a_missing_classifier_is_an_error_not_a_random_network(tmp_path):

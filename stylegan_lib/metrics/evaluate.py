@@ -145,12 +145,17 @@ def dataset_features(dataset, detectors: list[FeatureDetector], num: int, batch_
 
 
 def real_features(detector: FeatureDetector, num_images: int = 1000, seed: int = 123,
-                  batch_size: int = 500) -> np.ndarray:
-    """Features [N, D] (float64) of ``num_images`` synthetic faces from the training distribution
-    (``SyntheticFaces`` with the default ``FacesConfig``, 32×32)."""
-    from ..data import SyntheticFaces
+                  batch_size: int = 500, data: str | None = None) -> np.ndarray:
+    """Features [N, D] (float64) of ``num_images`` synthetic faces at 32×32, data seed ``seed``,
+    from the distribution of ``data``: a faces spec (``faces:N:DETAIL``; give a model's own,
+    ``pretrained.training_data(name)``) or None for the default ``FacesConfig``."""
+    from ..data import FacesConfig, SyntheticFaces, is_faces_spec, parse_faces_spec
 
-    faces = SyntheticFaces(num_images, 32, seed=seed)
+    if data is not None and not is_faces_spec(data):
+        raise ValueError(f"real_features draws synthetic faces; {data!r} is not a faces spec (faces:N or "
+                         "faces:N:DETAIL). For a folder of images use compute_metrics(..., data=PATH)")
+    config = FacesConfig() if data is None else parse_faces_spec(data)[1]
+    faces = SyntheticFaces(num_images, 32, seed=seed, config=config)
     (stats,) = dataset_features(faces, [detector], num_images, batch_size, progress=False)
     return stats.features.astype(np.float64)
 
