@@ -230,17 +230,22 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert "| T StyleGAN3-T |" in text and "table1" not in text
 
     # The picture: seeds, their mean, and the paper's numbers on their own axis where it has them.
-    from stylegan_lib.viz.ladder import ladder_points, plot_ladder
+    from stylegan_lib.viz.tables import plot_ladder, plot_table, table_points
 
     ladder = table(doc, "ladder")
-    p = ladder_points(ladder, "eq_t")
-    assert p["rungs"] == list("ABCDEFGHTR") and math.isnan(p["mean"][0]) and p["seeds"][1] == []
+    p = table_points(ladder, "eq_t")
+    assert math.isnan(p["mean"][0]) and p["seeds"][1] == []
     assert p["mean"][8] == pytest.approx(et["eq_t"]["value"]) == p["seeds"][8][0] and p["paper"][9] == 66.65
-    assert math.isnan(ladder_points(ladder, "ls")["paper"][8])
+    assert math.isnan(table_points(ladder, "ls")["paper"][8])
     fig = plot_ladder(ladder)
     assert sum(ax.get_visible() for ax in fig.axes) == 6 + 3             # 3 twin axes: fd, eq_t, eq_r
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list("ABCDEFGHTR")
     with pytest.raises(ValueError, match="not the ladder"):
         plot_ladder(table(doc, "table1"))
+    with pytest.raises(ValueError, match="no column 'eq_t'"):
+        plot_table(table(doc, "table1"), ["eq_t"])
+    fig = plot_table(table(doc, "table4"), ["fd", "ls"])                # the paper's tables, long labels
+    assert fig.axes[0].get_xticklabels()[0].get_text() == "traditional 0 Z"
 
 
 # ------------------------------------------------------------------------------------------
@@ -299,3 +304,17 @@ def test_sprint_probes_sizes_trains_evaluates_and_ships_in_its_time(tmp_path, ca
     assert sorted(report["ship"]["shipped"]) == sorted(f"farm-ladder-tiny-{n}" for n in done)
     assert (dest / "ladder-tiny" / "results.json").is_file()
     assert (out / "ladder-tiny" / "workers" / "train-1.log").is_file()
+
+
+def test_figure9_draws_each_runs_fd_and_ppl_against_kimg():
+    from stylegan_lib.viz.disentanglement import plot_figure9
+
+    curves = {"config-B-seed0": [{"kimg": 10, "fd": 300.0, "ppl_wend": 20.0}, {"kimg": 20, "fd": 200.0, "ppl_wend": 30.0}],
+              "config-F-seed0": [{"kimg": 10, "fd": 310.0, "ppl_wend": 15.0}, {"kimg": 20, "fd": 190.0}]}
+    fig = plot_figure9(curves, growth_kimg=20.0)
+    fd_ax, ppl_ax = fig.axes
+    assert [list(l.get_ydata()) for l in fd_ax.get_lines()[:2]] == [[300.0, 200.0], [310.0, 190.0]]
+    assert list(ppl_ax.get_lines()[1].get_ydata()) == [15.0]              # a missing PPL is left out
+    assert fd_ax.get_lines()[-1].get_xdata()[0] == 20.0                  # the dashed growth line
+    with pytest.raises(ValueError, match="config-B and config-F"):
+        plot_figure9({"config-B-seed0": []})
