@@ -318,3 +318,24 @@ def test_figure9_draws_each_runs_fd_and_ppl_against_kimg():
     assert fd_ax.get_lines()[-1].get_xdata()[0] == 20.0                  # the dashed growth line
     with pytest.raises(ValueError, match="config-B and config-F"):
         plot_figure9({"config-B-seed0": []})
+
+
+def test_a_terminated_farm_command_leaves_no_worker_running(tmp_path, monkeypatch):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from stylegan_lib.farm import parallel
+
+    marker = f"import time; time.sleep(61.{os.getpid()})"                # a worker that would outlive us
+    monkeypatch.setattr(parallel, "worker_command", lambda *a, **k: [sys.executable, "-c", marker])
+    runs = select_runs(farm_runs("ladder-tiny"), "config-A-seed0,config-B-seed0")
+    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    with pytest.raises(SystemExit) as stop:
+        parallel.run_workers("train", runs, tmp_path, 2, "cpu", log=lambda _: None)
+    assert stop.value.code == 128 + signal.SIGTERM
+    assert subprocess.run(["pgrep", "-f", re.escape(marker)], capture_output=True).returncode == 1   # none left
+    assert signal.getsignal(signal.SIGTERM) is not parallel._exit_on_signal                # handler restored

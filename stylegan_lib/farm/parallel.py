@@ -33,8 +33,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -85,12 +87,27 @@ def run_workers(action: str, runs: list[FarmRun], out, workers: int, device: str
         procs.append((k, share, logfile, subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env)))
         log(f"worker {k}: {action} {', '.join(r.name for r in share)} ({threads} threads)")
     codes = []
-    for k, share, logfile, proc in procs:
-        codes.append(proc.wait())
-        logfile.close()
-        if codes[-1] != 0:
-            log(f"worker {k} ({action}) exited with {codes[-1]}: see {folder / f'{action}-{k}.log'}")
+    # A SIGTERM to this process (``kill``, ``timeout``) becomes SystemExit, so that ``finally`` runs.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal) if in_main else None
+    try:
+        for k, share, logfile, proc in procs:
+            codes.append(proc.wait())
+            if codes[-1] != 0:
+                log(f"worker {k} ({action}) exited with {codes[-1]}: see {folder / f'{action}-{k}.log'}")
+    finally:  # interrupted (Ctrl-C, a signal): no worker outlives the farm command
+        for _, _, logfile, proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+            logfile.close()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     return codes
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 # ------------------------------------------------------------------------------------------
