@@ -14,7 +14,7 @@ COMMANDS = {
     "prepare": ("stylegan_lib.data.prepare", "turn a folder of photos into a training archive"),
     "import-official": ("stylegan_lib.official.cli", "convert NVIDIA's StyleGAN v1 .pkl files"),
     "book": ("stylegan_lib.book", "run the chapters listed in book.toml through papermill"),
-    "farm": ("stylegan_lib.farm.cli", "the paper's ablation runs (Tables 1-4): train missing runs, evaluate, status, budget, ship"),
+    "farm": ("stylegan_lib.farm.cli", "the paper's ablation runs (Tables 1-4) and StyleGAN3's ladder: train missing runs, evaluate, status, budget, ship, sprint"),
     "project": ("stylegan_lib.project.projection", "project an image into W / W+ (latent, noise, reconstruction, progress GIF)"),
     "video": ("stylegan_lib.video", "animated GIFs: interpolation in Z and W, truncation and mixing sweeps"),
     "html": ("stylegan_lib.book_html", "the static HTML edition of the executed chapters (build/html)"),

@@ -291,19 +291,23 @@ def test_results_written_in_parts_merge_into_one_file(tmp_path):
 def test_sprint_probes_sizes_trains_evaluates_and_ships_in_its_time(tmp_path, capsys):
     out, dest = tmp_path / "sprint", tmp_path / "shipped"
     assert cli.main(["sprint", "--scale", "ladder-tiny", "--device", "cpu", "--no-progress", "--out", str(out),
-                     "--only", "config-A-seed0,config-B-seed0", "--workers", "2", "--minutes", "0.5",
-                     "--dest", str(dest)]) == 0
+                     "--only", "config-A-seed0,config-B-seed0", "--workers", "2", "--minutes", "0.8",
+                     "--eval-share", "0.6", "--dest", str(dest)]) == 0
     report = json.loads((out / "ladder-tiny" / "sprint.json").read_text())
     probe, k = report["probe"], report["train"]["kimg"]
     assert probe["kimg"] == pytest.approx(0.048) and all(v > 0 for v in probe["images_per_s"].values())
     assert k >= 0.048 and math.isclose(k / 0.016, round(k / 0.016))     # whole ticks, not below the probe
     done = [n for n, s in report["train"]["states"].items() if s == "done"]
-    assert done and report["seconds"] < 0.5 * 60 + 30                   # within its time (start-ups aside)
+    assert done and report["seconds"] < 0.8 * 60 + 5                    # within its time
+    assert report["evaluate"]["evaluated"] == sorted(done), report["evaluate"]
     doc = load_results(results_path(out, "ladder-tiny"))
     assert sorted(doc["runs"]) == sorted(done) and all(e["kimg"] == pytest.approx(k) for e in doc["runs"].values())
     assert sorted(report["ship"]["shipped"]) == sorted(f"farm-ladder-tiny-{n}" for n in done)
     assert (dest / "ladder-tiny" / "results.json").is_file()
     assert (out / "ladder-tiny" / "workers" / "train-1.log").is_file()
+    # A growing farm cannot be sized from a probe: refused, with what to do instead.
+    assert cli.main(["sprint", "--scale", "tiny-16", "--out", str(out), "--minutes", "1", "--device", "cpu"]) == 1
+    assert "farm train --workers" in capsys.readouterr().err
 
 
 def test_figure9_draws_each_runs_fd_and_ppl_against_kimg():
@@ -331,11 +335,38 @@ def test_a_terminated_farm_command_leaves_no_worker_running(tmp_path, monkeypatc
     from stylegan_lib.farm import parallel
 
     marker = f"import time; time.sleep(61.{os.getpid()})"                # a worker that would outlive us
-    monkeypatch.setattr(parallel, "worker_command", lambda *a, **k: [sys.executable, "-c", marker])
+
+    timers = []
+
+    def worker(*args, **kwargs):                                          # called once the handler is in place
+        if not timers:
+            timers.append(threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)))
+            timers[0].start()
+        return [sys.executable, "-c", marker]
+
+    monkeypatch.setattr(parallel, "worker_command", worker)
     runs = select_runs(farm_runs("ladder-tiny"), "config-A-seed0,config-B-seed0")
-    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
     with pytest.raises(SystemExit) as stop:
         parallel.run_workers("train", runs, tmp_path, 2, "cpu", log=lambda _: None)
     assert stop.value.code == 128 + signal.SIGTERM
     assert subprocess.run(["pgrep", "-f", re.escape(marker)], capture_output=True).returncode == 1   # none left
     assert signal.getsignal(signal.SIGTERM) is not parallel._exit_on_signal                # handler restored
+
+
+def test_workers_get_enough_seeds_and_old_parts_are_cleared_first(tmp_path, monkeypatch):
+    import sys
+
+    from stylegan_lib.farm import parallel
+    from stylegan_lib.farm.runner import write_json
+
+    runs = farm_runs("book-16")
+    share = [r for r in runs if r.name == "config-B-seed1"]          # traditional-0, seed 1
+    cmd = parallel.worker_command("train", share, tmp_path, "cpu", 1)
+    assert cmd[cmd.index("--seeds") + 1] == "2" and cmd[cmd.index("--only") + 1] == "config-B-seed1"
+    assert [r.name for r in select_runs(farm_runs("book-16", 2), "config-C-seed1")] == ["config-C-seed1"]
+
+    stale = write_json(tmp_path / "book-16" / "results-part-7.json", {"runs": {}})
+    monkeypatch.setattr(parallel, "worker_command", lambda *a, **k: [sys.executable, "-c", "raise SystemExit(3)"])
+    codes = parallel.run_workers("evaluate", runs[:2], tmp_path, 2, "cpu", parts=True, log=lambda _: None)
+    assert codes == [3, 3] and parallel.exit_code(codes) == 1 and parallel.exit_code([0, 0]) == 0
+    assert not stale.exists()

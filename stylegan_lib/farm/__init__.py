@@ -1,8 +1,10 @@
-"""The farm: named runs of the paper's tables, trained one after the other, evaluated into one
-results file and shipped with the package (``python -m stylegan_lib farm``).
+"""The farm: named runs of the paper's tables — or of StyleGAN3's configuration ladder —
+trained one after the other (or side by side on a GPU), evaluated into one results file and
+shipped with the package (``python -m stylegan_lib farm``).
 
 * :mod:`.runs` — the registry: Tables 1–4 row by row, the runs behind them (rows with equal
-  configurations share one), their seeds and training options per scale;
+  configurations share one), the ladder's rungs, their seeds and training options per scale;
+* :mod:`.parallel` — worker processes side by side, and the sprint (a lent GPU's one run);
 * :mod:`.runner` — train missing runs, resume partial ones, skip done ones; status and time left;
 * :mod:`.results` — FD, KD, PPL, LS (and mixed-latent FD for Table 2) at fixed counts into
   ``results.json``; the tables beside the paper's numbers; Figure 9 from the training logs;

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import math
 import shlex
 import sys
 import time
@@ -69,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "running one stops at its next tick with a checkpoint")
     t.add_argument("--stop-in", type=arg_number(float, above=0), default=None, metavar="MIN",
                    help="the same limit, this many minutes from now")
+    t.add_argument("--stop-by", type=float, default=None, help=argparse.SUPPRESS)  # a time.time(): for workers
     sub.add_parser("status", parents=[common], help="done / partial / missing runs and the time left")
     e = sub.add_parser("evaluate", parents=[common, workers], help="metrics of the done runs into OUT/SCALE/results.json")
     e.add_argument("--fd-num", type=arg_number(int, low=2), default=None, help="images per FD / KD set")
@@ -128,17 +128,16 @@ def main(argv: list[str] | None = None) -> int:
             for r in registry_table(runs):
                 print(f"{r['run']:22s} {', '.join(r['variants']):42s} {'; '.join(r['rows'])}")
         elif args.action == "train":
-            deadline = deadline_of(args.stop_at)
-            if args.stop_in is not None:
-                deadline = min(deadline or math.inf, time.time() + args.stop_in * 60)
+            limits = [d for d in (deadline_of(args.stop_at), args.stop_by,
+                                  None if args.stop_in is None else time.time() + args.stop_in * 60) if d]
+            deadline = min(limits) if limits else None
             if args.workers > 1:
-                from .parallel import run_workers
+                from .parallel import exit_code, run_workers
 
-                extra = [*(("--kimg", args.kimg) if args.kimg else ()),
-                         *(("--stop-in", max(0.01, (deadline - time.time()) / 60)) if deadline else ())]
+                extra = [*(("--kimg", args.kimg) if args.kimg else ()), *(("--stop-by", deadline) if deadline else ())]
                 codes = run_workers("train", runs, args.out, args.workers, args.device, extra, log=say)
                 print(format_status(status_rows(runs, args.out, args.kimg)))
-                return max(codes)
+                return exit_code(codes)
             train_farm(runs, args.out, args.kimg, deadline, args.device, progress, command, say)
             print(format_status(status_rows(runs, args.out, args.kimg)))
         elif args.action == "status":
@@ -151,19 +150,21 @@ def main(argv: list[str] | None = None) -> int:
                 if value is not None:
                     counts[key] = value
             if args.workers > 1:
-                from .parallel import merge_results, run_workers
+                from .parallel import exit_code, merge_results, run_workers, unevaluated
 
                 extra = [f"--{name}={value}" for name, value in (
                     ("kimg", args.kimg), ("fd-num", args.fd_num), ("ppl-num", args.ppl_num), ("ls-num", args.ls_num),
                     ("mix-num", args.mix_num), ("inception", args.inception)) if value is not None]
-                extra += [f"--seed={args.seed}", f"--ppl-distance={args.ppl_distance}"]
-                codes = run_workers("evaluate", runs, args.out, args.workers, args.device, extra, parts=True, log=say)
-                print(merge_results(args.out, args.scale, fresh=args.force))
-                return max(codes)
+                extra += [f"--seed={args.seed}", f"--ppl-distance={args.ppl_distance}", *(["--force"] if args.force else [])]
+                todo = runs if args.force else unevaluated(runs, args.out, args.kimg)
+                codes = run_workers("evaluate", todo, args.out, args.workers, args.device, extra, parts=True,
+                                    log=say) if todo else []
+                print(merge_results(args.out, args.scale, fresh=args.force) if todo else results_path(args.out, args.scale))
+                return exit_code(codes)
             evaluate_farm(runs, args.out, counts, args.mix_num, args.kimg, args.force, device=args.device,
                           seed=args.seed, ppl_distance=args.ppl_distance, inception=args.inception,
                           progress=progress, part=args.part, log=say)
-            print(results_path(args.out, args.scale))
+            print(results_path(args.out, args.scale, args.part))
         elif args.action == "ship":
             from .ship import ship_farm
 

@@ -13,26 +13,33 @@ with 10 workers on the 20-run ladder each worker trains one rung, seed 0 first. 
 ``OUT/<scale>/workers/ACTION-k.log``; evaluating workers each write
 ``results-part-k.json``, merged into ``results.json`` afterwards (:func:`merge_results`).
 
-The sprint (``farm sprint --minutes M --workers N``), in M minutes of wall time:
+The sprint (``farm sprint --minutes M --workers N``), in M minutes of wall time, for runs that
+train at one resolution throughout (the ladder; a growing farm is refused, since a short probe
+sees only its fastest, smallest resolution):
 
-1. *probe*: every run trains :data:`PROBE_TICKS` ticks, all workers at once, so that its speed
-   is measured under the same contention as the real training (the last tick's images/s, which
-   excludes the start-up), and the probe's wall time beyond its training at those speeds is
-   each worker's *overhead* (imports, device, data, slow first ticks);
+1. *probe*: every run trains to :data:`PROBE_TICKS` ticks beyond the furthest run, all workers
+   at once, so that its speed is measured under the same contention as the real training (its
+   slowest tick after the first, which holds the start-up); the probe's wall time beyond its
+   training at those speeds, for the busiest worker, is the *overhead* (imports, device, data,
+   slow first ticks, checkpoints), charged again to the training;
 2. *length*: the largest common K (whole ticks) that every worker reaches in
    T = 0.9 · (time left for training − overhead). Worker w trains its runs r one after
    the other from kimg k_r at speed v_r, so it needs :math:`\\sum_r 1000\\,(K - k_r) / v_r \\le T`:
    :math:`K_w = (T / 1000 + \\sum_r k_r / v_r) / \\sum_r 1 / v_r`, and K = min_w K_w;
 3. *train* every run to K (a run that finishes frees the device for the slower ones, so the
-   estimate errs on the safe side; the end of the training share is also a hard deadline);
-4. *evaluate* the done runs, N workers, merged into one results file;
-5. *ship* their G_ema in fp16 with provenance (no quality record: that is a CPU job for later).
+   estimate errs on the safe side; the end of the training share is also a hard deadline, and a
+   run that misses it stays partial: not shipped, not evaluated, resumable);
+4. *ship* the done runs' G_ema in fp16 with provenance (no quality record: a CPU job for later),
+   replacing what an earlier sprint shipped;
+5. *evaluate* the done runs, N workers, until the end of the M minutes, merged into one results
+   file (copied beside the shipped models).
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,48 +69,68 @@ def split_runs(runs: list[FarmRun], workers: int) -> list[list[FarmRun]]:
 
 
 def worker_command(action: str, share: list[FarmRun], out, device: str, threads: int, extra=()) -> list[str]:
-    """The command line of one worker: the farm's own CLI, on its share of the runs."""
+    """The command line of one worker: the farm's own CLI, on its share of the runs (with enough
+    ``--seeds`` that its registry holds every run it is named)."""
     return [sys.executable, "-m", "stylegan_lib", "farm", action, "--scale", share[0].scale, "--out", str(out),
-            "--only", ",".join(r.name for r in share), "--device", device, "--threads", str(threads),
-            "--no-progress", *map(str, extra)]
+            "--only", ",".join(r.name for r in share), "--seeds", str(max(r.seed for r in share) + 1),
+            "--device", device, "--threads", str(threads), "--no-progress", *map(str, extra)]
 
 
 def run_workers(action: str, runs: list[FarmRun], out, workers: int, device: str = "auto", extra=(),
-                parts: bool = False, log=print) -> list[int]:
+                parts: bool = False, deadline: float | None = None, log=print) -> list[int]:
     """Run ``farm ACTION`` in ``workers`` processes at once, each on its share of ``runs``, and
-    wait for all. ``parts``: each worker also gets ``--part k``. Returns their exit codes."""
+    wait for all. ``parts``: each worker writes ``results-part-k.json`` (``--part k``; old part
+    files are removed first). ``deadline`` (a ``time.time()``): workers still running then are
+    stopped. Returns their exit codes (a worker stopped by a signal: minus the signal)."""
     shares = split_runs(runs, workers)
     folder = farm_dir(out, runs[0].scale) / "workers"
     folder.mkdir(parents=True, exist_ok=True)
+    if parts:
+        for old in farm_dir(out, runs[0].scale).glob("results-part-*.json"):
+            old.unlink()
     threads = max(1, (os.cpu_count() or 1) // len(shares))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH"))
                                                        if p)}
-    procs = []
-    for k, share in enumerate(shares):
-        cmd = worker_command(action, share, out, device, threads, [*extra, *(("--part", k) if parts else ())])
-        logfile = open(folder / f"{action}-{k}.log", "a")
-        logfile.write(f"$ {' '.join(cmd)}\n")
-        logfile.flush()
-        procs.append((k, share, logfile, subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env)))
-        log(f"worker {k}: {action} {', '.join(r.name for r in share)} ({threads} threads)")
-    codes = []
+    procs, codes = [], []
     # A SIGTERM to this process (``kill``, ``timeout``) becomes SystemExit, so that ``finally`` runs.
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_on_signal) if in_main else None
     try:
-        for k, share, logfile, proc in procs:
-            codes.append(proc.wait())
+        for k, share in enumerate(shares):
+            cmd = worker_command(action, share, out, device, threads, [*extra, *(("--part", k) if parts else ())])
+            logfile = open(folder / f"{action}-{k}.log", "a")
+            procs.append((logfile, None))
+            logfile.write(f"$ {' '.join(cmd)}\n")
+            logfile.flush()
+            procs[-1] = (logfile, subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env))
+            log(f"worker {k}: {action} {', '.join(r.name for r in share)} ({threads} threads)")
+        for k, (logfile, proc) in enumerate(procs):
+            try:
+                codes.append(proc.wait(None if deadline is None else max(0.0, deadline - time.time())))
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                codes.append(proc.wait())
+                log(f"worker {k} ({action}) was still running at its deadline and was stopped")
             if codes[-1] != 0:
                 log(f"worker {k} ({action}) exited with {codes[-1]}: see {folder / f'{action}-{k}.log'}")
     finally:  # interrupted (Ctrl-C, a signal): no worker outlives the farm command
-        for _, _, logfile, proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait()
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a second signal must not cut the clean-up short
+        running = [proc for _, proc in procs if proc is not None and proc.poll() is None]
+        for proc in running:
+            proc.terminate()
+        for proc in running:
+            proc.wait()
+        for logfile, _ in procs:
             logfile.close()
         if in_main:
             signal.signal(signal.SIGTERM, previous)
     return codes
+
+
+def exit_code(codes: list[int]) -> int:
+    """0 when every worker succeeded, else 1."""
+    return 0 if all(c == 0 for c in codes) else 1
 
 
 def _exit_on_signal(signum, frame):
@@ -113,6 +140,13 @@ def _exit_on_signal(signum, frame):
 # ------------------------------------------------------------------------------------------
 # Results written in parts.
 # ------------------------------------------------------------------------------------------
+def unevaluated(runs: list[FarmRun], out, kimg: float | None = None) -> list[FarmRun]:
+    """The runs that ``results.json`` has no entry for at the kimg of their checkpoint."""
+    path = results_path(out, runs[0].scale) if runs else None
+    have = load_results(path)["runs"] if path is not None and path.is_file() else {}
+    return [r for r in runs if not (r.name in have and math.isclose(have[r.name]["kimg"], run_state(r, out, kimg).kimg))]
+
+
 def merge_results(out, scale: str, fresh: bool = False) -> Path:
     """Merge ``results-part-*.json`` into ``results.json``: its runs are kept (unless ``fresh``)
     and a part's entry for the same run replaces them. The parts must agree with it on
@@ -144,11 +178,13 @@ def merge_results(out, scale: str, fresh: bool = False) -> Path:
 # ------------------------------------------------------------------------------------------
 # The sprint.
 # ------------------------------------------------------------------------------------------
-def last_tick_speed(run: FarmRun, out) -> float | None:
-    """Images/s of the run's last logged tick (None before its first)."""
+def probe_speed(run: FarmRun, out) -> float | None:
+    """Images/s of the run's slowest logged tick after its first (the first includes the
+    start-up; the slowest, because a run that ticks last in the probe has the device more to
+    itself than it will in training). None before its first tick."""
     path = run_dir(out, run) / "log.jsonl"
-    ticks = [e for e in read_log(path) if e.get("images_per_s")] if path.is_file() else []
-    return float(ticks[-1]["images_per_s"]) if ticks else None
+    ticks = [float(e["images_per_s"]) for e in read_log(path) if e.get("images_per_s")] if path.is_file() else []
+    return min(ticks[1:] or ticks) if ticks else None
 
 
 def common_kimg(shares: list[list[FarmRun]], kimg_now: dict[str, float], speeds: dict[str, float],
@@ -169,11 +205,16 @@ def sprint(runs: list[FarmRun], out, minutes: float, workers: int, device: str =
            eval_share: float = DEFAULT_EVAL_SHARE, dest=None, log=print) -> dict:
     """Probe, size, train, evaluate and ship ``runs`` within ``minutes`` of wall time (module
     docstring). Writes and returns ``OUT/<scale>/sprint.json``."""
-    from .ship import ship_farm
+    from .ship import DEFAULT_DEST, ship_farm
 
     t0 = time.time()
     scale = runs[0].scale
     fs = farm_scale(scale)
+    if fs.growth_kimg() > 0:
+        raise FarmError(f"the sprint sizes its runs from the speed of a short probe, which holds only for runs "
+                        f"that train at one resolution throughout (the ladder); {scale}'s runs grow, and their "
+                        "later resolutions are slower. Train them with `farm train --workers N --stop-at HH:MM` "
+                        "instead")
     tick = float(fs.options["tick_kimg"])
     train_end = t0 + minutes * 60 * (1 - eval_share)
     report = {"scale": scale, "runs": [r.name for r in runs], "workers": workers, "device": device,
@@ -185,46 +226,55 @@ def sprint(runs: list[FarmRun], out, minutes: float, workers: int, device: str =
         write_json(path, report)
         log(f"sprint {name}: {json.dumps(data)}")
 
-    # 1. Probe: a few ticks of every run beyond where it stands, under full contention.
+    # 1. Probe: every run to a few ticks beyond the furthest one, under full contention.
     shares = split_runs(runs, workers)
     kimg_before = {r.name: run_state(r, out, 0.0).kimg for r in runs}
     probe_kimg = max(kimg_before.values()) + PROBE_TICKS * tick
     t_probe = time.time()
-    codes = run_workers("train", runs, out, workers, device,
-                        ["--kimg", probe_kimg, "--stop-in", max(0.1, (train_end - time.time()) / 60)], log=log)
+    codes = run_workers("train", runs, out, workers, device, ["--kimg", probe_kimg, "--stop-by", train_end],
+                        deadline=train_end + 60, log=log)
     probe_s = time.time() - t_probe
-    speeds = {r.name: last_tick_speed(r, out) for r in runs}
+    speeds = {r.name: probe_speed(r, out) for r in runs}
     kimg_now = {r.name: run_state(r, out, 0.0).kimg for r in runs}
     if any(v is None for v in speeds.values()):
         stage("probe", kimg=probe_kimg, exit_codes=codes, images_per_s=speeds, kimg_now=kimg_now)
         raise FarmError("the probe left runs without a measured speed: see the workers' logs in "
                         f"{farm_dir(out, scale) / 'workers'}")
-    # What a worker loses besides training: start-up (imports, device, data) and slow first ticks.
+    # The probe's wall time beyond its training at those speeds (the busiest worker's): start-up
+    # (imports, device, data), slow first ticks, checkpoints. Charged again to the training.
     overhead = max(0.0, probe_s - max(sum(1000 * (kimg_now[r.name] - kimg_before[r.name]) / speeds[r.name]
                                           for r in share) for share in shares))
     stage("probe", kimg=probe_kimg, exit_codes=codes, images_per_s=speeds, kimg_now=kimg_now,
           seconds=round(probe_s, 1), overhead_s=round(overhead, 1))
 
-    # 2–3. One common length (with the probe's overhead and a tenth to spare), then train to it.
+    # 2–3. One common length (less the overhead, with a tenth to spare), then train to it.
     k = common_kimg(shares, kimg_now, speeds, SAFETY * (train_end - time.time() - overhead), tick)
-    codes = run_workers("train", runs, out, workers, device,
-                        ["--kimg", k, "--stop-in", max(0.1, (train_end - time.time()) / 60)], log=log)
+    codes = run_workers("train", runs, out, workers, device, ["--kimg", k, "--stop-by", train_end],
+                        deadline=train_end + 60, log=log)
     states = {r.name: run_state(r, out, k).state for r in runs}
     stage("train", kimg=k, exit_codes=codes, states=states)
-
-    # 4. Evaluate the done runs in parts, then merge.
     done = [r for r in runs if states[r.name] == "done"]
-    if done:
-        codes = run_workers("evaluate", done, out, workers, device, ["--kimg", k], parts=True, log=log)
+    if not done:
+        raise FarmError(f"no run reached the common length of {k:g} kimg in time: see {path}")
+
+    # 4. Ship first (seconds, and what matters most), replacing what an earlier sprint shipped.
+    shipped = ship_farm(done, out, dest, kimg=k, force=True, quality_num=0, log=log)
+    stage("ship", shipped=[m["name"] for m in shipped])
+
+    # 5. Evaluate the done runs in parts until the end of the sprint, then merge.
+    codes = run_workers("evaluate", done, out, workers, device, ["--kimg", k], parts=True,
+                        deadline=t0 + minutes * 60 - 5, log=log)
+    try:
         merged = merge_results(out, scale)
-        stage("evaluate", exit_codes=codes, results=str(merged))
-        # 5. Ship G_ema of every done run (fp16, provenance; no quality record).
-        shipped = ship_farm(done, out, dest, kimg=k, quality_num=0, log=log)
-        stage("ship", shipped=[m["name"] for m in shipped])
+        shutil.copyfile(merged, Path(DEFAULT_DEST if dest is None else dest) / scale / "results.json")
+        stage("evaluate", exit_codes=codes, results=str(merged),
+              evaluated=sorted(load_results(merged)["runs"]))
+    except FarmError as e:
+        stage("evaluate", exit_codes=codes, error=str(e))
     report["seconds"] = round(time.time() - t0, 1)
     write_json(path, report)
     return report
 
 
-__all__ = ["split_runs", "worker_command", "run_workers", "merge_results", "last_tick_speed",
-           "common_kimg", "sprint", "PROBE_TICKS", "DEFAULT_EVAL_SHARE"]
+__all__ = ["split_runs", "worker_command", "run_workers", "unevaluated", "merge_results", "probe_speed",
+           "common_kimg", "sprint", "PROBE_TICKS", "DEFAULT_EVAL_SHARE", "exit_code"]

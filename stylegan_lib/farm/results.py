@@ -51,8 +51,9 @@ GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness"}
 MIXED_LATENTS = (2, 3, 4)
 
 
-def results_path(out: str | os.PathLike, scale: str) -> Path:
-    return farm_dir(out, scale) / "results.json"
+def results_path(out: str | os.PathLike, scale: str, part: int | None = None) -> Path:
+    """``OUT/<scale>/results.json``, or part ``k`` of it written by a worker (:mod:`.parallel`)."""
+    return farm_dir(out, scale) / ("results.json" if part is None else f"results-part-{part}.json")
 
 
 # ------------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
     metrics = list(STUDY_METRICS[fs.study] if metrics is None else metrics) + (["fid", "kid"] if inception else [])
     head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
             "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data}
-    path = results_path(out, scale) if part is None else farm_dir(out, scale) / f"results-part-{part}.json"
+    path = results_path(out, scale, part)
     if path.is_file() and not force:
         doc = load_results(path)
         differ = [k for k in head if doc.get(k) != head[k]]

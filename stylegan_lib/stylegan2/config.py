@@ -12,6 +12,7 @@ Presets:
 ``sg2-paper-256``   256²    the same network at 256²
 ``sg2-book-32``     32²     the channels of StyleGAN1's ``book-32`` (128, 128, 64, 64), 128-d
                             latents, 8 mapping layers of 128: the book's comparison model
+``sg2-book-16``     16²     ``sg2-book-32`` stopped at 16² (128, 128, 64): the CPU ladder's rung A
 ``sg2-book-64``     64²     the channels of StyleGAN1's ``book-64``
 ``sg2-tiny-16``     16²     a tiny network for tests (channels 32, 32, 16; 2 mapping layers)
 ==================  ======  =====================================================================

@@ -2,7 +2,8 @@
 
 Presets are ``sg3-SCALE`` or ``sg3-SCALE/config-X``; a bare scale is ``config-T``
 (StyleGAN3-T). Scales: ``sg3-book-32`` (32², the channels of StyleGAN1's ``book-32``: 128 at
-cutoffs ≤ 4, 64 above, 128-d latents) and ``sg3-tiny-16`` (16², for tests).
+cutoffs ≤ 4, 64 above, 128-d latents), ``sg3-book-16`` (16², the same channel rule, 6 layers:
+the CPU ladder) and ``sg3-tiny-16`` (16², for tests).
 
 ==========  ===================================================================================
 config-B    StyleGAN2-like layers (one at 4², two per further resolution, skip ToRGBs, noise,
