@@ -6,7 +6,9 @@ climbs, that of F stays lower. The farm logs FD and PPL (W, end points, at a sma
 few kimg for the runs behind B and F; :func:`plot_figure9` draws those logs, with a dashed line
 where the last resolution has faded in (before it, the numbers are of smaller images).
 
-Tables 1–4 as pictures are :func:`stylegan_lib.viz.tables.plot_table`.
+One run's log alone, FD and PPL on twin axes, is :func:`stylegan_lib.viz.training.plot_metrics`
+(chapter 8); this figure sets runs beside each other. Tables 1–4 as pictures are
+:func:`stylegan_lib.viz.tables.plot_table`.
 """
 from __future__ import annotations
 
