@@ -311,6 +311,25 @@ def test_transformed_fourier_features_start_as_the_identity(G):
         assert torch.allclose(G.synthesis.input.w_transform(ws[:, 0]), torch.eye(3).expand(2, 3, 3))
 
 
+def test_an_input_translation_moves_the_features_as_drawn_whatever_w_does():
+    """With a learned rotation and shift (config H after training), translating the input by a
+    whole number of pixels must shift the Fourier features by those pixels, not by a rotated
+    version of them: T = U T_w."""
+    from stylegan_lib.metrics.equivariance import translation
+    from stylegan_lib.stylegan3.layers import FourierFeatures
+
+    torch.manual_seed(0)
+    ff = FourierFeatures(8, w_dim=4, bandwidth=2.0, transform_from_w=True)
+    with torch.no_grad():                                # T_w: rotate by 0.6 rad, shift by (0.1, -0.05)
+        ff.affine.bias.copy_(torch.tensor([math.cos(0.6), math.sin(0.6), 0.1, -0.05]))
+    w, size, rate, k = torch.zeros(1, 4), 20, 16.0, 3
+    base = ff(w, size, rate)
+    moved = ff(w, size, rate, input_transform=translation(k / rate, 0.0))    # k pixels to the right
+    assert torch.allclose(moved[..., k:], base[..., :-k], atol=1e-5)
+    assert not torch.allclose(ff(w, size, rate, input_transform=translation(0.0, k / rate))[..., k:], base[..., :-k],
+                              atol=1e-3)                                    # a vertical move is not this
+
+
 def test_magnitude_ema_tracks_the_input_rms_in_training_only():
     torch.manual_seed(0)
     g = Generator("sg3-tiny-16")

@@ -36,11 +36,12 @@ class FourierFeatures(nn.Module):
 
     .. math::  z_0(p) = W\,\big[\sin 2\pi(f_c \cdot T^{-1}p + \varphi_c)\big]_{c=1}^{C} / \sqrt C
 
-    ``T`` is the input transform: the caller's ``input_transform`` (how the metric translates or
-    rotates the input) composed, with ``transform_from_w`` (config H), with a rotation by angle
-    atan2(r_s, r_c) and translation (t_x, t_y) predicted by an affine layer from w and initialised
-    to the identity (weight 0, bias (1, 0, 0, 0)). Rotations and translations keep every |f|, so
-    no amplitude taper near the band limit is needed.
+    ``T`` moves the features' content: with ``transform_from_w`` (config H) first by T_w, a
+    rotation by angle atan2(r_s, r_c) and translation (t_x, t_y) predicted by an affine layer from
+    w and initialised to the identity (weight 0, bias (1, 0, 0, 0)), then by the caller's
+    ``input_transform`` U (how the equivariance metrics move the input): T = U T_w, so that U
+    moves the features as the model draws them, whatever T_w is. Rotations and translations keep
+    every |f|, so no amplitude taper near the band limit is needed.
     """
 
     def __init__(self, channels: int, w_dim: int, bandwidth: float, transform_from_w: bool):
@@ -83,7 +84,7 @@ class FourierFeatures(nn.Module):
         if input_transform is not None:
             user = input_transform.to(w.dtype).to(w.device)
             user = user.expand(n, 3, 3) if user.ndim == 2 else user
-            transform = transform @ user
+            transform = user @ transform            # T = U T_w: the caller's move comes last
         # q = T⁻¹ p for every grid point p (homogeneous coordinates)
         inv = torch.linalg.inv(transform)
         p = centred_grid(size, rate, w.device, w.dtype).reshape(-1, 2)
