@@ -279,6 +279,9 @@ def test_the_ladder_changes_what_the_paper_says():
     assert not c["G"].transformed_fourier and c["H"].transformed_fourier
     assert not c["H"].flexible_layers and c["T"].flexible_layers
     assert c["R"].rotation_equivariant and not c["T"].rotation_equivariant
+    # B and C keep StyleGAN2's regularisers; D drops both (as the official StyleGAN3 configs train).
+    assert c["B"].pl_weight == c["C"].pl_weight == 2.0 and c["C"].style_mixing_prob == 0.9
+    assert all(c[x].pl_weight == 0 and c[x].style_mixing_prob == 0 for x in "DEFGHTR")
     # Flexible layers: cutoff from 2 to res/2, the last layers critically sampled at the image size.
     specs = c["T"].layer_specs()
     assert specs[0]["cutoff"] == pytest.approx(2.0) and specs[-1]["cutoff"] == pytest.approx(8.0)
@@ -287,6 +290,14 @@ def test_the_ladder_changes_what_the_paper_says():
     # Non-critical sampling: f_c + f_h ≤ s/2 below the output resolution.
     for s in c["G"].layer_specs()[:-2]:
         assert s["cutoff"] + s["half_width"] <= s["rate"] / 2 + 1e-9
+
+
+def test_rungs_b_and_c_train_with_the_path_length_penalty_and_d_without():
+    from stylegan_lib.train.bench import make_trainer
+
+    b = make_trainer("sg3-tiny-16/config-C", batch=4, r1_interval=4)   # 4 steps: one with the penalty
+    assert b.pl is not None and b.pl.mean.item() > 0                    # its running mean has moved
+    assert make_trainer("sg3-tiny-16/config-D", batch=4, r1_interval=1).pl is None
 
 
 def test_noise_modes_only_matter_for_config_B():

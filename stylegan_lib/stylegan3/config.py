@@ -10,7 +10,8 @@ config-B    StyleGAN2-like layers (one at 4², two per further resolution, skip 
             bilinear [1,3,3,1] upsampling, 'same' zero padding) fed by Fourier features
 config-C    + no noise inputs
 config-D    + simplified generator: 2 mapping layers, no skip ToRGBs (one final ToRGB),
-            each convolution's input divided by the EMA of its RMS
+            each convolution's input divided by the EMA of its RMS; no mixing and no path length
+            regularisation (B and C keep StyleGAN2's: mixing 90 %, γ_pl = 2)
 config-E    + boundaries & upsampling: a 10-pixel margin around every feature map, cropped after
             each layer; Kaiser-windowed sinc upsampling, critical: f_c = s/2, f_h = (√2−1)·s/2
 config-F    + filtered nonlinearities: ×m up → leaky ReLU → low-pass → ↓ (m = 2)
@@ -86,6 +87,7 @@ class StyleGAN3Config(ConfigBase):
     last_stopband_rel: float = 2 ** 0.3  # f_t,N = f_c,N · this
     magnitude_ema_beta: float = 0.999  # our choice: the paper gives no value in REFERENCE.md
     style_mixing_prob: float = 0.0     # D on: mixing regularisation disabled
+    pl_weight: float = 0.0             # D on: path length regularisation disabled (B, C: 2, as StyleGAN2)
     label: str = "T"
 
     def __post_init__(self):
@@ -193,9 +195,9 @@ _OFF_FROM_E = dict(sinc_upsampling=False, filtered_nonlinearity=False, flexible_
                    transformed_fourier=False, critical_sampling=True, margin=0)
 VARIANTS: dict[str, dict[str, Any]] = {
     "config-B": dict(_OFF_FROM_E, use_noise=True, skip_torgb=True, magnitude_norm=False, mapping_layers=8,
-                     style_mixing_prob=0.9, label="B"),
+                     style_mixing_prob=0.9, pl_weight=2.0, label="B"),
     "config-C": dict(_OFF_FROM_E, skip_torgb=True, magnitude_norm=False, mapping_layers=8,
-                     style_mixing_prob=0.9, label="C"),
+                     style_mixing_prob=0.9, pl_weight=2.0, label="C"),
     "config-D": dict(_OFF_FROM_E, label="D"),
     "config-E": dict(_OFF_FROM_E, margin=10, sinc_upsampling=True, label="E"),
     "config-F": dict(flexible_layers=False, transformed_fourier=False, critical_sampling=True, label="F"),

@@ -15,7 +15,8 @@ One *step* shows one minibatch of B real images to D and B generated ones to eac
 2. **G step** — :math:`L_G = \mathbb E[\operatorname{softplus}(-D(G(z)))]`, with style mixing: for a
    fraction ``style_mixing_prob`` of the images a second latent takes over the style inputs from a
    random crossover layer on; w̄ is tracked from the batch's w;
-   StyleGAN2 (when its config's ``pl_weight`` > 0) adds every ``PL_INTERVAL`` = 4 steps
+   StyleGAN2 and 3 (when the config's ``pl_weight`` > 0: StyleGAN2, and StyleGAN3's rungs B and
+   C, which keep StyleGAN2's regularisers) add every ``PL_INTERVAL`` = 4 steps
    :math:`k\cdot\mathcal L_{pl}` on ``B / PL_BATCH_SHRINK`` = B/2 fresh latents, in fp32 outside
    autocast like R1 (:class:`~stylegan_lib.stylegan2.loss.PathLengthPenalty`; its running mean a is
    part of the training checkpoint and logged as ``pl_mean``);
@@ -246,8 +247,8 @@ class Trainer:
         self.G = build_generator(self.cfg).to(self.device).train()
         self.D = build_discriminator(self.cfg).to(self.device).train()
         self.G_ema = make_ema(self.G)
-        # StyleGAN2's path length penalty (config F: γ_pl = 2), with its running mean a.
-        pl_weight = getattr(self.cfg, "pl_weight", 0.0) if generation_of(self.cfg) == "stylegan2" else 0.0
+        # StyleGAN2's path length penalty (config F: γ_pl = 2; StyleGAN3's B and C), with its running mean a.
+        pl_weight = getattr(self.cfg, "pl_weight", 0.0) if generation_of(self.cfg) != "stylegan1" else 0.0
         self.pl = PathLengthPenalty(pl_weight).to(self.device) if pl_weight > 0 else None
         if self.device.type == "cuda" and options.channels_last:
             for m in (self.G, self.D, self.G_ema):
@@ -611,7 +612,7 @@ class Trainer:
         if self.pl is not None:
             if "pl" not in obj:
                 raise CheckpointError("the checkpoint holds no path length penalty state (its running mean): "
-                                      "it was not written by a StyleGAN2 run with pl_weight > 0")
+                                      "it was not written by a run with pl_weight > 0")
             self.pl.load_state_dict(obj["pl"])
         prog = obj["progress"]
         self.cur_nimg, self.step_idx, self.tick = int(prog["cur_nimg"]), int(prog["step"]), int(prog["tick"])
