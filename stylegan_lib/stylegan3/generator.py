@@ -3,7 +3,7 @@ API of the StyleGAN1 generator: ``G.mapping``, ``G.synthesis(ws)``, ``G(z, trunc
 
 Differences from the paper that are deliberate, not hidden:
 
-* Book scale: ``num_layers`` = 8 at 32² and 5 at 16² instead of the paper's 14 (T, R); the
+* Book scale: ``num_layers`` = 8 at 32², 6 at 16² (``sg3-book-16``) and 5 in the tiny test network instead of the paper's 14 (T, R); the
   channel counts are the book's (see :mod:`.config`).
 * B–D keep StyleGAN2's layer plan and [1,3,3,1] upsampling but convolve *before* upsampling
   (StyleGAN2 upsamples inside a transposed convolution); the paper notes the order is free for
