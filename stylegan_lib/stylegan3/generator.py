@@ -3,8 +3,8 @@ API of the StyleGAN1 generator: ``G.mapping``, ``G.synthesis(ws)``, ``G(z, trunc
 
 Differences from the paper that are deliberate, not hidden:
 
-* Book scale: ``num_layers`` = 8 at 32², 6 at 16² (``sg3-book-16``) and 5 in the tiny test network instead of the paper's 14 (T, R); the
-  channel counts are the book's (see :mod:`.config`).
+* Book scale: ``num_layers`` = 8 at 32², 6 at 16² (``sg3-book-16``) and 5 in the tiny test
+  network instead of the paper's 14 (T, R); the channel counts are the book's (see :mod:`.config`).
 * B–D keep StyleGAN2's layer plan and [1,3,3,1] upsampling but convolve *before* upsampling
   (StyleGAN2 upsamples inside a transposed convolution); the paper notes the order is free for
   band-limited signals. The noise of config B is added at the convolution's (input) rate.
