@@ -303,8 +303,18 @@ def test_sprint_probes_sizes_trains_evaluates_and_ships_in_its_time(tmp_path, ca
     doc = load_results(results_path(out, "ladder-tiny"))
     assert sorted(doc["runs"]) == sorted(done) and all(e["kimg"] == pytest.approx(k) for e in doc["runs"].values())
     assert sorted(report["ship"]["shipped"]) == sorted(f"farm-ladder-tiny-{n}" for n in done)
-    assert (dest / "ladder-tiny" / "results.json").is_file()
     assert (out / "ladder-tiny" / "workers" / "train-1.log").is_file()
+    # What the chapters read back: the shipped results and generators.
+    from stylegan_lib.farm.ship import load_shipped_run, shipped_results
+
+    assert sorted(shipped_results("ladder-tiny", dest)["runs"]) == sorted(done)
+    run = select_runs(farm_runs("ladder-tiny"), done[0])[0]
+    G = load_shipped_run(run, dest, device="cpu")
+    assert G.img_resolution == 16 and G.config == run.config
+    with pytest.raises(FileNotFoundError, match="farm ship --scale ladder-tiny"):
+        load_shipped_run(select_runs(farm_runs("ladder-tiny"), "config-R-seed1")[0], dest)
+    with pytest.raises(FileNotFoundError, match="no shipped results"):
+        shipped_results("ladder-16", dest)
     # A growing farm cannot be sized from a probe: refused, with what to do instead.
     assert cli.main(["sprint", "--scale", "tiny-16", "--out", str(out), "--minutes", "1", "--device", "cpu"]) == 1
     assert "farm train --workers" in capsys.readouterr().err

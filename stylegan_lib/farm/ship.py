@@ -58,4 +58,26 @@ def ship_farm(runs: list[FarmRun], out: str | os.PathLike, dest: str | os.PathLi
     return shipped
 
 
-__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm"]
+def shipped_results(scale: str, dest: str | os.PathLike | None = None) -> dict:
+    """The results file shipped with a farm scale's models (what the chapters draw the tables from)."""
+    from .results import load_results
+
+    path = Path(DEFAULT_DEST if dest is None else dest) / scale / "results.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no shipped results for the farm scale {scale!r} ({path}); train, evaluate and "
+                                f"ship it: python -m stylegan_lib farm train|evaluate|ship --scale {scale}")
+    return load_results(path)
+
+
+def load_shipped_run(run: FarmRun, dest: str | os.PathLike | None = None, device="auto"):
+    """The shipped G_ema of a farm run, ready for inference (``pretrained.load_pretrained``)."""
+    from ..pretrained import load_pretrained
+
+    path = Path(DEFAULT_DEST if dest is None else dest) / run.scale / f"{shipped_name(run)}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run.name} of the farm scale {run.scale!r} is not shipped ({path}); "
+                                f"python -m stylegan_lib farm ship --scale {run.scale} --only {run.name}")
+    return load_pretrained(str(path), device=device)
+
+
+__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm", "shipped_results", "load_shipped_run"]
