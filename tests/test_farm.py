@@ -380,3 +380,25 @@ def test_workers_get_enough_seeds_and_old_parts_are_cleared_first(tmp_path, monk
     codes = parallel.run_workers("evaluate", runs[:2], tmp_path, 2, "cpu", parts=True, log=lambda _: None)
     assert codes == [3, 3] and parallel.exit_code(codes) == 1 and parallel.exit_code([0, 0]) == 0
     assert not stale.exists()
+
+
+def test_step_changes_pool_the_seed_noise_and_test_each_step_by_hand():
+    from scipy import stats
+
+    from stylegan_lib.farm.results import step_changes
+
+    rows = [{"label": lab, "seeds": {"gt_i": v}} for lab, v in
+            (("A", [1.0, 3.0]), ("B", [5.0, 7.0]), ("C", [5.5, 6.5]), ("D", []), ("E", [6.0]))]
+    out = step_changes(rows, "gt_i")
+    # Within-rung variances 2, 2, 0.5 on 3 degrees of freedom: s_p² = 1.5.
+    assert out["dof"] == 3 and out["s_pooled"] == pytest.approx(1.5 ** 0.5)
+    limit = stats.t.ppf(0.975, 3) * 1.5 ** 0.5                      # 3.90 for two seeds on each side
+    a_b, b_c = out["steps"][:2]
+    assert (a_b["from"], a_b["to"], a_b["delta"]) == ("A", "B", 4.0) and a_b["threshold"] == pytest.approx(limit)
+    assert a_b["beyond_noise"] and a_b["beyond_ranges"] and not b_c["beyond_noise"] and b_c["delta"] == 0.0
+    assert len(out["steps"]) == 2                                      # C → D and D → E have no two sides
+    logged = step_changes(rows, "gt_i", log_scale=True)["steps"][0]
+    assert logged["delta"] == pytest.approx(math.log(35) / 2 - math.log(3) / 2)
+    assert step_changes(rows[3:], "gt_i")["s_pooled"] is None          # one seed: no noise estimate
+    with pytest.raises(ValueError, match="positive"):
+        step_changes([{"label": "A", "seeds": {"x": [0.0, 1.0]}}], "x", log_scale=True)
