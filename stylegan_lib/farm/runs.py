@@ -116,8 +116,16 @@ LADDER_ROWS: tuple[Row, ...] = (
     Row("ladder", "R StyleGAN3-R", "config-R", "w", _eq(4.50, 66.65, 40.48)),
 )
 #: The rows and tables of each study.
-STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS}
-STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder",)}
+#: Step C → D changes five things at once; two control runs (not in the paper) take D's changes to
+#: the mapping network and to the regularisers one at a time, for the question which part moves W.
+LADDER_D_ROWS: tuple[Row, ...] = (
+    Row("ladder_d", "C: 8 mapping layers, mixing and path length reg.", "config-C", "w"),
+    Row("ladder_d", "C with D's 2 mapping layers", "config-C-map2", "w"),
+    Row("ladder_d", "C without mixing and path length reg.", "config-C-noreg", "w"),
+    Row("ladder_d", "D: both, and the simplified layers", "config-D", "w"),
+)
+STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS + LADDER_D_ROWS}
+STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder", "ladder_d")}
 #: The columns of each table, in the names of :func:`stylegan_lib.farm.results.row_values`.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table1": ("fd",),
@@ -125,6 +133,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table3": ("ppl_full", "ppl_end", "ls", "gt_i"),
     "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i"),
     "ladder": ("fd", "eq_t", "eq_r", "ppl_end", "ls", "gt_i"),
+    "ladder_d": ("fd", "ppl_end", "ls", "gt_i"),
 }
 
 
@@ -300,14 +309,16 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
     classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least
     ``min_seeds``. A ladder scale: every rung with :data:`LADDER_SEEDS` seeds (at least
-    ``min_seeds``), all rungs of seed 0 first."""
+    ``min_seeds``) and the two controls between C and D, all of seed 0 first."""
     fs = farm_scale(scale)
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be at least 1, got {min_seeds}")
     if fs.study == "ladder":
-        # Seed by seed, so that a farm trained in order has a whole ladder after its first half.
-        return [FarmRun(scale, (row.variant,), seed, get_any_config(fs.preset(row.variant)), (row,))
-                for seed in range(max(LADDER_SEEDS, min_seeds)) for row in LADDER_ROWS]
+        # One run per variant (the rungs, then the controls), standing for every row of it; seed
+        # by seed, so that a farm trained in order has a whole ladder after its first half.
+        variants = dict.fromkeys(row.variant for row in fs.rows)
+        return [FarmRun(scale, (v,), seed, get_any_config(fs.preset(v)), tuple(r for r in fs.rows if r.variant == v))
+                for seed in range(max(LADDER_SEEDS, min_seeds)) for v in variants]
     runs = []
     for variants in config_classes(scale):
         rows = tuple(r for r in ROWS if r.variant in variants)
@@ -345,7 +356,7 @@ def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
              "rows": [row.key for row in r.rows]} for r in runs]
 
 
-__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
+__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_D_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
            "STUDY_ROWS", "STUDY_TABLES", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
            "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
            "FIGURE9_VARIANTS"]

@@ -26,6 +26,10 @@ config-R    + rotation equivariance: 1×1 convolutions, twice the channels, radi
             (jinc) downsampling filters except in the two critically sampled layers
 ==========  ===================================================================================
 
+Two controls that the paper does not have split D's changes for the book's question (which step
+entangles W): ``config-C-map2`` is C with D's 2-layer mapping network only, ``config-C-noreg`` is C
+without mixing and path length regularisation only.
+
 Config A (StyleGAN2 itself) is the ``stylegan_lib.stylegan2`` generator (``sg2-…`` presets);
 it is not repeated here. Where this ladder departs from the paper, the docstring of the field
 says so (see also :mod:`stylegan_lib.stylegan3`).
@@ -198,6 +202,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
                      style_mixing_prob=0.9, pl_weight=2.0, label="B"),
     "config-C": dict(_OFF_FROM_E, skip_torgb=True, magnitude_norm=False, mapping_layers=8,
                      style_mixing_prob=0.9, pl_weight=2.0, label="C"),
+    # Two controls between C and D (not in the paper): D's changes to the mapping and to the
+    # regularisers, one at a time, so that the ladder can tell which of D's parts moves W.
+    "config-C-map2": dict(_OFF_FROM_E, skip_torgb=True, magnitude_norm=False, mapping_layers=2,
+                          style_mixing_prob=0.9, pl_weight=2.0, label="C-map2"),
+    "config-C-noreg": dict(_OFF_FROM_E, skip_torgb=True, magnitude_norm=False, mapping_layers=8,
+                           label="C-noreg"),
     "config-D": dict(_OFF_FROM_E, label="D"),
     "config-E": dict(_OFF_FROM_E, margin=10, sinc_upsampling=True, label="E"),
     "config-F": dict(flexible_layers=False, transformed_fourier=False, critical_sampling=True, label="F"),
