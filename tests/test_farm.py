@@ -234,6 +234,8 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert rows["config-A"]["ours"]["eq_t"]["n"] == 0 and rows["config-A"]["ours"]["fd"]["n"] == 1
     assert rows["config-T"]["ours"]["eq_r"]["mean"] == pytest.approx(et["eq_r"]["value"])
     assert rows["config-T"]["paper"]["eq_t"] == 63.01 and rows["config-B"]["ours"]["fd"]["n"] == 0
+    gt = {r["variant"]: r for r in table(doc, "ladder", columns=("gt_d", "gt_mig"))}
+    assert gt["config-T"]["seeds"]["gt_mig"] == [et["gt"]["w"]["mig"]] and set(gt["config-A"]["ours"]) == {"gt_d", "gt_mig"}
     capsys.readouterr()
     assert cli.main(["tables"] + base) == 0
     text = capsys.readouterr().out

@@ -46,7 +46,8 @@ ALL_ROWS: tuple[Row, ...] = tuple(r for rows in STUDY_ROWS.values() for r in row
 ALL_TABLES: tuple[str, ...] = tuple(t for tables in STUDY_TABLES.values() for t in tables)
 #: The ground-truth column of Tables 3 and 4 and the score of :mod:`..metrics.ground_truth` behind it
 #: (informativeness only: DCI's D, C and MIG score axis alignment, which neither Z nor W need have).
-GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness"}
+GROUND_TRUTH_COLUMNS = {"gt_i": "informativeness", "gt_d": "disentanglement", "gt_c": "completeness",
+                        "gt_mig": "mig"}
 #: Numbers of latents mixed at test time for Table 2 (1 is the plain ``fd``).
 MIXED_LATENTS = (2, 3, 4)
 
@@ -219,11 +220,11 @@ def metric_value(entry: dict, column: str, space: str) -> float | None:
     return None if r is None or r.get("value") is None else float(r["value"])
 
 
-def row_values(doc: dict, row: Row) -> dict[str, list[float]]:
-    """Each column of ``row`` over the seeds of the run that stands for it."""
+def row_values(doc: dict, row: Row, columns=None) -> dict[str, list[float]]:
+    """Each column of ``row`` (default its table's) over the seeds of the run that stands for it."""
     entries = [e for e in doc["runs"].values() if row.key in e["rows"]]
     out = {}
-    for col in TABLE_COLUMNS[row.table]:
+    for col in TABLE_COLUMNS[row.table] if columns is None else columns:
         values = [metric_value(e, col, row.space) for e in entries]
         out[col] = [v for v in values if v is not None]
     return out
@@ -237,17 +238,19 @@ def summarise(values: list[float]) -> dict[str, Any]:
             "n": len(values)}
 
 
-def table(doc: dict, name: str) -> list[dict]:
-    """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``): label, space, per
-    column our values (one per seed), their mean / std / n, and the paper's number."""
+def table(doc: dict, name: str, columns=None) -> list[dict]:
+    """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``, ``ladder_d``): label,
+    space, per column (default the table's; any of :func:`metric_value`'s, e.g. the ground
+    truth's ``gt_d``, ``gt_c``, ``gt_mig``) our values (one per seed), their mean / std / n, and
+    the paper's number."""
     if name not in ALL_TABLES:
         raise ValueError(f"unknown table {name!r}; tables: {', '.join(ALL_TABLES)}")
     rows = []
     for row in (r for r in ALL_ROWS if r.table == name):
-        vals = row_values(doc, row)
+        vals = row_values(doc, row, columns)
         rows.append({"label": row.label, "space": row.space, "variant": row.variant,
                      "ours": {c: summarise(v) for c, v in vals.items()}, "seeds": vals,
-                     "paper": {c: row.paper.get(c) for c in TABLE_COLUMNS[name]}})
+                     "paper": {c: row.paper.get(c) for c in vals}})
     return rows
 
 

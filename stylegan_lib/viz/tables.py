@@ -27,6 +27,9 @@ TITLES = {
     "ppl_end": "PPL, end points (lower: smoother)",
     "ls": "linear separability (lower: more linear)",
     "gt_i": "ground-truth informativeness (higher: more linear)",
+    "gt_d": "DCI disentanglement (higher: one factor per dimension)",
+    "gt_c": "DCI completeness (higher: one dimension per factor)",
+    "gt_mig": "MIG (higher: one dimension per factor)",
 }
 
 
