@@ -414,3 +414,22 @@ def test_step_changes_pool_the_seed_noise_and_test_each_step_by_hand():
     assert step_changes(rows[3:], "gt_i")["s_pooled"] is None          # one seed: no noise estimate
     with pytest.raises(ValueError, match="positive"):
         step_changes([{"label": "A", "seeds": {"x": [0.0, 1.0]}}], "x", log_scale=True)
+
+
+def test_two_rows_walked_side_by_side_and_their_widget():
+    from stylegan_lib.generator import Generator
+    from stylegan_lib.viz.disentanglement import compare_paths, configuration_widget
+
+    torch.manual_seed(0)
+    trad, style = Generator("tiny-16/config-B").eval(), Generator("tiny-16/config-F").eval()
+    models = {"traditional Z": (trad, "z"), "style-based W": (style, "w")}
+    fig = compare_paths(models, "traditional Z", "style-based W", 3, 4, steps=5, ppl={"style-based W": 12.5})
+    strip_a, strip_b = [ax for ax in fig.axes if ax.get_ylabel() != "mean squared change"][:2]
+    assert strip_a.get_ylabel() == "traditional Z" and strip_b.get_ylabel() == "style-based W\nPPL 12.5"
+    assert strip_a.get_title() == "seed 3 (t = 0)  →  seed 4 (t = 1)"
+    with pytest.raises(ValueError, match="no model for 'mixing'"):
+        compare_paths(models, "mixing", "style-based W")
+    box = configuration_widget(models)
+    before = box.image.value
+    box.children[1].children[0].value = 7                                  # seed A: redrawn
+    assert box.image.value[:4] == b"\x89PNG" and box.image.value != before

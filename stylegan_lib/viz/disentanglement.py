@@ -9,8 +9,15 @@ where the last resolution has faded in (before it, the numbers are of smaller im
 One run's log alone, FD and PPL on twin axes, is :func:`stylegan_lib.viz.training.plot_metrics`
 (chapter 8); this figure sets runs beside each other. Tables 1–4 as pictures are
 :func:`stylegan_lib.viz.tables.plot_table`.
+
+:func:`compare_paths` and :func:`configuration_widget` set two rows of a table side by side: each
+row's generator walked from seed A to seed B in that row's latent space (slerp in Z, lerp in W),
+with the step sizes along each walk — the picture behind a path length. A path that changes the
+image in one jump, where the other changes it evenly, is what a long PPL means.
 """
 from __future__ import annotations
+
+from .mapping import draw_interpolation, interpolation_strips
 
 
 def plot_figure9(curves: dict[str, list[dict]], growth_kimg: float | None = None, axes=None):
@@ -41,4 +48,43 @@ def plot_figure9(curves: dict[str, list[dict]], growth_kimg: float | None = None
     return fig
 
 
-__all__ = ["plot_figure9"]
+def compare_paths(models: dict, a: str, b: str, seed_a: int = 0, seed_b: int = 1, steps: int = 8,
+                  ppl: dict | None = None, fig=None):
+    """``models``: a row label → (generator, space "z" or "w"). Rows ``a`` and ``b`` walked from
+    ``seed_a`` to ``seed_b`` in their own spaces, two image strips and their step sizes;
+    ``ppl``: a row label → its path length, printed beside the strip. Returns the figure."""
+    for key in (a, b):
+        if key not in models:
+            raise ValueError(f"no model for {key!r}; models: {', '.join(models)}")
+    strips, labels = {}, {}
+    for slot, key in (("A", a), ("B", b)):
+        G, space = models[key]
+        walk = interpolation_strips(G, int(seed_a), int(seed_b), steps, spaces=(space,))
+        strips.update(t=walk["t"], seeds=walk["seeds"])
+        strips[slot] = walk[space]
+        labels[slot] = key if not ppl or ppl.get(key) is None else f"{key}\nPPL {ppl[key]:.3g}"
+    return draw_interpolation(strips, ["A", "B"], labels, fig=fig)
+
+
+def configuration_widget(models: dict, ppl: dict | None = None, a: str | None = None, b: str | None = None,
+                         seed_a: int = 0, seed_b: int = 1, steps: int = 8):
+    """Pick two rows (configuration and space) and two seeds: :func:`compare_paths`, redrawn."""
+    import ipywidgets as W
+    from matplotlib.figure import Figure
+
+    from .widgets import figure_widget
+
+    names = list(models)
+    a_w = W.Dropdown(options=names, value=a or names[0], description="row A")
+    b_w = W.Dropdown(options=names, value=b or names[-1], description="row B")
+    sa_w = W.IntSlider(value=seed_a, min=0, max=999, description="seed A")
+    sb_w = W.IntSlider(value=seed_b, min=0, max=999, description="seed B")
+    fig = Figure()
+
+    def draw():
+        return compare_paths(models, a_w.value, b_w.value, sa_w.value, sb_w.value, steps, ppl, fig=fig)
+
+    return figure_widget([[a_w, b_w], [sa_w, sb_w]], draw)
+
+
+__all__ = ["plot_figure9", "compare_paths", "configuration_widget"]

@@ -148,13 +148,21 @@ def step_distances(images: torch.Tensor) -> np.ndarray:
     return (x[1:] - x[:-1]).square().mean(dim=(1, 2, 3)).numpy()
 
 
-def draw_interpolation(strips: dict, spaces: Sequence[str] | None = None):
-    """Figure: one image strip per space, and the step sizes along each path."""
+def draw_interpolation(strips: dict, spaces: Sequence[str] | None = None, labels: dict | None = None, fig=None):
+    """Figure: one image strip per space (or per key of ``strips`` named in ``spaces``, labelled
+    by ``labels``), and the step sizes along each path. ``fig``: a figure to draw into (cleared
+    first), as a widget keeps one."""
     import matplotlib.pyplot as plt
 
     spaces = [s for s in (spaces or SPACES) if s in strips]
+    labels = {**SPACE_LABELS, **(labels or {})}
     n = len(strips["t"])
-    fig = plt.figure(figsize=(1.1 * n + 3.2, 1.25 * len(spaces) + 0.4))
+    size = (1.1 * n + 3.2, 1.25 * len(spaces) + 0.4)
+    if fig is None:
+        fig = plt.figure(figsize=size)
+    else:
+        fig.clear()
+        fig.set_size_inches(*size)
     gs = fig.add_gridspec(len(spaces), 2, width_ratios=[n, 2.6], wspace=0.08)
     ax_d = fig.add_subplot(gs[:, 1])
     for row, space in enumerate(spaces):
@@ -162,12 +170,12 @@ def draw_interpolation(strips: dict, spaces: Sequence[str] | None = None):
         ax.imshow(image_grid(strips[space], ncols=n, pad=1), interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_ylabel(SPACE_LABELS[space], fontsize=9)
+        ax.set_ylabel(labels[space], fontsize=9)
         if row == 0:
             a, b = strips["seeds"]
             ax.set_title(f"seed {a} (t = 0)  →  seed {b} (t = 1)", fontsize=10)
         d = step_distances(strips[space])
-        ax_d.plot(np.arange(1, n), d, marker="o", label=SPACE_LABELS[space])
+        ax_d.plot(np.arange(1, n), d, marker="o", label=labels[space].replace("\n", " "))
     ax_d.set_xlabel("step")
     ax_d.set_ylabel("mean squared change")
     ax_d.yaxis.set_label_position("right")
