@@ -191,14 +191,15 @@ def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
     from stylegan_lib.generations import generation_of
 
     runs = farm_runs(scale)
-    # Seed 0's ladder and its two controls first, then seed 1's.
-    assert [r.name for r in runs[9:13]] == ["config-R-seed0", "config-C-map2-seed0", "config-C-noreg-seed0",
-                                           "config-A-seed1"]
-    assert len(runs) == (len(LADDER_ROWS) + 2) * LADDER_SEEDS == 24
+    # Seed 0's ladder and its three controls first, then seed 1's.
+    assert [r.name for r in runs[9:14]] == ["config-R-seed0", "config-C-map2-seed0", "config-C-noreg-seed0",
+                                           "config-A-nodemod-seed0", "config-A-seed1"]
+    assert len(runs) == (len(LADDER_ROWS) + 3) * LADDER_SEEDS == 26
     first = [r for r in runs if r.seed == 0]
     assert [r.variant for r in first[:10]] == [row.variant for row in LADDER_ROWS]
-    assert [generation_of(r.config) for r in first] == ["stylegan2"] + ["stylegan3"] * 11
-    assert len({r.config for r in first}) == 12                    # every rung its own network
+    assert [generation_of(r.config) for r in first] == ["stylegan2"] + ["stylegan3"] * 11 + ["stylegan2"]
+    assert len({r.config for r in first}) == 13                    # every rung its own network
+    assert first[0].config.demodulate and not first[-1].config.demodulate   # chapter 12's droplet control
     assert {r.config.img_resolution for r in runs} == {int(scale.split("-")[1]) if scale != "ladder-tiny" else 16}
     assert not any(r.figure9 for r in runs)
     by_name = {r.name: r for r in first}
@@ -211,7 +212,9 @@ def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
     assert m2.skip_torgb == noreg.skip_torgb == c.skip_torgb != d.skip_torgb
     assert [r.name for r in select_runs(runs, "config-T")] == ["config-T-seed0", "config-T-seed1"]
     assert len(select_runs(runs, "ladder")) == 20 and len(select_runs(runs, "ladder_d")) == 8
-    assert [r.name for r in select_runs(runs, "seed0")] == [r.name for r in runs[:12]]
+    assert [r.name for r in select_runs(runs, "ladder_a")] == ["config-A-seed0", "config-A-nodemod-seed0",
+                                                               "config-A-seed1", "config-A-nodemod-seed1"]
+    assert [r.name for r in select_runs(runs, "seed0")] == [r.name for r in runs[:13]]
     with pytest.raises(ValueError, match="variants \\(config-A, config-B"):
         select_runs(runs, "mixing-90")
 
@@ -267,13 +270,13 @@ def test_workers_share_the_runs_and_the_common_length_is_worked_out_by_hand():
     from stylegan_lib.farm.parallel import common_kimg, split_runs
 
     runs = farm_runs("ladder-tiny")
-    shares = split_runs(runs, 12)
+    shares = split_runs(runs, 13)
     assert [[r.name for r in s] for s in shares[:2]] == [["config-A-seed0", "config-A-seed1"],
                                                           ["config-B-seed0", "config-B-seed1"]]
-    assert len(split_runs(runs[:3], 10)) == 3 and sum(map(len, split_runs(runs, 5))) == 24
+    assert len(split_runs(runs[:3], 10)) == 3 and sum(map(len, split_runs(runs, 5))) == 26
     with pytest.raises(ValueError, match="at least 1"):
         split_runs(runs, 0)
-    a0, a1, b0 = runs[0], runs[12], runs[1]
+    a0, a1, b0 = runs[0], runs[13], runs[1]
     # Worker 1 alone on B at 100 images/s from 0.5 kimg, 60 s: K = 0.5 + 100·60/1000 = 6.5.
     # Worker 0: A seed 0 at 50/s from 1, then seed 1 at 25/s from 0: 20(K−1) + 40K = 60 → K = 4/3,
     # 1.25 in whole ticks of 0.25; the common length is the smaller.

@@ -9,7 +9,7 @@ Examples::
     python -m stylegan_lib farm evaluate                  # FD, KD, PPL, LS of done runs -> results.json
     python -m stylegan_lib farm tables                    # Tables 1-4 beside the paper's numbers
     python -m stylegan_lib farm ship                      # fp16 G_ema + provenance into pretrained/farm
-    python -m stylegan_lib farm sprint --scale ladder-32 --minutes 7.5 --workers 12 --device cuda   # a lent GPU
+    python -m stylegan_lib farm sprint --scale ladder-32 --minutes 7.5 --workers 13 --device cuda   # a lent GPU
 
 StyleGAN3's configuration ladder (A StyleGAN2 → B … H → T → R; FD, EQ-T, EQ-R, PPL, LS and the
 ground truth in W, two seeds a rung) is a farm of its own: the same actions with

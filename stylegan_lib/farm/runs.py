@@ -93,6 +93,9 @@ TABLES = ("table1", "table2", "table3", "table4")
 
 #: Rung A of the ladder: StyleGAN2's config F, trained from a StyleGAN2 preset.
 LADDER_STYLEGAN2 = "config-A"
+#: The ladder's StyleGAN2 runs: variant → StyleGAN2 preset variant (A, and A without
+#: demodulation: chapter 12's droplet control).
+LADDER_SG2_VARIANTS = {LADDER_STYLEGAN2: "config-F", "config-A-nodemod": "no-demod"}
 #: Seeds per rung: the ladder's answer compares rungs, so each gets a spread.
 LADDER_SEEDS = 2
 
@@ -124,8 +127,13 @@ LADDER_D_ROWS: tuple[Row, ...] = (
     Row("ladder_d", "C without mixing and path length reg.", "config-C-noreg", "w"),
     Row("ladder_d", "D: both, and the simplified layers", "config-D", "w"),
 )
-STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS + LADDER_D_ROWS}
-STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder", "ladder_d")}
+#: Chapter 12's droplet control: StyleGAN2 with modulation but no demodulation, beside rung A.
+LADDER_A_ROWS: tuple[Row, ...] = (
+    Row("ladder_a", "A: StyleGAN2 (modulation, demodulation)", LADDER_STYLEGAN2, "w"),
+    Row("ladder_a", "A without demodulation", "config-A-nodemod", "w"),
+)
+STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS + LADDER_D_ROWS + LADDER_A_ROWS}
+STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder", "ladder_d", "ladder_a")}
 #: The columns of each table, in the names of :func:`stylegan_lib.farm.results.row_values`.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table1": ("fd",),
@@ -134,6 +142,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "table4": ("fd", "ppl_full", "ppl_end", "ls", "gt_i"),
     "ladder": ("fd", "eq_t", "eq_r", "ppl_end", "ls", "gt_i"),
     "ladder_d": ("fd", "ppl_end", "ls", "gt_i"),
+    "ladder_a": ("fd", "ppl_end", "ls", "gt_i"),
 }
 
 
@@ -163,11 +172,12 @@ class FarmScale:
 
     def preset(self, variant: str) -> str:
         """The training preset of a row's variant: ``SCALE/VARIANT`` in the paper's study; in the
-        ladder, StyleGAN2's config F for rung A and ``SG3-SCALE/config-X`` for the others."""
+        ladder, StyleGAN2's presets for rung A and its control (:data:`LADDER_SG2_VARIANTS`) and
+        ``SG3-SCALE/config-X`` for the others."""
         if self.study == "paper":
             return f"{self.scale}/{variant}"
         sg2, sg3 = self.generators
-        return f"{sg2}/config-F" if variant == LADDER_STYLEGAN2 else f"{sg3}/{variant}"
+        return f"{sg2}/{LADDER_SG2_VARIANTS[variant]}" if variant in LADDER_SG2_VARIANTS else f"{sg3}/{variant}"
 
     @property
     def rows(self) -> tuple[Row, ...]:
@@ -309,7 +319,8 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     (rows with equal configurations share it) and per seed — :data:`MULTI_SEEDS` for the
     classes of :data:`MULTI_SEED_VARIANTS`, else :data:`DEFAULT_SEEDS`, and at least
     ``min_seeds``. A ladder scale: every rung with :data:`LADDER_SEEDS` seeds (at least
-    ``min_seeds``) and the two controls between C and D, all of seed 0 first."""
+    ``min_seeds``), the two controls between C and D and chapter 12's StyleGAN2 without
+    demodulation, all of seed 0 first."""
     fs = farm_scale(scale)
     if min_seeds < 1:
         raise ValueError(f"min_seeds must be at least 1, got {min_seeds}")
@@ -356,7 +367,7 @@ def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
              "rows": [row.key for row in r.rows]} for r in runs]
 
 
-__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_D_ROWS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
+__all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_D_ROWS", "LADDER_A_ROWS", "LADDER_SG2_VARIANTS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
            "STUDY_ROWS", "STUDY_TABLES", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
            "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
            "FIGURE9_VARIANTS"]
