@@ -341,6 +341,21 @@ def test_an_input_translation_moves_the_features_as_drawn_whatever_w_does():
                               atol=1e-3)                                    # a vertical move is not this
 
 
+def test_learned_input_transforms_read_the_rotation_and_shift_from_w():
+    from stylegan_lib.stylegan3 import learned_input_transforms
+
+    torch.manual_seed(0)
+    h = Generator("sg3-tiny-16/config-H").eval()
+    still = learned_input_transforms(h, num=16)
+    assert still["angle_std_deg"] == 0 and still["shift_rms_px"] == 0          # the identity at initialisation
+    with torch.no_grad():                                                     # 30°, shifted (0.125, 0) of the canvas
+        h.synthesis.input.affine.bias.copy_(torch.tensor([math.cos(math.pi / 6), math.sin(math.pi / 6), 0.125, 0.0]))
+    moved = learned_input_transforms(h, num=16)
+    assert moved["angle_deg"] == pytest.approx([30.0] * 16, abs=1e-4)
+    assert moved["shift_px"][:, 0] == pytest.approx([2.0] * 16) and moved["shift_rms_px"] == pytest.approx(2.0)
+    assert learned_input_transforms(Generator("sg3-tiny-16/config-G"), num=4)["shift_rms_px"] == 0
+
+
 def test_magnitude_ema_tracks_the_input_rms_in_training_only():
     torch.manual_seed(0)
     g = Generator("sg3-tiny-16")

@@ -12,9 +12,9 @@ Modules: :mod:`.filters` (Kaiser-windowed sinc/jinc design, centred resampling),
 """
 from .config import LADDER, StyleGAN3Config, get_config, is_preset, preset_names
 from .filters import design_lowpass, design_radial_lowpass, frequency_response, kaiser_attenuation, kaiser_beta
-from .generator import Generator, SynthesisNetwork
+from .generator import Generator, SynthesisNetwork, learned_input_transforms
 from .layers import FourierFeatures, ResampledNonlinearity
 
 __all__ = ["LADDER", "StyleGAN3Config", "get_config", "is_preset", "preset_names", "design_lowpass",
            "design_radial_lowpass", "frequency_response", "kaiser_attenuation", "kaiser_beta", "Generator",
-           "SynthesisNetwork", "FourierFeatures", "ResampledNonlinearity"]
+           "SynthesisNetwork", "FourierFeatures", "ResampledNonlinearity", "learned_input_transforms"]

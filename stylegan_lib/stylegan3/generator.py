@@ -135,3 +135,17 @@ class Generator(GeneratorBase):
         # StyleGAN1's mapping network, reused: it reads z_dim, w_dim, num_ws and mapping_* fields.
         self.mapping = MappingNetwork(cfg)
         self.synthesis = SynthesisNetwork(cfg)
+
+
+@torch.no_grad()
+def learned_input_transforms(G: Generator, num: int = 2000, seed: int = 0) -> dict:
+    r"""How far config H's learned transform T_w moves the Fourier features (H, T, R), over
+    ``num`` latents: the rotation angle θ = atan2(r_s, r_c) in degrees and the translation in
+    output pixels (canvas units × resolution). At initialisation T_w is the identity, so a
+    spread here is what training put into W. Zeros for generators without it (B … G)."""
+    z = torch.randn(num, G.z_dim, generator=torch.Generator().manual_seed(int(seed))).to(G.device)
+    m = G.synthesis.input.w_transform(G.mapping(z)[:, 0])
+    angle = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
+    shift = m[:, :2, 2] * G.img_resolution
+    return {"angle_deg": angle.cpu().numpy(), "shift_px": shift.cpu().numpy(),
+            "angle_std_deg": float(angle.std()), "shift_rms_px": float(shift.square().sum(1).mean().sqrt())}
