@@ -98,3 +98,28 @@ def test_edit_sweep_amount_zero_is_the_projection(textured_G):
     torch.testing.assert_close(images[:, 0], ev.draw(G, ws, noise))
     assert not torch.allclose(images[:, 1], images[:, 0])
     torch.testing.assert_close(probs[:, 1], ev.probabilities(C, images[:, 1]))
+
+
+def test_bisect_amount_finds_the_flip_rate_by_hand():
+    assert ev.bisect_amount(lambda a: min(1.0, a / 4), 0.5) == pytest.approx(2.0, abs=8 / 2 ** 10)
+    assert ev.bisect_amount(lambda a: min(1.0, a / 40), 0.5) == pytest.approx(20.0, abs=64 / 2 ** 10)  # high doubled
+    with pytest.raises(ValueError, match="does not control"):
+        ev.bisect_amount(lambda a: 0.0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ev.bisect_amount(lambda a: 1.0, target=1.0)
+
+
+def test_matched_edits_reach_the_flip_rate(textured_G):
+    G, C = textured_G, ColourClassifier()
+    gen = torch.Generator().manual_seed(0)
+    ws = G.mapping(torch.randn(8, G.z_dim, generator=gen))
+    noise = G.synthesis.make_noise_inputs(8, seed=1)
+    w = ws[:, :1].clone().requires_grad_(True)
+    C(G.synthesis(w.expand(-1, G.num_ws, -1), noise=noise))[:, 0].sum().backward()
+    d = w.grad.sum((0, 1))
+    scores = ev.matched_edit_scores(G, ws, noise, {"red": d / d.norm()}, flip_rate=0.5, classifier=C)
+    red = scores["red"]
+    assert red.flip_rate()["red"] >= 0.5 and red.amount > 0
+    # just below the amount found, fewer flip (the bisection's bracket is tight)
+    assert ev.edit_scores(G, ws, noise, {"red": d / d.norm()}, red.amount * 0.9, C).flip_rate()["red"] <= \
+        red.flip_rate()["red"]

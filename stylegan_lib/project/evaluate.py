@@ -198,3 +198,41 @@ def edit_sweep(G, ws: torch.Tensor, noise: list, direction: torch.Tensor, amount
     images = torch.stack([draw(G, edit(ws, direction.cpu(), float(alpha)), noise) for alpha in amounts], 1)
     probs = probabilities(classifier, images.flatten(0, 1)).view(*images.shape[:2], -1)
     return images, probs
+
+
+def bisect_amount(flip_rate_at, target: float = 0.5, high: float = 8.0, iterations: int = 10) -> float:
+    """The edit amount α whose flip rate reaches ``target``: bisection on [0, ``high``] of
+    ``flip_rate_at(α)``, which grows with α (not strictly: a sample's rate is a step function).
+    ``high`` is doubled, up to 4 times, until it reaches the target; an error if it never does."""
+    if not 0 < target < 1:
+        raise ValueError(f"target flip rate must be between 0 and 1, got {target}")
+    for _ in range(5):
+        if flip_rate_at(high) >= target:
+            break
+        high *= 2
+    else:
+        raise ValueError(f"even an edit of {high / 2:g} flips fewer than {target:.0%} of the labels: "
+                         "the direction does not control this attribute")
+    low = 0.0
+    for _ in range(iterations):
+        mid = (low + high) / 2
+        low, high = (low, mid) if flip_rate_at(mid) >= target else (mid, high)
+    return high
+
+
+@torch.no_grad()
+def matched_edit_scores(G, ws: torch.Tensor, noise: list, directions: Mapping[str, torch.Tensor],
+                        flip_rate: float = 0.5, classifier=None, iterations: int = 8) -> dict[str, EditScores]:
+    r"""Per direction, :func:`edit_scores` at the amount that flips ``flip_rate`` of the labels
+    (:func:`bisect_amount`), so that models whose W is scaled differently are compared at equal
+    strength of edit: their entanglement :math:`E_a` at one flip rate."""
+    from ..metrics.classifier import load_classifier
+
+    classifier = classifier if classifier is not None else load_classifier(device=G.device)
+    out = {}
+    for a, d in directions.items():
+        one = {a: d}
+        amount = bisect_amount(lambda alpha: edit_scores(G, ws, noise, one, alpha, classifier).flip_rate()[a],
+                               flip_rate, iterations=iterations)
+        out[a] = edit_scores(G, ws, noise, one, amount, classifier)
+    return out
