@@ -102,3 +102,17 @@ def test_ground_truth_plots_draw_what_they_are_given():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["yaw", "smile", "shirt hue"]
     assert [p.get_height() for p in ax.patches] == pytest.approx([0.2, 0.0, 0.1, 0.9, 0.7, 0.5])
     plt.close(fig)
+
+
+def test_factor_r2_grid_rows_are_models_and_blanks_are_left_out_factors():
+    gts = {"A": {"factors": ["hair_length", "smile"], "w": {"r2": {"hair_length": 0.8, "smile": -0.2}}},
+           "T": {"factors": ["hair_length"], "w": {"r2": {"hair_length": 0.5}}}}
+    fig = vm.plot_factor_r2_grid(gts)
+    grid = fig.axes[0].images[0].get_array()
+    assert grid.shape == (2, 2) and [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["A", "T"]
+    names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    h, s = names.index("hair length"), names.index("smile")
+    assert grid[0, h] == 0.8 and grid[0, s] == 0.0 and grid[1, h] == 0.5 and np.ma.getmaskarray(grid)[1, s]
+    with pytest.raises(ValueError, match="no ground-truth"):
+        vm.plot_factor_r2_grid({})
+    plt.close("all")
