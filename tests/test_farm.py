@@ -243,6 +243,15 @@ def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert cli.main(["tables"] + base) == 0
     text = capsys.readouterr().out
     assert "| T StyleGAN3-T |" in text and "table1" not in text
+    # A folder whose model is not the registry's (a preset changed since, say) is refused, not evaluated.
+    import shutil
+
+    from stylegan_lib.farm.results import evaluate_farm
+
+    nodemod = select_runs(farm_runs("ladder-tiny"), "config-A-nodemod-seed0")[0]
+    shutil.copytree(run_dir(out, select_runs(farm_runs("ladder-tiny"), "config-A-seed0")[0]), run_dir(out, nodemod))
+    with pytest.raises(FarmError, match="differing: demodulate"):
+        evaluate_farm([nodemod], out, device="cpu", progress=False, log=lambda _: None)
 
     # The picture: seeds, their mean, and the paper's numbers on their own axis where it has them.
     from stylegan_lib.viz.tables import plot_ladder, plot_table, table_points
@@ -433,6 +442,10 @@ def test_two_rows_walked_side_by_side_and_their_widget():
     with pytest.raises(ValueError, match="no model for 'mixing'"):
         compare_paths(models, "mixing", "style-based W")
     box = configuration_widget(models)
-    before = box.image.value
     box.children[1].children[0].value = 7                                  # seed A: redrawn
-    assert box.image.value[:4] == b"\x89PNG" and box.image.value != before
+    first = box.image.value
+    box.children[1].children[0].value = 8                                  # and again, other faces
+    assert first[:4] == b"\x89PNG" and box.image.value[:4] == b"\x89PNG" and box.image.value != first
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

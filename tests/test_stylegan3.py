@@ -292,11 +292,12 @@ def test_the_ladder_changes_what_the_paper_says():
         assert s["cutoff"] + s["half_width"] <= s["rate"] / 2 + 1e-9
 
 
-def test_rungs_b_and_c_train_with_the_path_length_penalty_and_d_without():
+@pytest.mark.parametrize("rung", ["B", "C"])                         # B: with noise inputs, C: without
+def test_rungs_b_and_c_train_with_the_path_length_penalty_and_d_without(rung):
     from stylegan_lib.train.bench import make_trainer
 
-    b = make_trainer("sg3-tiny-16/config-C", batch=4, r1_interval=4)   # 4 steps: one with the penalty
-    assert b.pl is not None and b.pl.mean.item() > 0                    # its running mean has moved
+    tr = make_trainer(f"sg3-tiny-16/config-{rung}", batch=4, r1_interval=4)   # 4 steps: one with the penalty
+    assert tr.pl is not None and tr.pl.mean.item() > 0                  # its running mean has moved
     assert make_trainer("sg3-tiny-16/config-D", batch=4, r1_interval=1).pl is None
 
 

@@ -118,6 +118,11 @@ def evaluate_run(run: FarmRun, out: str | os.PathLike, counts: dict[str, int], m
     t0 = time.time()
     state = run_state(run, out, 0.0)
     G = load_generator(folder / "checkpoint.pt", device=device, which="G_ema")
+    if G.config != run.config:
+        differ = [k for k, v in run.config.to_dict().items() if G.config.to_dict().get(k) != v]
+        raise FarmError(f"{folder} holds a model of another configuration than the registry's {run.name} "
+                        f"(differing: {', '.join(differ)}), e.g. trained before the preset changed; move the "
+                        "folder away and train the run again")
     data = farm_scale(run.scale).data      # FD against the images the runs were trained on
     res = compute_metrics(G, metrics, counts=counts, data=data, device=device, seed=seed,
                           ppl_distance=ppl_distance, inception=inception, progress=progress)["results"]
@@ -221,8 +226,9 @@ def metric_value(entry: dict, column: str, space: str) -> float | None:
 
 
 def row_values(doc: dict, row: Row, columns=None) -> dict[str, list[float]]:
-    """Each column of ``row`` (default its table's) over the seeds of the run that stands for it."""
-    entries = [e for e in doc["runs"].values() if row.key in e["rows"]]
+    """Each column of ``row`` (default its table's) over the seeds of the run that stands for it
+    (found by variant, so that rows added to the registry after a run was evaluated find it too)."""
+    entries = [e for e in doc["runs"].values() if row.variant in e["variants"]]
     out = {}
     for col in TABLE_COLUMNS[row.table] if columns is None else columns:
         values = [metric_value(e, col, row.space) for e in entries]
@@ -239,7 +245,7 @@ def summarise(values: list[float]) -> dict[str, Any]:
 
 
 def table(doc: dict, name: str, columns=None) -> list[dict]:
-    """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``, ``ladder_d``): label,
+    """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``, ``ladder_d``, ``ladder_a``): label,
     space, per column (default the table's; any of :func:`metric_value`'s, e.g. the ground
     truth's ``gt_d``, ``gt_c``, ``gt_mig``) our values (one per seed), their mean / std / n, and
     the paper's number."""
@@ -265,7 +271,8 @@ def step_changes(rows: list[dict], column: str, alpha: float = 0.05, log_scale: 
     a two-sided t-test at level α on the difference of two means. ``log_scale``: on the logarithm
     of the values (PPL, LS, whose spread grows with their size). Also ``beyond_ranges``: Δ clears
     the seed range of both rows (weaker: with two seeds it fires about one time in five by
-    chance). Rows without a value are skipped; a step needs values on both sides."""
+    chance). Only neighbours that both have values form a step: a row without one drops the
+    steps on either side of it (they are not bridged)."""
     import numpy as np
     from scipy import stats
 

@@ -118,7 +118,6 @@ LADDER_ROWS: tuple[Row, ...] = (
     Row("ladder", "T StyleGAN3-T", "config-T", "w", _eq(4.62, 63.01, 13.12)),
     Row("ladder", "R StyleGAN3-R", "config-R", "w", _eq(4.50, 66.65, 40.48)),
 )
-#: The rows and tables of each study.
 #: Step C → D changes five things at once; two control runs (not in the paper) take D's changes to
 #: the mapping network and to the regularisers one at a time, for the question which part moves W.
 LADDER_D_ROWS: tuple[Row, ...] = (
@@ -132,6 +131,7 @@ LADDER_A_ROWS: tuple[Row, ...] = (
     Row("ladder_a", "A: StyleGAN2 (modulation, demodulation)", LADDER_STYLEGAN2, "w"),
     Row("ladder_a", "A without demodulation", "config-A-nodemod", "w"),
 )
+#: The rows and tables of each study.
 STUDY_ROWS: dict[str, tuple[Row, ...]] = {"paper": ROWS, "ladder": LADDER_ROWS + LADDER_D_ROWS + LADDER_A_ROWS}
 STUDY_TABLES: dict[str, tuple[str, ...]] = {"paper": TABLES, "ladder": ("ladder", "ladder_d", "ladder_a")}
 #: The columns of each table, in the names of :func:`stylegan_lib.farm.results.row_values`.

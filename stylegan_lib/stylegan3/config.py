@@ -92,6 +92,8 @@ class StyleGAN3Config(ConfigBase):
     magnitude_ema_beta: float = 0.999  # our choice: the paper gives no value in REFERENCE.md
     style_mixing_prob: float = 0.0     # D on: mixing regularisation disabled
     pl_weight: float = 0.0             # D on: path length regularisation disabled (B, C: 2, as StyleGAN2)
+    #   (its lengths average |J^T y|² over every style input, the Fourier input's too, which B and C
+    #   do not use: their logged pl_mean is about √((n−1)/n) of a StyleGAN2 of n inputs)
     label: str = "T"
 
     def __post_init__(self):
@@ -229,7 +231,8 @@ def is_preset(name: object) -> bool:
 
 
 def get_config(name: str | StyleGAN3Config, **overrides) -> StyleGAN3Config:
-    """The config of ``sg3-SCALE`` or ``sg3-SCALE/config-X`` (X in B…H, T, R), with overrides."""
+    """The config of ``sg3-SCALE`` or ``sg3-SCALE/config-X`` (X in B…H, T, R, or the controls
+    C-map2 and C-noreg), with overrides."""
     if isinstance(name, StyleGAN3Config):
         return name.replace(**overrides) if overrides else name
     check_preset_type(name, StyleGAN3Config)

@@ -600,8 +600,11 @@ class Trainer:
 
     def load_state_dict(self, obj: dict[str, Any]) -> None:
         if config_from_dict(obj["config"]) != self.cfg:
-            raise CheckpointError("the checkpoint was trained with a different model configuration "
-                                  "than the options given; resume with the checkpoint's own options")
+            stored = config_from_dict(obj["config"]).to_dict()
+            differ = [k for k, v in self.cfg.to_dict().items() if stored.get(k) != v]
+            raise CheckpointError(f"the checkpoint was trained with a different model configuration (differing: "
+                                  f"{', '.join(differ)}) than the options given — its preset may have changed "
+                                  "since; resume with the checkpoint's own options, or start the run afresh")
         n = obj["data_order"]["num_images"]
         if n != len(self.images):
             raise CheckpointError(f"the checkpoint's run used {n} training images but {len(self.images)} "

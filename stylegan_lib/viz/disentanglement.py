@@ -48,32 +48,43 @@ def plot_figure9(curves: dict[str, list[dict]], growth_kimg: float | None = None
     return fig
 
 
+def walk(models: dict, key: str, seed_a: int, seed_b: int, steps: int = 8) -> dict:
+    """Row ``key``'s generator walked from ``seed_a`` to ``seed_b`` in its own space
+    (:func:`~stylegan_lib.viz.mapping.interpolation_strips`)."""
+    if key not in models:
+        raise ValueError(f"no model for {key!r}; models: {', '.join(models)}")
+    G, space = models[key]
+    return interpolation_strips(G, int(seed_a), int(seed_b), steps, spaces=(space,))
+
+
 def compare_paths(models: dict, a: str, b: str, seed_a: int = 0, seed_b: int = 1, steps: int = 8,
-                  ppl: dict | None = None, fig=None):
+                  ppl: dict | None = None, fig=None, walks=None):
     """``models``: a row label → (generator, space "z" or "w"). Rows ``a`` and ``b`` walked from
     ``seed_a`` to ``seed_b`` in their own spaces, two image strips and their step sizes;
-    ``ppl``: a row label → its path length, printed beside the strip. Returns the figure."""
-    for key in (a, b):
-        if key not in models:
-            raise ValueError(f"no model for {key!r}; models: {', '.join(models)}")
+    ``ppl``: a row label → its path length, printed beside the strip; ``walks``: ``(key, seed_a,
+    seed_b) →`` :func:`walk`'s result, for a widget that keeps them. Returns the figure."""
+    walks = walks or (lambda key, sa, sb: walk(models, key, sa, sb, steps))
     strips, labels = {}, {}
     for slot, key in (("A", a), ("B", b)):
-        G, space = models[key]
-        walk = interpolation_strips(G, int(seed_a), int(seed_b), steps, spaces=(space,))
-        strips.update(t=walk["t"], seeds=walk["seeds"])
-        strips[slot] = walk[space]
+        path = walks(key, int(seed_a), int(seed_b))
+        strips.update(t=path["t"], seeds=path["seeds"])
+        strips[slot] = path[models[key][1]]
         labels[slot] = key if not ppl or ppl.get(key) is None else f"{key}\nPPL {ppl[key]:.3g}"
     return draw_interpolation(strips, ["A", "B"], labels, fig=fig)
 
 
 def configuration_widget(models: dict, ppl: dict | None = None, a: str | None = None, b: str | None = None,
                          seed_a: int = 0, seed_b: int = 1, steps: int = 8):
-    """Pick two rows (configuration and space) and two seeds: :func:`compare_paths`, redrawn."""
+    """Pick two rows (configuration and space) and two seeds: :func:`compare_paths`, redrawn
+    (each row's walk is kept, so that changing the other row redraws without walking again)."""
+    import functools
+
     import ipywidgets as W
     from matplotlib.figure import Figure
 
     from .widgets import figure_widget
 
+    walks = functools.lru_cache(maxsize=32)(lambda key, sa, sb: walk(models, key, sa, sb, steps))
     names = list(models)
     a_w = W.Dropdown(options=names, value=a or names[0], description="row A")
     b_w = W.Dropdown(options=names, value=b or names[-1], description="row B")
@@ -82,9 +93,9 @@ def configuration_widget(models: dict, ppl: dict | None = None, a: str | None = 
     fig = Figure()
 
     def draw():
-        return compare_paths(models, a_w.value, b_w.value, sa_w.value, sb_w.value, steps, ppl, fig=fig)
+        return compare_paths(models, a_w.value, b_w.value, sa_w.value, sb_w.value, steps, ppl, fig=fig, walks=walks)
 
     return figure_widget([[a_w, b_w], [sa_w, sb_w]], draw)
 
 
-__all__ = ["plot_figure9", "compare_paths", "configuration_widget"]
+__all__ = ["plot_figure9", "walk", "compare_paths", "configuration_widget"]
