@@ -62,16 +62,21 @@ def test_edit_score_formulas_by_hand():
     assert "flip rate" in sc.table() and sc.table().count("\n") == 2
 
 
-def test_edit_scores_move_towards_the_other_label(textured_G):
-    G, C = textured_G, ColourClassifier()
+def red_direction(G, C, n: int):
+    """n latents, their noise, and a unit direction that raises red: the gradient of the mean red
+    logit with respect to w."""
     gen = torch.Generator().manual_seed(0)
-    ws = G.mapping(torch.randn(6, G.z_dim, generator=gen))
-    noise = G.synthesis.make_noise_inputs(6, seed=1)
-    # a direction that raises red: the gradient of the mean red logit with respect to w
+    ws = G.mapping(torch.randn(n, G.z_dim, generator=gen))
+    noise = G.synthesis.make_noise_inputs(n, seed=1)
     w = ws[:, :1].clone().requires_grad_(True)
     C(G.synthesis(w.expand(-1, G.num_ws, -1), noise=noise))[:, 0].sum().backward()
     d = w.grad.sum((0, 1))
-    d = d / d.norm()
+    return ws.detach(), noise, d / d.norm()
+
+
+def test_edit_scores_move_towards_the_other_label(textured_G):
+    G, C = textured_G, ColourClassifier()
+    ws, noise, d = red_direction(G, C, 6)
     sc = ev.edit_scores(G, ws, noise, {"red": d}, 0.5, C)
     assert sc.before.shape == (6, 3) and sc.after.shape == (1, 6, 3)
     torch.testing.assert_close(sc.before, ev.attribute_probabilities(G, ws, noise, C))
@@ -111,15 +116,10 @@ def test_bisect_amount_finds_the_flip_rate_by_hand():
 
 def test_matched_edits_reach_the_flip_rate(textured_G):
     G, C = textured_G, ColourClassifier()
-    gen = torch.Generator().manual_seed(0)
-    ws = G.mapping(torch.randn(8, G.z_dim, generator=gen))
-    noise = G.synthesis.make_noise_inputs(8, seed=1)
-    w = ws[:, :1].clone().requires_grad_(True)
-    C(G.synthesis(w.expand(-1, G.num_ws, -1), noise=noise))[:, 0].sum().backward()
-    d = w.grad.sum((0, 1))
-    scores = ev.matched_edit_scores(G, ws, noise, {"red": d / d.norm()}, flip_rate=0.5, classifier=C)
+    ws, noise, d = red_direction(G, C, 8)
+    scores = ev.matched_edit_scores(G, ws, noise, {"red": d}, flip_rate=0.5, classifier=C)
     red = scores["red"]
     assert red.flip_rate()["red"] >= 0.5 and red.amount > 0
     # one bisection step below the amount found, fewer than half flip: the bracket is tight
-    below = ev.edit_scores(G, ws, noise, {"red": d / d.norm()}, red.amount - 8 / 2 ** 8, C)
+    below = ev.edit_scores(G, ws, noise, {"red": d}, red.amount - 8 / 2 ** 8, C)
     assert below.flip_rate()["red"] < 0.5
