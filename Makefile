@@ -67,11 +67,11 @@ sync: $(STAMP)
 # Retrain the book's shipped model and ship it into stylegan_lib/pretrained/ with its provenance
 # (book-32.json, with the quality record). Resumable: run it again after a stop (it continues
 # from runs/book-32/checkpoint.pt); BOOK_STOP=HH:MM ends a session cleanly at that time, and a
-# run stopped before its kimg is not shipped. The defaults are the shipped model's recipe; the
-# attempt in progress is BOOK_DATA=faces:100000:medium BOOK_KIMG=600 (benchmarks/training.md §7).
-BOOK_KIMG ?= 380
+# run stopped before its kimg is not shipped. The defaults are the shipped model's recipe
+# (benchmarks/training.md §7).
+BOOK_KIMG ?= 600
 BOOK_STOP ?=
-BOOK_DATA ?= faces:100000
+BOOK_DATA ?= faces:100000:medium
 BOOK_PRESET ?= book-32
 book-model: $(STAMP)
 	$(PY) -m stylegan_lib train --preset $(BOOK_PRESET) --data $(BOOK_DATA) --kimg $(BOOK_KIMG) --out runs/book-32 --threads 2 \

@@ -44,6 +44,7 @@
 seed = 0
 resolution = 32
 num_images = 2000
+detail = ""               # empty: the detail level the book's model was trained on; or "subtle", "medium", "strong"
 figures_dir = "../figures"
 device = "cpu"
 preset = "quick"          # accepted for the book runner; this chapter is the same in both presets
@@ -60,14 +61,19 @@ import torch
 
 from stylegan_lib.data import faces
 from stylegan_lib.data import (ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS, FacesConfig,
-                               ImageFolderDataset, SyntheticFaces, labels_from_factors, render,
-                               sample_factors, write_faces_archive)
+                               DETAIL_LEVELS, ImageFolderDataset, SyntheticFaces, detail_std,
+                               labels_from_factors, parse_faces_spec, render, sample_factors,
+                               write_faces_archive)
+from stylegan_lib.pretrained import training_data
 from stylegan_lib.viz.book import chapter_header, save_figure
 from stylegan_lib.viz.faces import (face_from_sliders, face_widget, factor_sweep, labels_text,
                                     plot_factor_sweep, plot_fig6a, plot_samples, quadrant_counts)
 
 chapter_header("Chapter 1 – the data", device, expected_seconds=20)
 _ = torch.manual_seed(seed)
+book_data = training_data("book-32")
+config = FacesConfig(detail=detail) if detail else parse_faces_spec(book_data)[1]
+print(f"the book's model was trained on {book_data}; this chapter shows detail level {config.detail!r}")
 
 # %% [markdown]
 # ## The factors
@@ -129,7 +135,7 @@ print(inspect.getsource(faces._render_chunk))
 
 # %%
 t0 = time.perf_counter()
-ds = SyntheticFaces(num_images, resolution=resolution, seed=seed)
+ds = SyntheticFaces(num_images, resolution=resolution, seed=seed, config=config)
 images = ds.render_all()
 seconds = time.perf_counter() - t0
 print(f"{num_images} faces at {resolution}×{resolution}: {seconds:.2f} s "
@@ -144,7 +150,8 @@ print("images", tuple(images.shape), images.dtype, " labels", tuple(ds.labels.sh
 # the data set, in order, at the training resolution:
 
 # %%
-fig = plot_samples(images[:64], ncols=16, scale=0.75, title=f"SyntheticFaces, seed {seed}, {resolution}×{resolution}, uncurated")
+fig = plot_samples(images[:64], ncols=16, scale=0.75,
+                   title=f"SyntheticFaces, seed {seed}, {resolution}×{resolution}, detail {config.detail!r}, uncurated")
 save_figure(fig, "data_samples", figures_dir)
 plt.show()
 
@@ -176,7 +183,7 @@ plt.show()
 # %%
 factors_book = ds.factors
 factors_full = sample_factors(num_images, seed=seed, config=FacesConfig(exclude=()))
-fig = plot_fig6a({"book data: FacesConfig() (default)": factors_book,
+fig = plot_fig6a({f"book data: FacesConfig(detail={config.detail!r})": factors_book,
                   "FacesConfig(exclude=()) for comparison": factors_full})
 save_figure(fig, "data_fig6a", figures_dir)
 plt.show()
@@ -204,32 +211,42 @@ print(f"P(dark hair | pale) = {labels[pale, A['dark_hair']].mean():.2f}   "
 # is, and StyleGAN adds per-pixel noise so that the network does not have to invent them
 # from the latent code. Our faces have such detail too, drawn from a second random stream
 # that is independent of every factor and label: freckle positions, hair strands, skin and
-# background texture, soft spots of light. Below, one set of factors with six different
-# detail draws, at 32² and at 64² (shown at the same size), and the per-pixel standard
-# deviation over 32 draws (like the paper's Figure 4c): the detail lives in the hair, the
-# background and the freckles on the cheeks, not in the face's layout. Finer noise octaves
-# and thinner strands appear only when the pixels can show them. This is the default,
-# `FacesConfig(detail="subtle")`, on which the book's model was trained; `detail="strong"`
-# makes strands, grain and freckles plainly visible at 32² (about 2.5× the per-pixel spread;
-# benchmarks/data.md).
+# background texture, soft spots of light. Its strength is a setting of the data,
+# `FacesConfig.detail`, with three levels. Below, one set of factors with six different detail
+# draws at each level (32², the training resolution), and beside each row the per-pixel standard
+# deviation over 32 draws (like the paper's Figure 4c, one colour scale for all three): the
+# detail lives in the hair and the background, hardly in the face, and never moves the
+# face's layout. The printed numbers are
+# the same statistic over 16 random faces, the one chapter 5 measures for a generator's noise.
+#
+# The book's first model was trained on "subtle" detail and its noise inputs learned to move
+# the pixels hardly at all (benchmarks/training.md, section 7); the current one
+# was trained on "medium" (the level printed at the top of this chapter), where the strands and
+# the grain are visible at 32² and the face still dominates. "strong" buried the faces of a
+# small model under its texture (benchmarks/training.md, section 6).
 
 # %%
 one = {k: np.full(32, v) for k, v in dict(faces.NEUTRAL_FACTORS, skin_tone=0.85, hair_length=0.8).items()}
-fig = plt.figure(figsize=(12, 4.4))
-grid = fig.add_gridspec(2, 2, width_ratios=[6, 1.6])
-for row, r in enumerate((32, 64)):
-    draws = render({k: v[:6] for k, v in one.items()}, r, seed=seed, indices=np.arange(6))
-    strip = np.concatenate(list(draws.transpose(0, 2, 3, 1)), axis=1).repeat(64 // r, 0).repeat(64 // r, 1)
+fig = plt.figure(figsize=(11, 1.9 * len(DETAIL_LEVELS)))
+grid = fig.add_gridspec(len(DETAIL_LEVELS), 2, width_ratios=[6, 1])
+for row, level in enumerate(DETAIL_LEVELS):
+    draws = render(one, 32, seed=seed, indices=np.arange(32), detail=level)
+    strip = np.concatenate(list(draws[:6].transpose(0, 2, 3, 1)), axis=1)
     ax = fig.add_subplot(grid[row, 0])
     ax.imshow(strip, interpolation="nearest")
-    ax.set_title(f"same factors, six draws of the detail, {r}×{r}", fontsize=9)
+    ax.set_title(f"detail {level!r}{' (the book model’s data)' if level == config.detail else ''}: "
+                 "same factors, six draws", fontsize=9)
     ax.set_axis_off()
-many = render(one, 64, seed=seed, indices=np.arange(32)).astype(np.float32)
-ax = fig.add_subplot(grid[:, 1])
-ax.imshow(many.mean(axis=1).std(axis=0), cmap="magma")
-ax.set_title("std. dev. over 32 draws (64²)", fontsize=9)
-ax.set_axis_off()
+    ax = fig.add_subplot(grid[row, 1])
+    ax.imshow((draws.astype(np.float32) / 127.5).std(axis=0).mean(axis=0), cmap="magma", vmin=0, vmax=0.25)
+    ax.set_title("std over 32 draws", fontsize=9)
+    ax.set_axis_off()
+save_figure(fig, "data_detail_levels", figures_dir)
 plt.show()
+print("per-pixel std of the detail alone, 16 faces × 16 draws, [-1, 1] scale:")
+for level in DETAIL_LEVELS:
+    sigma = detail_std(32, seed=seed, config=FacesConfig(detail=level))
+    print(f"  {level:7s} mean {sigma.mean():.3f}   95th percentile {np.percentile(sigma, 95):.3f}")
 
 # %% [markdown]
 # ## On disk

@@ -184,6 +184,8 @@ plt.show()
 noise_layer = A.strongest_noise_layer(G)
 strengths = G.synthesis.epilogues()[A.layer_index(G, noise_layer)].noise.weight.detach().abs().cpu()
 noisy_channels = [int(c) for c in torch.argsort(strengths, descending=True)[:4]]
+print(f"{noise_layer}: the four channels with the largest noise strength |B|:",
+      ", ".join(f"{c} ({strengths[c]:.3f})" for c in noisy_channels))
 result = A.style_vs_noise(G, seed, noise_layer, noise_seed=seed)
 fig = A.draw_style_vs_noise(result, noisy_channels)
 save_figure(fig, "adain_style_vs_noise", figures_dir)

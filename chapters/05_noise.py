@@ -127,6 +127,9 @@ noise_viz.draw_noise_strengths(G, ax)
 ax.set_title("Learned noise strengths B, per layer")
 save_figure(fig, "noise_strengths", figures_dir)
 plt.show()
+print("layer  resolution  RMS of B")
+for i, (res, b) in enumerate(noise_viz.noise_strengths(G)):
+    print(f"{i:5d} {res:7d}²  {b:9.4f}")
 
 # %% [markdown]
 # ## Figure 4: stochastic variation

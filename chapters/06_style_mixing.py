@@ -168,6 +168,10 @@ mixing.draw_attribute_transfer(transfer, ax, scales)
 ax.set_title(f"which attributes each group of B's styles brings ({num_pairs} pairs)", fontsize=10)
 save_figure(fig, "mixing_attribute_transfer", figures_dir)
 plt.show()
+print(f"{'attribute':18s}" + "".join(f"{g:>8s}" for g in transfer.groups) + "   pairs that disagree")
+for j, a in enumerate(transfer.attributes):
+    print(f"{a:18s}" + "".join(f"{transfer.follows_b[i, j]:8.2f}" for i in range(len(transfer.groups)))
+          + f"   {int(transfer.disagree[0, j])}")
 
 # %% [markdown]
 # ## Moving the crossover
@@ -280,13 +284,15 @@ print("\n".join(inspect.getsource(step) for step in (Trainer._latents, Trainer._
 
 # %%
 from stylegan_lib.metrics import get_feature_detector, real_features
+from stylegan_lib.pretrained import training_data
 
 detector = get_feature_detector("classifier", device=device)
-real = real_features(detector, num_real)
+real_data = None if checkpoint else training_data("book-32")  # the faces the model was trained on
+real = real_features(detector, num_real, data=real_data)
 counts = [k for k in (1, 2, 3, 4) if k <= G.num_ws]
 scores = mixing.mixing_scores(G, counts, num_images=num_images, detector=detector, real=real,
                               seed=seed + 1000, progress=True)
-print(f"features: {detector.name}; {num_images} images per row, {num_real} real faces")
+print(f"features: {detector.name}; {num_images} images per row, {num_real} real faces ({real_data or 'the default faces'})")
 print("latents      FD      KD  precision  recall")
 for k, s in scores.items():
     print(f"{k:7d} {s['fd']:7.1f} {s['kd']:7,.0f} {s['precision']:10.3f} {s['recall']:7.3f}")

@@ -218,12 +218,14 @@ plt.show()
 
 # %%
 from stylegan_lib.metrics import get_feature_detector, real_features
+from stylegan_lib.pretrained import training_data
 
 detector = get_feature_detector("classifier", device=device)
-real = real_features(detector, num_real)
+real_data = None if checkpoint else training_data("book-32")  # the faces the model was trained on
+real = real_features(detector, num_real, data=real_data)
 result = trunc.truncation_tradeoff(G, tradeoff_psis, num_images=num_images, detector=detector, real=real,
                                    seed=seed + 1000, progress=True)
-print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces")
+print(f"features: {result.detector}; {num_images} generated images per ψ, {num_real} real faces ({real_data or 'the default faces'})")
 print(result.table())
 fig = trunc.draw_tradeoff(result)
 save_figure(fig, "truncation_tradeoff", figures_dir)

@@ -48,6 +48,7 @@ import json
 import time
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from stylegan_lib.images import image_grid
@@ -60,7 +61,7 @@ from stylegan_lib.viz import training as tviz
 from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
 
 check_preset(preset)
-chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else 6000)
+chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else provenance("book-32")["wall_time_s"])
 _ = torch.manual_seed(seed)
 
 # %% [markdown]
@@ -225,8 +226,16 @@ if preset == "quick":
     faces = SyntheticFaces(live_images, resolution=16, seed=seed).render_all()
     live_dir = None
 else:
-    opts = recipe_options("book", preset="book-32", seed=seed, device=device)
-    faces = SyntheticFaces(100_000, resolution=32, seed=0).render_all(progress=True)
+    # The shipped model's own recipe, read from its provenance: its kimg, its data.
+    from stylegan_lib.data import parse_faces_spec
+    from stylegan_lib.pretrained import training_data
+
+    shipped = provenance("book-32")
+    opts = recipe_options("book", preset="book-32", seed=seed, device=device,
+                          kimg=shipped["training_options"]["kimg"])
+    n_faces, faces_config = parse_faces_spec(training_data("book-32"))
+    faces = SyntheticFaces(n_faces, resolution=32, seed=shipped["dataset"]["seed"],
+                           config=faces_config).render_all(progress=True)
     live_dir = run_dir
 t0 = time.time()
 trainer = Trainer(opts, faces, run_dir=live_dir, progress=True)
@@ -294,6 +303,23 @@ axes[1].set_ylabel("mean D logit")
 fig.tight_layout()
 save_figure(fig, "training_book_losses", figures_dir)
 plt.show()
+last = log[-5:]
+print(f"last {len(last)} ticks ({last[0]['kimg']:g}–{last[-1]['kimg']:g} kimg), mean: " + ", ".join(
+    f"{k} {np.mean([e[k] for e in last]):+.2f}" for k in ("loss_G", "loss_D", "real_score", "fake_score")))
+
+# %% [markdown]
+# The log also holds FD and PPL of G_ema, measured every 20 kimg from the moment the network
+# reaches 32² on (2,000 generated against 2,000 training faces, 200 PPL pairs: small counts, so
+# FD sits above the 5,000-image number of the quality record). These are the data of the
+# paper's Figure 9, for one model.
+
+# %%
+fig = tviz.plot_metrics(log, title="book-32: FD and PPL of G_ema during training")
+save_figure(fig, "training_book_metrics", figures_dir)
+plt.show()
+print("kimg     FD   PPL(W, end)")
+for e in (e for e in log if "fd" in e):
+    print(f"{e['kimg']:4g} {e['fd']:7.1f} {e['ppl_wend']:8.1f}")
 
 # %% [markdown]
 # The sample progression below shows the same eight latents (G_ema, stored noise) at increasing
@@ -310,9 +336,9 @@ plt.show()
 
 # %%
 from PIL import Image
-import numpy as np
 
 strip = torch.from_numpy(np.array(Image.open(shipped_path("book-32").with_name("book-32-progress.png"))))
+print("progression rows at kimg:", ", ".join(f"{k:g}" for k in prov["progress_kimg"]))
 fig = tviz.show_progression(strip, prov["progress_kimg"], cell=32)
 save_figure(fig, "training_book_progression", figures_dir)
 plt.show()

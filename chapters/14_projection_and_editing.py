@@ -135,7 +135,13 @@ print(inspect.getsource(project))
 
 # %%
 print(inspect.getsource(ev.held_out_faces))
-targets, labels, names = ev.held_out_faces(num_faces, held_out_seed)
+from stylegan_lib.data import parse_faces_spec
+from stylegan_lib.pretrained import training_data
+
+faces_spec = None if checkpoint else training_data("book-32")   # the model's own kind of faces
+faces_config = parse_faces_spec(faces_spec)[1] if faces_spec else None
+print("targets drawn like:", faces_spec or "the default faces")
+targets, labels, names = ev.held_out_faces(num_faces, held_out_seed, config=faces_config)
 frame_every = max(1, num_steps // 10)
 t0 = time.perf_counter()
 result_w = project(G, targets, "w", num_steps=num_steps, distance="classifier", seed=seed,
@@ -216,6 +222,9 @@ fig = vp.draw_comparison(targets, {"W": result_w.image, "W+": result_wp.image},
 fig.suptitle("held-out faces and their projections (pixel MSE under each)", fontsize=9)
 save_figure(fig, "projection_w_vs_wplus", figures_dir)
 plt.show()
+print("face " + "".join(f"{i:>7d}" for i in range(num_faces)))
+for space, e in errors.items():
+    print(f"{space:<5}" + "".join(f"{v:7.4f}" for v in e["pixel"].tolist()))
 
 # %% [markdown]
 # ## Edit directions
@@ -290,6 +299,9 @@ fig.suptitle(f"held-out face {face} (W projection) moved along each direction; p
              fontsize=9)
 save_figure(fig, "projection_edits", figures_dir)
 plt.show()
+print(f"{'p(row) at α =':<14}" + "".join(f"{a:>7g}" for a in amounts))
+for a, probs in zip(shown, row_p):
+    print(f"{a:<14}" + "".join(f"{v:7.2f}" for v in probs.tolist()))
 
 # %% [markdown]
 # ## Try it
@@ -321,6 +333,8 @@ panel = vp.edit_panel(G, result_w.ws, result_w.noise, start_face, directions["sm
 fig = vp.draw_edit_panel(result_w.target[start_face], panel, "smiling", edit_amount)
 save_figure(fig, "projection_edit_panel", figures_dir)
 plt.show()
+print(f"face {start_face}, α = {edit_amount:g} along 'smiling': p(smiling) "
+      f"{float(panel['p'][0]):.2f} → {float(panel['p'][1]):.2f}")
 
 # %% [markdown]
 # ## Editability: W against W+

@@ -39,8 +39,9 @@ value in range (the widget uses that).
 Stochastic detail — freckles, hair strands, skin and background texture, soft spots of light
 in the background — comes from a second random stream that is independent of every factor:
 it is what StyleGAN's noise inputs are meant to model.  ``FacesConfig.detail`` sets its
-strength: "subtle" (the default, what the book's shipped model was trained on: coarse texture
-visible at 32²) or "strong" (plainly visible at 32²: where each hair strand runs, the grain of
+strength: "subtle" (the default, what the book's first model was trained on: coarse texture
+visible at 32²), "medium" (the shipped model's: strands and grain visible at 32², the face
+still dominant) or "strong" (plainly visible at 32²: where each hair strand runs, the grain of
 the background, the freckles).  Finer octaves and thinner strands appear when the pixels can
 show them (64² and up).
 
@@ -155,10 +156,10 @@ _HEAD_CY, _EYE_Y, _MOUTH_Y = -0.02, -0.04, 0.31   # heights fixed for every face
 #: of the detail field), hair-strand contrast, how far the detail field bends the strands
 #: (radians), freckle darkness, and the stripe period in pixels from which a strand frequency
 #: starts to show (it ramps in over as many pixels again).  "subtle" is the detail the book's
-#: first shipped model was trained on; "strong" makes it plainly visible at 32² (what the noise
-#: inputs would have to learn), so busy that a small model at a few hundred kimg spreads its
-#: texture over whole faces; "medium" sits between: strands and grain visible at 32², the face
-#: still dominant (benchmarks/data.md measures all three).
+#: first model was trained on; "strong" makes it plainly visible at 32² (what the noise inputs
+#: would have to learn), so busy that a small model at a few hundred kimg spreads its texture
+#: over whole faces; "medium" sits between, and is the shipped model's: strands and grain
+#: visible at 32², the face still dominant (benchmarks/data.md measures all three).
 DETAIL_LEVELS: dict[str, tuple[float, float, float, float, float]] = {
     "subtle": (0.07, 0.14, 0.05, 0.35, 2.5),
     "medium": (0.11, 0.22, 0.15, 0.45, 2.5),

@@ -24,8 +24,8 @@ import torch
 from .editing import edit
 from .projection import perceptual_embedding, resolve_distance
 
-#: The data seed of the faces the book's model was trained on (``--data faces:100000``, seed 0;
-#: ``stylegan_lib/pretrained/book-32.json``).
+#: The data seed of the faces the book's model was trained on (``--data faces:100000:medium``,
+#: seed 0; ``stylegan_lib/pretrained/book-32.json``).
 TRAINING_DATA_SEED = 0
 #: The data seed of the book's held-out faces.
 HELD_OUT_SEED = 12345

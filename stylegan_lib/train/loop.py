@@ -150,8 +150,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # Karras et al. 2019, FFHQ: 8² start, 600k+600k per resolution, 25M images, R1 γ = 10.
     "paper": dict(kimg=25000.0, r1_interval=1, tick_kimg=160.0, snapshot_kimg=1000.0,
                   sample_kimg=1000.0, schedule={}),
-    # The book's 32² model on 2 CPU cores (benchmarks/training.md).
-    "book": dict(kimg=380.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
+    # The book's 32² model on 2 CPU cores, on faces:100000:medium (benchmarks/training.md §7).
+    "book": dict(kimg=600.0, r1_gamma=1.0, r1_interval=4, tick_kimg=4.0, snapshot_kimg=20.0, sample_kimg=20.0,
                  ema_half_life_kimg=10.0, metrics_kimg=20.0,
                  schedule=dict(start_res=8, lod_training_kimg=30.0, lod_transition_kimg=30.0,
                                minibatch={8: 32, 16: 32, 32: 32}, minibatch_default=32,
@@ -162,10 +162,10 @@ RECIPES: dict[str, dict[str, Any]] = {
                   schedule=dict(start_res=8, lod_training_kimg=0.4, lod_transition_kimg=0.4,
                                 minibatch={8: 16, 16: 16}, minibatch_default=16, lr={},
                                 lr_default=0.002)),
-    # StyleGAN2 / StyleGAN3 at 32² on a CPU: the "book" recipe's length, minibatch, learning rate,
-    # R1 γ = 1 and EMA, at a fixed resolution (these generators do not grow), with R1 every 16
-    # steps as in StyleGAN2's lazy regularisation (its path length penalty runs every 4 G steps,
-    # stylegan2.loss.PL_INTERVAL). Each regulariser is added, ×k, to the loss of its step, so
+    # StyleGAN2 / StyleGAN3 at 32² on a CPU: 380 kimg (the first book model's length), the "book"
+    # recipe's minibatch, learning rate, R1 γ = 1 and EMA, at a fixed resolution (these
+    # generators do not grow), with R1 every 16 steps as in StyleGAN2's lazy regularisation (its
+    # path length penalty runs every 4 G steps, stylegan2.loss.PL_INTERVAL). Each regulariser is added, ×k, to the loss of its step, so
     # Adam's settings stay those of "book" (no lazy_adam correction). For non-growing presets
     # only: a StyleGAN1 preset would need a start_res and phase lengths.
     "sg-book": dict(kimg=380.0, r1_gamma=1.0, r1_interval=16, tick_kimg=4.0, snapshot_kimg=20.0,

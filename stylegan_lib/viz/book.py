@@ -76,7 +76,7 @@ def chapter_header(title: str, device, expected_seconds: float) -> str:
 PRESETS = ("quick", "full")
 #: What each chapter parameter must hold, by name (papermill injects whatever it is given:
 #: ``-p seed abc`` sets ``seed = "abc"``).
-TEXT_PARAMETERS = ("device", "checkpoint", "figures_dir", "classifier", "layer", "real_data",
+TEXT_PARAMETERS = ("device", "checkpoint", "figures_dir", "classifier", "layer", "real_data", "detail",
                    "official_pkl", "detectors", "run_dir")
 COUNT_FROM_ZERO = ("seed", "noise_seed", "fig6_samples", "fig6_grid", "metric_samples")
 COUNT_FROM_ONE = ("interpolation_steps", "batch_size", "live_images", "resolution", "max_resolution")
