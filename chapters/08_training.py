@@ -52,6 +52,7 @@ import numpy as np
 import torch
 
 from stylegan_lib.images import image_grid
+from stylegan_lib.latent import random_z
 from stylegan_lib.pretrained import load_pretrained, provenance, shipped_path
 from stylegan_lib.train import ema as ema_mod
 from stylegan_lib.train import loss as loss_mod
@@ -346,8 +347,7 @@ plt.show()
 # %%
 G = load_pretrained(checkpoint or "book-32", device=device)
 with torch.no_grad():
-    z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(seed))
-    imgs = G(z.to(G.device), noise_mode="const")
+    imgs = G(random_z(32, G.z_dim, seed, G.device), noise_mode="const")
 fig, ax = plt.subplots(figsize=(8, 4))
 ax.imshow(image_grid(imgs, 8, pad=0), interpolation="nearest")
 ax.set_title("book-32 (G_ema), uncurated, ψ = 1")

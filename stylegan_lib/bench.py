@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from .latent import random_z
 from .provenance import cpu_model, git_commit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def bench_generator(preset: str, batch: int, device: str, repeats: int = 5) -> l
     from .generator import Generator
 
     G = Generator(preset).eval().to(device)
-    z = torch.randn(batch, G.z_dim, device=device, generator=torch.Generator(device).manual_seed(0))
+    z = random_z(batch, G.z_dim, 0, device)
     sync = torch.cuda.synchronize if device == "cuda" else None
     ways = {"fast": contextlib.nullcontext, "step by step": step_by_step}
     times = {name: [] for name in ways}
@@ -114,7 +115,7 @@ def bench_bf16_inference(preset: str = "book-32", batch: int = 64, device: str =
     from .utils import cpu_supports_bf16
 
     G = load_pretrained(preset, device=device).eval()  # the shipped model: the book's figures
-    z = torch.randn(batch, G.z_dim, device=device, generator=torch.Generator(device).manual_seed(0))
+    z = random_z(batch, G.z_dim, 0, device)
     ref = G(z, noise_mode="const")
     with torch.autocast(device_type=device, dtype=torch.bfloat16):
         low = G(z, noise_mode="const").float()

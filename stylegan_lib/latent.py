@@ -99,10 +99,39 @@ def random_crossover(num_ws: int, generator: torch.Generator | None = None) -> i
     return int(torch.randint(1, num_ws, (), generator=generator))
 
 
+#: Tells the random stream of latents apart from ``torch.manual_seed(seed)``'s (see
+#: :func:`latent_generator`).
+LATENT_STREAM = 0x1A7E
+
+
+def latent_generator(seed: int, device="cpu") -> torch.Generator:
+    """The random generator every latent of ``seed`` is drawn from: a torch generator seeded with
+    a hash of (seed, :data:`LATENT_STREAM`), not with ``seed`` itself.
+
+    Why not ``torch.Generator().manual_seed(seed)``: the trainer initialises the weights after
+    ``torch.manual_seed(seed)``, and the mapping network's first layer is stored as plain N(0, 1)
+    draws (scaled by 1/lr_mul), which training hardly moves (its learning rate is 100× lower). The
+    first z_dim latents of that stream would *be* the rows of that layer: each drives its own
+    unit about √z_dim times harder than a random z does, so they map far from w̄ and draw
+    broken images. In book-32 (seed 0) they land twice as far from w̄ as other latents
+    (benchmarks/training.md §10). A hashed seed keeps the two streams apart.
+    """
+    import numpy as np
+
+    mixed = np.random.SeedSequence([int(seed), LATENT_STREAM]).generate_state(1, dtype=np.uint64)[0]
+    return torch.Generator(device).manual_seed(int(mixed))
+
+
+def random_z(num: int, z_dim: int, seed: int = 0, device="cpu") -> torch.Tensor:
+    """``num`` latents z ~ N(0, I) of ``seed`` ([num, z_dim], drawn on the CPU, so the same on
+    every machine), from :func:`latent_generator`."""
+    return torch.randn(int(num), z_dim, generator=latent_generator(seed)).to(device)
+
+
 def z_from_seeds(seeds, z_dim: int, device="cpu") -> torch.Tensor:
-    """One latent per seed, the same on every machine and for any batch: z_s ~ N(0, I) drawn from
-    a CPU generator seeded with s. [len(seeds), z_dim]."""
-    zs = [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+    """One latent per seed, the same on every machine and for any batch: z_s ~ N(0, I), the
+    first draw of :func:`latent_generator` (s). [len(seeds), z_dim]."""
+    zs = [torch.randn(z_dim, generator=latent_generator(s)) for s in seeds]
     return torch.stack(zs).to(device)
 
 

@@ -156,3 +156,15 @@ def test_bf16_on_a_cpu_without_bf16_units_is_refused():
             Trainer(options(amp="bf16"), images(), progress=False)
     with pytest.raises(ValueError, match="fp16' is for CUDA"):
         Trainer(options(amp="fp16"), images(), progress=False)
+
+
+def test_initial_weights_are_not_the_raw_draws_of_the_seed():
+    # z = torch.randn(..., generator=manual_seed(seed)) must not reproduce the mapping's
+    # first layer (latent.latent_generator): the trainer draws its weights from another stream.
+    tr = Trainer(options(seed=0), images())
+    W = torch.nn.functional.normalize(tr.G.mapping.layers[0].weight.detach(), dim=1)
+    raw = torch.nn.functional.normalize(
+        torch.randn(len(W), W.shape[1], generator=torch.Generator().manual_seed(0)), dim=1)
+    assert (raw * W).sum(1).abs().max() < 0.8
+    again = Trainer(options(seed=0), images())
+    assert torch.equal(again.G.mapping.layers[0].weight, tr.G.mapping.layers[0].weight)

@@ -8,7 +8,7 @@ import torch
 from stylegan_lib import Generator
 from stylegan_lib.generate import generate
 from stylegan_lib.images import image_grid, to_hwc
-from stylegan_lib.latent import ws_from_seeds, z_from_seeds
+from stylegan_lib.latent import random_z, ws_from_seeds, z_from_seeds
 from stylegan_lib.utils import progress_bar
 from stylegan_lib.viz.architecture import architecture_summary, parameter_table
 from stylegan_lib.viz.widgets import sample_image
@@ -18,6 +18,22 @@ def test_z_from_seeds_does_not_depend_on_the_batch():
     a = z_from_seeds([3, 4, 5], 16)
     b = z_from_seeds([5], 16)
     assert torch.equal(a[2], b[0]) and not torch.equal(a[0], a[1])
+
+
+def test_latents_of_a_seed_are_not_the_weights_initialised_with_that_seed():
+    # The trainer seeds torch with its seed before building G: the mapping network's first
+    # layer is then N(0, 1) draws / lr_mul, and a latent of that raw stream would be a weight row.
+    torch.manual_seed(0)
+    G = Generator("tiny-16")
+    W = G.mapping.layers[0].weight.detach()                       # [out, z_dim]
+    rows = torch.nn.functional.normalize(W, dim=1)
+    raw = torch.randn(4, G.z_dim, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(torch.nn.functional.normalize(raw, dim=1)[0], rows[0], atol=1e-5)  # the trap
+    for z in (random_z(256, G.z_dim, 0), z_from_seeds(range(8), G.z_dim)):
+        cos = torch.nn.functional.normalize(z, dim=1) @ rows.T
+        assert cos.abs().max() < 0.8
+    assert torch.equal(random_z(3, G.z_dim, 7)[0], z_from_seeds([7], G.z_dim)[0])
+    assert torch.equal(random_z(5, 8, 1), random_z(5, 8, 1)) and not torch.equal(random_z(5, 8, 1), random_z(5, 8, 2))
 
 
 def test_ws_from_seeds_maps_the_seeds_or_the_given_latents():

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_generator
-from ..latent import multi_latent_ws
+from ..latent import latent_generator, multi_latent_ws
 from ..metrics.evaluate import compute_metrics
 from ..provenance import git_commit
 from ..train.loop import read_log
@@ -69,7 +69,7 @@ class MixedLatentGenerator(torch.nn.Module):
         if not 1 <= k <= G.num_ws:
             raise ValueError(f"cannot mix {k} latents into {G.num_ws} style inputs")
         self.G, self.k = G, k
-        self.gen = torch.Generator().manual_seed(int(seed))
+        self.gen = latent_generator(seed)
         self.z_dim, self.img_resolution, self.num_ws = G.z_dim, G.img_resolution, G.num_ws
         self.config = G.config
 

@@ -25,6 +25,7 @@ from typing import Callable
 
 import torch
 
+from ..latent import latent_generator
 from ..stylegan3.filters import kaiser_beta
 
 PEAK_TO_PEAK = 2.0
@@ -178,7 +179,7 @@ def compute_equivariance(G, metric: str = "eq_t", num: int = 64, batch_size: int
     over ``num`` (w, transform) pairs, in dB."""
     check_transformable(G)
     device = device or G.device
-    gen = torch.Generator().manual_seed(seed)
+    gen = latent_generator(seed)
     res = G.img_resolution
     total, count = 0.0, 0.0
     for start in range(0, num, batch_size):

@@ -35,7 +35,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from ..latent import z_from_seeds
+from ..latent import latent_generator, z_from_seeds
 from ..utils import get_device
 from .detectors import FeatureDetector, get_feature_detector, get_perceptual_distance, to_uint8
 from .equivariance import EQ_METRICS, compute_equivariance, supports_equivariance
@@ -81,7 +81,7 @@ def generated_features(G, detectors: list[FeatureDetector], num: int, batch_size
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else G.device
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = latent_generator(seed)
     accs = [StatsAccumulator() for _ in detectors]
     bar = tqdm(total=num, desc="generated images → features", unit="img", disable=not progress)
     done = 0

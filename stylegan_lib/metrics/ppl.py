@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..latent import lerp, slerp
+from ..latent import latent_generator, lerp, slerp
 
 SPACES = ("z", "w")
 SAMPLINGS = ("full", "end")
@@ -150,7 +150,7 @@ def perceptual_path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], t
     if epsilon <= 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     device = torch.device(device) if device is not None else G.device
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = latent_generator(seed)
     t_start = time.time()
     dists = []
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..latent import random_z
 from ..provenance import git_commit
 from .detectors import get_feature_detector, get_perceptual_distance
 from .evaluate import dataset_features, generated_features, real_dataset
@@ -42,7 +43,7 @@ def noise_visibility(G, num_latents: int = 64, num_draws: int = 16, seed: int = 
         return {"noise_std_mean": None, "noise_std_p95": None,
                 "noise_not_applicable": f"{type(G).__module__}.{type(G).__name__} with use_noise=False has no "
                                         "noise inputs"}
-    z = torch.randn(num_latents, G.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+    z = random_z(num_latents, G.z_dim, seed)
     ws = G.mapping(z.to(G.device))
     torch.manual_seed(int(seed))  # noise_mode="random" draws from the global generator
     draws = torch.stack([G.synthesis(ws, noise_mode="random").float().cpu() for _ in range(num_draws)])

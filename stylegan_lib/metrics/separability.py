@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 import torch
 
+from ..latent import latent_generator
+
 MIN_ACCURACY = 0.9
 
 
@@ -124,7 +126,7 @@ def sample_labelled(G, classifier, num_samples: int, batch_size: int = 128, seed
     from tqdm import tqdm  # text bars: widget bars can stall papermill/nbval kernels
 
     device = torch.device(device) if device is not None else G.device
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = latent_generator(seed)
     zs, ws, ps = [], [], []
     bar = tqdm(total=num_samples, desc="separability: generate + label", unit="img", disable=not progress)
     done = 0

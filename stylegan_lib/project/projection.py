@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from ..images import image_grid, to_float
+from ..latent import latent_generator
 
 SPACES = ("w", "w+")
 FORMAT = "stylegan_lib/projection/1"
@@ -86,7 +87,7 @@ def w_statistics(G, w_avg_samples: int = 10_000, seed: int = 0,
 
     w̄ is the generator's tracked ``G.mapping.w_avg`` when it has one (the sample mean otherwise);
     σ_W is always measured about the sample mean."""
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = latent_generator(seed)
     ws = []
     for i in range(0, w_avg_samples, batch_size):
         z = torch.randn(min(batch_size, w_avg_samples - i), G.z_dim, generator=gen)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..generator import GeneratorBase
+from ..latent import random_z
 from ..mapping import MappingNetwork
 from ..synthesis import NoiseInputs
 from .config import StyleGAN3Config, get_config
@@ -143,7 +144,7 @@ def learned_input_transforms(G: Generator, num: int = 2000, seed: int = 0) -> di
     ``num`` latents: the rotation angle θ = atan2(r_s, r_c) in degrees and the translation in
     output pixels (canvas units × resolution). At initialisation T_w is the identity, so a
     spread here is what training put into W. Zeros for generators without it (B … G)."""
-    z = torch.randn(num, G.z_dim, generator=torch.Generator().manual_seed(int(seed))).to(G.device)
+    z = random_z(num, G.z_dim, seed, G.device)
     m = G.synthesis.input.w_transform(G.mapping(z)[:, 0])
     angle = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
     shift = m[:, :2, 2] * G.img_resolution

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from ..checkpoint import CheckpointError, save_models
@@ -145,6 +146,9 @@ class TrainOptions:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
+#: Tells the random stream of the initial weights apart from ``torch.manual_seed(seed)``'s.
+WEIGHT_STREAM = 0x3E16
+
 #: Training recipes: the paper's FFHQ schedule, the book's CPU schedule and a tiny demo one.
 RECIPES: dict[str, dict[str, Any]] = {
     # Karras et al. 2019, FFHQ: 8² start, 600k+600k per resolution, 25M images, R1 γ = 10.
@@ -241,7 +245,10 @@ class Trainer:
         self.mixing_prob = (self.cfg.style_mixing_prob if options.style_mixing_prob is None
                             else float(options.style_mixing_prob))
 
-        torch.manual_seed(options.seed)  # initial weights: identical on every process
+        # Initial weights, identical on every process, from a stream of their own: with plain
+        # torch.manual_seed(seed), z drawn the same way would be the mapping's first-layer rows
+        # (latent.latent_generator says why that breaks images).
+        torch.manual_seed(int(np.random.SeedSequence([options.seed, WEIGHT_STREAM]).generate_state(1, np.uint64)[0]))
         self.progressive = is_progressive(self.cfg)
         # G in train mode: StyleGAN3's magnitude normalisation tracks its EMAs only then.
         self.G = build_generator(self.cfg).to(self.device).train()

@@ -17,6 +17,7 @@ import torch
 
 from ..checkpoint import save_models
 from ..generations import build_generator, config_from_dict
+from ..latent import random_z
 from .checkpoint import load_training_checkpoint
 from .loop import read_log
 
@@ -91,7 +92,7 @@ def ship_run(run_dir: str | Path, name: str = "book-32", dest: str | Path = PRET
     # Samples of the shipped (fp16-stored) model, as a reader will load it.
     G = load_pretrained(str(pt), device="cpu")
     with torch.no_grad():
-        z = torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(sample_seed))
+        z = random_z(64, G.z_dim, sample_seed)
         grid = image_grid(G(z, noise_mode="const"), 8, pad=0)
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST) \
         .save(dest / f"{name}-samples.png")

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..images import enlarge, image_grid, to_hwc
-from ..latent import lerp, slerp, z_from_seeds
+from ..latent import lerp, random_z, slerp, z_from_seeds
 from ..metrics.classifier import load_classifier
 from ..utils import progress_bar
 from .widgets import ImagePanels, figure_widget
@@ -262,7 +262,7 @@ def fig6_anchors(G, classifier, num_samples: int = 256, seed: int = 0,
     Returns {"z": [N, z_dim], "w": [N, w_dim], "probs": [N, 2], "images", "index": {"A", "B",
     "C": sample index}, "attributes"}.
     """
-    z = torch.randn(num_samples, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = random_z(num_samples, G.z_dim, seed)
     w = map_z(G, z)
     images = synthesize_ws(G, broadcast_w(G, w), "const", batch_size, progress, "Figure 6: samples")
     probs = attribute_probabilities(classifier, images, attributes)
@@ -452,7 +452,7 @@ def average_face(G, num_samples: int = 256, seed: int = 0, noise_mode: str = "co
         raise ValueError("this generator has no w̄ (it was never trained): call "
                          "G.mapping.compute_w_avg() first")
     if images is None:
-        z = torch.randn(num_samples, G.z_dim, generator=torch.Generator().manual_seed(seed))
+        z = random_z(num_samples, G.z_dim, seed)
         images = synthesize_ws(G, broadcast_w(G, map_z(G, z)), noise_mode)
     w_avg_img = synthesize_ws(G, broadcast_w(G, G.mapping.w_avg.detach().cpu()[None].float()), noise_mode)
     return {"w_avg": w_avg_img, "pixel_mean": images.mean(0, keepdim=True), "samples": images[:8]}

@@ -149,9 +149,9 @@ def interpolation_paths(G, seed: int = 0, steps: int = 41) -> dict:
     Also the per-step image distance along both paths (squared L2 of the images, ÷ Δt²), to show
     where the image changes fast. Returns numpy arrays.
     """
-    from ..latent import lerp, slerp
+    from ..latent import latent_generator, lerp, slerp
 
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = latent_generator(seed)
     z = torch.randn(2, G.z_dim, generator=gen)
     z = z.to(G.device)
     t = torch.linspace(0, 1, steps, device=G.device)

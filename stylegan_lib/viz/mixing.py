@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..images import to_hwc
-from ..latent import copy_styles, layer_groups, mix_styles, multi_latent_ws, ws_from_seeds
+from ..latent import copy_styles, latent_generator, layer_groups, mix_styles, multi_latent_ws, ws_from_seeds
 from .noise import layers_label
 from .widgets import ImagePanels, figure_widget
 
@@ -276,7 +276,7 @@ def mixing_scores(G, num_latents: Sequence[int] = (1, 2, 3, 4), num_images: int 
     seeds = list(range(seed, seed + num_images))
     out = {}
     for k in tqdm(num_latents, desc="latents", disable=not progress):
-        gen = torch.Generator().manual_seed(seed + 7919 * int(k))
+        gen = latent_generator(seed + 7919 * int(k))
         fake = seed_features(G, detector, seeds, ws_fn=lambda z, k=k: multi_latent_ws(G, z, int(k), gen))
         out[int(k)] = distribution_scores(real, fake)
     return out
