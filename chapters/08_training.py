@@ -51,8 +51,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from stylegan_lib.images import image_grid
 from stylegan_lib.latent import random_z
+from stylegan_lib.metrics.ground_truth import load_factor_reader
+from stylegan_lib.metrics.quality import redraw_distance
 from stylegan_lib.pretrained import load_pretrained, provenance, shipped_path
 from stylegan_lib.train import ema as ema_mod
 from stylegan_lib.train import loss as loss_mod
@@ -60,6 +61,7 @@ from stylegan_lib.train import loop as loop_mod
 from stylegan_lib.train.schedule import Schedule
 from stylegan_lib.viz import training as tviz
 from stylegan_lib.viz.book import chapter_header, check_preset, save_figure
+from stylegan_lib.viz.faces import plot_samples
 
 check_preset(preset)
 chapter_header("Chapter 8 – training", device, expected_seconds=60 if preset == "quick" else provenance("book-32")["wall_time_s"])
@@ -295,6 +297,8 @@ print(f"FD generated vs real: {q['fd']:.1f}; real vs real: {q['fd_real_real']:.2
 print(f"noise: per-pixel std over noise draws, mean {q['noise_std_mean']:.3f}, "
       f"95th percentile {q['noise_std_p95']:.3f}")
 print(f"PPL (W, end points, {q['ppl_num']:,} pairs): {q['ppl_wend']:.1f}")
+print(f"broken by the redraw test: {q['broken_fraction']:.1%} of {q['broken_num']:,} generated images "
+      f"(real faces: {1 - q['broken_quantile']:.0%} by construction)")
 
 # %%
 fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
@@ -347,13 +351,18 @@ plt.show()
 # %%
 G = load_pretrained(checkpoint or "book-32", device=device)
 with torch.no_grad():
-    imgs = G(random_z(32, G.z_dim, seed, G.device), noise_mode="const")
-fig, ax = plt.subplots(figsize=(8, 4))
-ax.imshow(image_grid(imgs, 8, pad=0), interpolation="nearest")
-ax.set_title("book-32 (G_ema), uncurated, ψ = 1")
-ax.axis("off")
+    imgs = G(random_z(32, G.z_dim, seed, G.device), noise_mode="const").float().clamp(-1, 1).cpu()
+# The redraw test of the quality record, image by image: red frames mark the images farther from
+# the redrawing of their own factors than 99 % of real faces are.
+distance = redraw_distance(imgs, load_factor_reader())
+broken = distance > q["broken_threshold"]
+fig = plot_samples(imgs, ncols=8, scale=1.0, flagged=broken,
+                   title="book-32 (G_ema), uncurated, ψ = 1; red: broken by the redraw test")
 save_figure(fig, "training_book_samples", figures_dir)
 plt.show()
+print(f"broken by the redraw test: {int(broken.sum())} of {len(imgs)} here "
+      f"(images {', '.join(str(i) for i in np.flatnonzero(broken))}); "
+      f"{q['broken_fraction']:.1%} of {q['broken_num']:,} in the quality record")
 
 # %% [markdown]
 # ## Summary

@@ -51,3 +51,46 @@ def test_generated_features_depend_on_the_seed_only():
     assert np.array_equal(runs[0], runs[1])
     (other,) = generated_features(G, [det], 12, batch_size=5, seed=8, progress=False)
     assert not np.array_equal(runs[0], other.features)
+
+
+class ImagesAsGenerator:
+    """Quacks like G for broken_fraction: hands out the given images in order."""
+
+    def __init__(self, images):
+        self.images, self.pos = images, 0
+        self.z_dim, self.img_resolution, self.device = 8, images.shape[-1], torch.device("cpu")
+
+    def __call__(self, z, noise_mode="const"):
+        out = self.images[self.pos:self.pos + len(z)]
+        self.pos += len(z)
+        return out
+
+
+def real_faces(num, seed):
+    from stylegan_lib.data import SyntheticFaces
+    from stylegan_lib.images import to_float
+
+    return to_float(SyntheticFaces(num, 32, seed=seed).images(np.arange(num)))
+
+
+def test_redraw_test_passes_real_faces_and_fails_broken_ones():
+    from stylegan_lib.metrics.quality import broken_fraction
+
+    faces = real_faces(300, seed=77)
+    real = broken_fraction(ImagesAsGenerator(faces), num=300)
+    assert real["broken_fraction"] <= 0.05               # unseen real faces: ~1 % by construction
+    assert 0 < real["broken_threshold"] and len(real["first64_redraw_distance"]) == 64
+    # The failures of chapter 8's grids: a mosaic band across the eyes, a face hidden under a blob.
+    band, blob = faces.clone(), faces.clone()
+    g = torch.Generator().manual_seed(0)
+    band[:, :, 12:19, 6:26] = torch.rand(300, 3, 7, 20, generator=g) * 2 - 1
+    blob[:, :, 8:26, 8:24] = faces[:, :, :1, :1] * 0 + 0.9
+    for broken in (band, blob):
+        assert broken_fraction(ImagesAsGenerator(broken), num=300)["broken_fraction"] >= 0.8
+
+
+def test_redraw_test_needs_synthetic_faces(tmp_path):
+    from stylegan_lib.metrics.quality import broken_fraction
+
+    out = broken_fraction(ImagesAsGenerator(real_faces(4, 1)), num=4, data=str(tmp_path / "photos.zip"))
+    assert out["broken_fraction"] is None and "synthetic faces" in out["broken_not_applicable"]
