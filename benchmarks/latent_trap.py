@@ -21,7 +21,7 @@ from stylegan_lib.pretrained import load_pretrained, training_data
 args = sys.argv[1:] or ["book-32", training_data("book-32")]
 reader = load_factor_reader()
 for path, data in zip(args[::2], args[1::2]):
-    G = (load_pretrained(path) if not path.endswith(".pt") else load_generator(path)).eval()
+    G = (load_pretrained(path, device="cpu") if not path.endswith(".pt") else load_generator(path, device="cpu")).eval()
     res = quality.broken_fraction(G, 2000, data, 0)
     raw = torch.randn(G.z_dim, G.z_dim, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

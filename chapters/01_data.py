@@ -60,10 +60,10 @@ import numpy as np
 import torch
 
 from stylegan_lib.data import faces
-from stylegan_lib.data import (ATTRIBUTES, FACTOR_RANGES, FACTOR_SCALES, FACTORS, FacesConfig,
-                               DETAIL_LEVELS, ImageFolderDataset, SyntheticFaces, detail_std,
-                               labels_from_factors, parse_faces_spec, render, sample_factors,
-                               write_faces_archive)
+from stylegan_lib.data import (ATTRIBUTES, DETAIL_LEVELS, FACTOR_RANGES, FACTOR_SCALES, FACTORS,
+                               FacesConfig, ImageFolderDataset, SyntheticFaces, detail_std,
+                               is_faces_spec, labels_from_factors, parse_faces_spec, render,
+                               sample_factors, write_faces_archive)
 from stylegan_lib.pretrained import training_data
 from stylegan_lib.viz.book import chapter_header, save_figure
 from stylegan_lib.viz.faces import (face_from_sliders, face_widget, factor_sweep, labels_text,
@@ -72,7 +72,8 @@ from stylegan_lib.viz.faces import (face_from_sliders, face_widget, factor_sweep
 chapter_header("Chapter 1 – the data", device, expected_seconds=20)
 _ = torch.manual_seed(seed)
 book_data = training_data("book-32")
-config = FacesConfig(detail=detail) if detail else parse_faces_spec(book_data)[1]
+book_detail = parse_faces_spec(book_data)[1].detail if is_faces_spec(book_data) else None
+config = FacesConfig(detail=detail or book_detail or "subtle")
 print(f"the book's model was trained on {book_data}; this chapter shows detail level {config.detail!r}")
 
 # %% [markdown]
@@ -234,7 +235,7 @@ for row, level in enumerate(DETAIL_LEVELS):
     strip = np.concatenate(list(draws[:6].transpose(0, 2, 3, 1)), axis=1)
     ax = fig.add_subplot(grid[row, 0])
     ax.imshow(strip, interpolation="nearest")
-    ax.set_title(f"detail {level!r}{' (the book model’s data)' if level == config.detail else ''}: "
+    ax.set_title(f"detail {level!r}{' (the book model’s data)' if level == book_detail else ''}: "
                  "same factors, six draws", fontsize=9)
     ax.set_axis_off()
     ax = fig.add_subplot(grid[row, 1])
@@ -260,7 +261,8 @@ for level in DETAIL_LEVELS:
 
 # %%
 with tempfile.TemporaryDirectory() as tmp:
-    path = write_faces_archive(Path(tmp) / "faces.zip", 200, resolution, seed=seed, progress=False)
+    path = write_faces_archive(Path(tmp) / "faces.zip", 200, resolution, seed=seed, config=config,
+                               progress=False)
     loaded = ImageFolderDataset(path)
     x, y = loaded.load_all(progress=False)
     print(f"{path.name}: {path.stat().st_size / 1e3:.0f} kB, {len(loaded)} images of "

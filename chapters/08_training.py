@@ -221,21 +221,20 @@ for method in (loop_mod.Trainer.step, loop_mod.Trainer._discriminator_step,
 # land in `run_dir`.
 
 # %%
-from stylegan_lib.data import SyntheticFaces
-from stylegan_lib.train import Trainer, recipe_options
+from stylegan_lib.data import SyntheticFaces, parse_faces_spec
+from stylegan_lib.pretrained import training_data
+from stylegan_lib.train import Trainer, TrainOptions, recipe_options
 
 if preset == "quick":
     opts = recipe_options("quick", preset="tiny-16", kimg=live_kimg, seed=seed, device=device)
     faces = SyntheticFaces(live_images, resolution=16, seed=seed).render_all()
     live_dir = None
 else:
-    # The shipped model's own recipe, read from its provenance: its kimg, its data.
-    from stylegan_lib.data import parse_faces_spec
-    from stylegan_lib.pretrained import training_data
-
+    # The shipped model's own options and data, read from its provenance (only the seed and the
+    # device are this chapter's): the same recipe, though not the same weights bit for bit.
     shipped = provenance("book-32")
-    opts = recipe_options("book", preset="book-32", seed=seed, device=device,
-                          kimg=shipped["training_options"]["kimg"])
+    opts = TrainOptions.from_dict({**shipped["training_options"], "seed": seed, "device": device,
+                                   "kimg": shipped["kimg"]})
     n_faces, faces_config = parse_faces_spec(training_data("book-32"))
     faces = SyntheticFaces(n_faces, resolution=32, seed=shipped["dataset"]["seed"],
                            config=faces_config).render_all(progress=True)

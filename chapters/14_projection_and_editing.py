@@ -56,11 +56,13 @@ import numpy as np
 import torch
 from IPython.display import Image
 
+from stylegan_lib.data import parse_faces_spec
 from stylegan_lib.metrics.classifier import load_classifier
 from stylegan_lib.metrics.separability import most_confident, sample_labelled
 from stylegan_lib.project import edit, edit_directions, fit_direction, project
 from stylegan_lib.project import evaluate as ev
 from stylegan_lib.project import projection as proj
+from stylegan_lib.pretrained import training_data
 from stylegan_lib.viz import projection as vp
 from stylegan_lib.viz.book import book_generator, chapter_header, check_preset, save_animation, save_figure
 
@@ -135,9 +137,6 @@ print(inspect.getsource(project))
 
 # %%
 print(inspect.getsource(ev.held_out_faces))
-from stylegan_lib.data import parse_faces_spec
-from stylegan_lib.pretrained import training_data
-
 faces_spec = None if checkpoint else training_data("book-32")   # the model's own kind of faces
 faces_config = parse_faces_spec(faces_spec)[1] if faces_spec else None
 print("targets drawn like:", faces_spec or "the default faces")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 
 from .layers import lerp
+from .utils import stream_seed
 
 
 def normalize(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -104,22 +105,19 @@ def random_crossover(num_ws: int, generator: torch.Generator | None = None) -> i
 LATENT_STREAM = 0x1A7E
 
 
-def latent_generator(seed: int, device="cpu") -> torch.Generator:
-    """The random generator every latent of ``seed`` is drawn from: a torch generator seeded with
-    a hash of (seed, :data:`LATENT_STREAM`), not with ``seed`` itself.
+def latent_generator(seed: int) -> torch.Generator:
+    """The (CPU) random generator every latent of ``seed`` is drawn from: a torch generator seeded
+    with a hash of (seed, :data:`LATENT_STREAM`) (:func:`..utils.stream_seed`), not with ``seed``.
 
-    Why not ``torch.Generator().manual_seed(seed)``: the trainer initialises the weights after
-    ``torch.manual_seed(seed)``, and the mapping network's first layer is stored as plain N(0, 1)
-    draws (scaled by 1/lr_mul), which training hardly moves (its learning rate is 100× lower). The
-    first z_dim latents of that stream would *be* the rows of that layer: each drives its own
-    unit about √z_dim times harder than a random z does, so they map far from w̄ and draw
-    broken images. In book-32 (seed 0) they land twice as far from w̄ as other latents
-    (benchmarks/training.md §10). A hashed seed keeps the two streams apart.
+    Why not ``torch.Generator().manual_seed(seed)``: models trained before this stream existed,
+    the shipped book-32 among them, initialised their weights after ``torch.manual_seed(seed)``,
+    and the mapping network's first layer is stored as plain N(0, 1) draws (scaled by 1/lr_mul),
+    which training hardly moves (its learning rate is 100× lower). The first z_dim latents of
+    that stream *are* the rows of that layer: each drives its own unit about √z_dim times harder
+    than a random z does, so they map far from w̄ and draw broken images. In book-32 (seed 0)
+    they land twice as far from w̄ as other latents (benchmarks/training.md §10).
     """
-    import numpy as np
-
-    mixed = np.random.SeedSequence([int(seed), LATENT_STREAM]).generate_state(1, dtype=np.uint64)[0]
-    return torch.Generator(device).manual_seed(int(mixed))
+    return torch.Generator().manual_seed(stream_seed(seed, LATENT_STREAM))
 
 
 def random_z(num: int, z_dim: int, seed: int = 0, device="cpu") -> torch.Tensor:

@@ -1,7 +1,15 @@
 """Small shared utilities."""
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+
+def stream_seed(seed: int, stream: int) -> int:
+    """A seed for random stream ``stream`` of a run seeded with ``seed``: a hash of the two
+    (``numpy.random.SeedSequence``), so that two streams of one seed, or one stream of two seeds,
+    never share their numbers. Any integer seed works, negative ones too (taken mod 2⁶⁴)."""
+    return int(np.random.SeedSequence([int(seed) % 2**64, int(stream)]).generate_state(1, np.uint64)[0])
 
 
 def get_device(device: str | torch.device = "auto") -> torch.device:

@@ -21,8 +21,9 @@ def test_z_from_seeds_does_not_depend_on_the_batch():
 
 
 def test_latents_of_a_seed_are_not_the_weights_initialised_with_that_seed():
-    # The trainer seeds torch with its seed before building G: the mapping network's first
-    # layer is then N(0, 1) draws / lr_mul, and a latent of that raw stream would be a weight row.
+    # Models trained before the latent stream (book-32) seeded torch with their seed before
+    # building G: the mapping network's first layer is then N(0, 1) draws / lr_mul, and a latent
+    # of that raw stream is a weight row.
     torch.manual_seed(0)
     G = Generator("tiny-16")
     W = G.mapping.layers[0].weight.detach()                       # [out, z_dim]

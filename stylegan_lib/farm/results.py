@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_generator
-from ..latent import latent_generator, multi_latent_ws
+from ..latent import LATENT_STREAM, latent_generator, multi_latent_ws
 from ..metrics.evaluate import compute_metrics
 from ..provenance import git_commit
 from ..train.loop import read_log
@@ -170,7 +170,8 @@ def evaluate_farm(runs: list[FarmRun], out: str | os.PathLike, counts: dict[str,
     mix_count = fs.mix_counts if mix_count is None else mix_count
     metrics = list(STUDY_METRICS[fs.study] if metrics is None else metrics) + (["fid", "kid"] if inception else [])
     head = {"format": FORMAT, "scale": scale, "counts": counts, "mix_count": mix_count, "metrics": metrics,
-            "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data}
+            "eval_seed": seed, "ppl_distance": ppl_distance, "data": fs.data,
+            "latent_stream": LATENT_STREAM}   # results drawn with other latents are not comparable
     path = results_path(out, scale, part)
     if path.is_file() and not force:
         doc = load_results(path)

@@ -32,12 +32,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import is_faces_spec, render
 from ..images import to_float
 from ..latent import random_z
 from ..provenance import git_commit
 from .detectors import get_feature_detector, get_perceptual_distance
 from .evaluate import dataset_features, generated_features, real_dataset
 from .frechet import FeatureStats, frechet_distance_from_stats
+from .ground_truth import load_factor_reader, unit_to_factors
 from .ppl import perceptual_path_length
 
 
@@ -64,19 +66,14 @@ def noise_visibility(G, num_latents: int = 64, num_draws: int = 16, seed: int = 
 @torch.no_grad()
 def redraw_distance(images: torch.Tensor, reader, batch_size: int = 500) -> np.ndarray:
     r"""Per image (float [N, 3, R, R] in [-1, 1]), the distance to the face its own factors draw:
-    the reader gives the factors on the unit scale, :math:`\hat u = \operatorname{clip}(R(x), 0, 1)`,
-    the renderer draws them without detail, :math:`\hat x = \operatorname{render}(\mathrm{lo} +
-    \hat u\,(\mathrm{hi} - \mathrm{lo}))`, and
+    the reader gives the factors, :math:`\hat f = R(x)` (:func:`.ground_truth.unit_to_factors`),
+    the renderer draws them without detail, :math:`\hat x = \operatorname{render}(\hat f)`, and
 
     .. math::  d(x) = \frac{1}{3HW} \sum_{c,p} |x_{c,p} - \hat x_{c,p}|
     """
-    from ..data import FACTOR_RANGES, render
-    from ..images import to_float
-
     out = []
     for part in images.split(batch_size):
-        u = reader.outputs(part).clamp(0, 1).double().numpy()
-        factors = {k: lo + u[:, i] * (hi - lo) for i, (k, (lo, hi)) in enumerate(FACTOR_RANGES.items())}
+        factors = unit_to_factors(reader.outputs(part).numpy(), reader.attributes)
         redrawn = to_float(torch.from_numpy(render(factors, part.shape[-1], texture=False)))
         out.append((part.float().cpu() - redrawn).abs().mean((1, 2, 3)).numpy())
     return np.concatenate(out)
@@ -84,26 +81,24 @@ def redraw_distance(images: torch.Tensor, reader, batch_size: int = 500) -> np.n
 
 def broken_fraction(G, num: int = 2000, data: str | None = None, seed: int = 0,
                     quantile: float = 0.99) -> dict:
-    """The redraw test of ``num`` generated images against ``num`` real faces of ``data`` (a
-    faces spec, None for the default faces): the share of generated images whose
-    :func:`redraw_distance` exceeds the ``quantile`` of the real faces'. Also returns the
-    per-image distances and flags of the first 64 generated images (``random_z(num, seed)``, ψ = 1,
-    the stored noise), for a picture of which ones it calls broken."""
-    from ..data import is_faces_spec
-    from .ground_truth import load_factor_reader
+    r"""The redraw test of ``num`` generated images (``random_z(num, seed)``, ψ = 1, the stored
+    noise) against ``num`` real faces of ``data`` (a faces spec; None for the default faces):
+    with :math:`t` the ``quantile`` of the real faces' :func:`redraw_distance`,
 
+    .. math::  \text{broken} = \frac1N \sum_i [\, d(G(z_i)) > t \,]
+
+    Also returns the distances of the first 64 generated images, for a picture of which ones
+    it calls broken (those above ``broken_threshold``)."""
     if data not in (None, "", "synthetic") and not is_faces_spec(data):
         return {"broken_fraction": None, "broken_not_applicable": f"the redraw test needs synthetic faces; "
                                                                   f"the model's data is {data!r}"}
     reader = load_factor_reader(device="cpu")
     ds, _ = real_dataset(data, G.img_resolution, num)
-    real = to_float(ds.images(np.arange(num)))
-    d_real = redraw_distance(real, reader)
+    d_real = redraw_distance(to_float(ds.images(np.arange(num))), reader)
     threshold = float(np.quantile(d_real, quantile))
-    z = random_z(num, G.z_dim, seed)
     with torch.no_grad():
         fake = torch.cat([G(part.to(G.device), noise_mode="const").float().clamp(-1, 1).cpu()
-                          for part in z.split(250)])
+                          for part in random_z(num, G.z_dim, seed).split(250)])
     d_fake = redraw_distance(fake, reader)
     return {"broken_fraction": float((d_fake > threshold).mean()), "broken_threshold": threshold,
             "broken_quantile": quantile, "broken_num": num,
@@ -135,7 +130,7 @@ def model_quality(G, num: int = 5000, ppl_num: int = 2000, data: str | None = No
     G = G.eval()
     out = fd_ratio(G, num, data, seed, progress)
     out.update(noise_visibility(G, seed=seed))
-    out.update(broken_fraction(G, broken_num, data, seed))
+    out.update(broken_fraction(G, min(broken_num, num), data, seed))
     dist = get_perceptual_distance("classifier", None, G.device)
     ppl = perceptual_path_length(G, dist, ppl_num, space="w", sampling="end", seed=seed,
                                  device=G.device, progress=progress)

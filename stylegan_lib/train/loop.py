@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 from ..checkpoint import CheckpointError, save_models
@@ -53,7 +52,7 @@ from ..metrics.evaluate import generated_features
 from ..metrics.frechet import StatsAccumulator, frechet_distance_from_stats
 from ..metrics.ppl import perceptual_path_length
 from ..stylegan2.loss import PL_BATCH_SHRINK, PL_INTERVAL, PathLengthPenalty, lazy_scale
-from ..utils import cpu_supports_bf16, get_device
+from ..utils import cpu_supports_bf16, get_device, stream_seed
 from . import distributed as dist_util
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
 from .ema import ema_beta, make_ema, update_ema
@@ -248,7 +247,7 @@ class Trainer:
         # Initial weights, identical on every process, from a stream of their own: with plain
         # torch.manual_seed(seed), z drawn the same way would be the mapping's first-layer rows
         # (latent.latent_generator says why that breaks images).
-        torch.manual_seed(int(np.random.SeedSequence([options.seed, WEIGHT_STREAM]).generate_state(1, np.uint64)[0]))
+        torch.manual_seed(stream_seed(options.seed, WEIGHT_STREAM))
         self.progressive = is_progressive(self.cfg)
         # G in train mode: StyleGAN3's magnitude normalisation tracks its EMAs only then.
         self.G = build_generator(self.cfg).to(self.device).train()
