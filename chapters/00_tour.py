@@ -119,10 +119,13 @@ del big
 # One image per seed, seeds 0, 1, 2, …, no truncation (ψ = 1) and the stored noise images
 # (`noise_mode="const"`), so the grid is the same on every run.
 #
-# The book's model is small and weak, and the grid shows it: most samples are recognisable
-# cartoon heads, though the eyes are often smeared, but several are broken — in seeds 0, 8,
-# 9, 13 and 26, hair or a dark smear covers the face. This is far from the paper's FFHQ
-# quality: keep it in mind when reading the later chapters' figures.
+# The book's model is small and weak, and the grid shows it. Most samples read as cartoon heads
+# with eyes and a mouth, and the blond and ginger hair shows strands; but several are broken or
+# garbled: seed 1 is a brown head with no eyes or mouth, seed 5's face is almost as dark as its
+# hair, and seeds 2, 9 and 22 have blocky pale bands across the eyes and the lower face instead
+# of clear features. This is far from the paper's FFHQ quality (chapter 8 prints the model's
+# quality record: its FD is about 97 times that of real faces against real faces); keep it in
+# mind when reading the later chapters' figures.
 
 # %%
 images = generate(G, list(range(seed, seed + num_samples)), truncation_psi=1.0, noise_mode="const")

@@ -117,11 +117,13 @@ for part, values in steps.items():
           f"median {np.median(values):.1e}  (per layer: {', '.join(f'{v:.1e}' for v in values)})")
 
 # %% [markdown]
-# At initialisation the ratio is λ = 0.01 (up to the spread of the random weights); after training the stored weights have
-# drifted a little, so expect the mapping network's steps to be within a small factor of
-# 1e-5 and the synthesis network's near 1e-3. A deep MLP whose every layer moves as fast as a
-# convolution would shift all of W under the synthesis network's feet at each step; the slow
-# mapping network keeps W a stable coordinate system while g learns to use it.
+# At initialisation the ratio is λ = 0.01 (up to the spread of the random weights); after
+# training the stored weights have drifted a little, so expect the mapping network's steps to
+# be within a small factor of 1e-5 and the synthesis network's near 1e-3. The trained model
+# prints medians of 1.0e-05 and 9.6e-04, a ratio of about 100. A deep MLP whose every layer
+# moves as fast as a convolution would shift all of W under the synthesis network's feet at
+# each step; the slow mapping network keeps W a stable coordinate system while g learns to use
+# it.
 #
 # ## Walking through Z and through W
 #
@@ -141,9 +143,13 @@ print(inspect.getsource(stylegan_lib.latent.slerp))
 # flat step sizes; a path that crosses a region where the generator changes its mind quickly
 # has a peak. The paper found paths in W perceptually shorter than paths in Z on average
 # (its Table 3, reproduced in chapter 9); one pair of seeds proves nothing either way, but the
-# plot shows where along each path the image changes most. Here seeds 0 and 1 happen to give
-# almost the same (broken) image: the W line stays on it, with steps near zero, while both
-# paths in Z detour through other faces and take their largest steps near the end.
+# plot shows where along each path the image changes most. Here seed 0 is a black-haired,
+# brown-skinned face on a pink background and seed 1 one of the model's broken samples, a
+# brown head with no eyes or mouth on a blue background (chapter 0). The W line fades from one
+# to the other in small, even steps: the hair stays black, the eyes fade out and the
+# background turns from pink through grey to blue. Both paths in Z detour through pale faces
+# with light-brown and ginger hair on purple backgrounds, which neither end has, and take their
+# largest step early (step 2, into the first of those faces) and another large one at the end.
 
 # %%
 strips = M.interpolation_strips(G, seed, seed + 1, steps=interpolation_steps, spaces=("z", "w", "z-lerp"))
@@ -182,12 +188,16 @@ plt.show()
 # `save_animation`): four seeds side by side, each walking to the next seed (the last one to the
 # first) in 16 steps of t; the top row walks Z by slerp, the bottom row W by lerp, and both rows
 # start on the same four faces. Both rows end on the next seed's faces, but between the ends
-# they differ. In the first column seeds 0 and 1 are both brown-haired faces with hair over the
-# face; mid-walk the Z row grows longer, lighter hair and a paler face that looks like neither
-# end, while the W row stays a brown bob all the way. In the last column (seed 3 back to seed 0)
-# the Z row passes through a blue background that neither end has; the W row turns the black
-# hair brown gradually. Detours like these are what the perceptual path length of chapter 9
-# measures; four walks illustrate it, they do not measure it.
+# they differ. The first column is the walk of the strips above (seed 0 to the faceless seed
+# 1): mid-walk the Z row shows pale faces with light-brown and ginger hair on purple, which look
+# like neither end, while the W row stays a black-haired brown face whose eyes fade as the
+# background turns blue. In the last column (seed 3, a pale face with a black bob, back to seed
+# 0) the W row keeps the black hair and darkens the skin gradually; the Z row first passes
+# through a dark smear over the lower face and keeps the face pale until the last few steps.
+# Not every column tells the spaces apart: from seed 2 to seed 3 (third column) both rows pass
+# through a black-haired face with a dark, beard-like band over the lower face. Detours like
+# these are what the perceptual path length of chapter 9 measures; four walks illustrate it,
+# they do not measure it.
 
 # %%
 from IPython.display import Image
@@ -265,11 +275,14 @@ for s in planes:
           f"p(long hair) = {p_long:.2f}")
 
 # %% [markdown]
-# Which generated images does the classifier read as long-haired men? With the book's model you
-# should see long-haired faces, several with a smeared, beard-like shadow over the lower face:
-# hybrids between what the generator learned to draw rather than clear long-haired men — or
-# imperfect drawings that the classifier, trained on clean ones, misreads. Either way, read the
-# percentage above together with these pictures.
+# Which generated images does the classifier read as long-haired men? With the book's model
+# most of them look like the data's women with chin-length hair, light or black. Three have a
+# band of hair colour over the lower face, like a beard: the two ginger-haired faces in the top
+# row (first and sixth) and the blond one second in the bottom row. None is a clear long-haired
+# man: they are hybrids between what the generator learned to draw, or drawings near the
+# long-hair threshold that the classifier, trained on clean faces, reads one way. Either way,
+# read the percentage above (5.5 % of the generated images, against none in the training set
+# and 12.4 % in the full distribution) together with these pictures.
 
 # %%
 examples = M.combination_examples(anchors, (1, 1), n=16)
@@ -296,17 +309,19 @@ save_figure(fig, "mapping_fig6_planes", figures_dir)
 plt.show()
 
 # %% [markdown]
-# With the book's model the two spaces part ways at the corner A + B − C. In Z the plane
-# bends around the missing combination: the long-hair region stops where "male" begins, and
-# the classifier reads the corner as a man with short hair — Z has folded the empty quadrant
-# away, as the paper's Figure 6b draws it. In W, vector arithmetic runs straight on towards
-# the left-out combination: from about half-way there the images leave the faces the
-# generator knows and degrade into coloured blotches, and the classifier reads some of them
-# as long-haired men (red). This plane does *not* show what the paper's Figure 6c draws, W
-# keeping the attributes closer to independent directions: by the titles, W's long-hair
-# boundary is straighter than Z's but its male boundary is less straight, and in W long hair
-# reaches down almost to B. What it does show is that a direction that leads where the
-# training data never went leads to images the generator never learned to draw.
+# With the book's model both planes avoid the left-out combination in the same way: going up
+# from B towards A + B − C, the hair grows and the beard and the male reading go with it, so
+# the classifier reads the corner as a woman with long hair in both spaces (printed: p(male)
+# 0.00, p(long hair) 1.00). Neither plane leaves the kind of faces the model draws elsewhere,
+# and the red of long-haired men appears only in small patches. Where the spaces differ is the
+# shape of the boundaries, and there this plane agrees with the paper: W's are straighter (by
+# the titles and the printed fits, male 82 % against 72 % in Z, long hair 100 % against 87 %).
+# In W the long-hair boundary is one nearly level line, changing with v only, as in the
+# paper's Figure 6c; in Z both boundaries wander, and Z has a second long-hair region along its
+# bottom edge (v < 0), where it draws light-brown and ginger hair down the sides of the face
+# and the classifier reads part of it as long-haired men (red). Neither space puts "male" along
+# u alone: in both, long hair switches it off. The generator learned from its data that long
+# hair goes with women, and both planes show it; W only draws the boundaries more simply.
 #
 # One plane is one picture of a high-dimensional space, spanned by three images out of a few
 # hundred: take the numbers as an illustration (the straight-line scores in particular can go
@@ -323,8 +338,8 @@ plt.show()
 # g(w̄) is "the average face" — and, unlike the pixel average of many images (a blur, with a
 # ghost of long hair), it has sharp edges, one hair style and one head outline: averaging
 # happens in W, where the generator still turns the result into a sharp image. With the
-# book's model the face inside the outline is poor, though: the eyes are a smear and there
-# is no mouth.
+# book's model the face inside the outline is poor, though: the hair is a mottled grey-blond,
+# the eyes sit in a checkered grey band and the mouth is at most a faint smudge.
 
 # %%
 print(inspect.getsource(stylegan_lib.mapping.MappingNetwork.update_w_avg))

@@ -142,8 +142,10 @@ print("after AdaIN, std  = |y_s + 1|: ",
 # below). Each row shares one colour scale. The normalised maps (middle) have the same
 # *pattern* as before (top) with new contrast; the style (bottom) gives each channel its own
 # contrast and offset. These channels, the ones that matter most, are all turned up: their σ
-# under the bottom row is several times the 1 of the normalised maps. The channels that the
-# style turns almost off (σ near 0) are in the right panel of the figure above, not here.
+# under the bottom row is two to four times the 1 of the normalised maps (2.20 to 4.03), and
+# channel 30's map is also flipped in sign (its y_s + 1 is negative: its two red spots turn
+# blue). The channels that the style turns almost off (σ near 0) are in the right panel of the
+# figure above, not here.
 
 # %%
 influence = A.channel_influence(G, ws, layer, scale=0.0)
@@ -175,10 +177,14 @@ plt.show()
 # perfectly correlated (or anti-correlated) with the old one: 1 − |correlation| is zero up to
 # float rounding. The new noise enters *before* the normalisation and changes the map pixel by
 # pixel — in the book's model only a little: 1 − |correlation| is far above rounding but small
-# (the red histogram, and the median and largest value printed below it). The figure shows the
-# four channels with the strongest noise; even among them the change (bottom row, one colour
-# scale for all four) is plain in channel 22, faint in 16 and 5 and invisible in channel 1, so
-# a channel's noise strength alone does not say how much its map moves.
+# (the red histogram, and the median and largest value printed below it: 6e-04 and 0.03,
+# against at most 5e-13 for the new style). The figure shows the four channels with the
+# strongest noise (printed above it, with their |B|); even among them the change (bottom row,
+# one colour scale for all four) is plain in channels 6 and 47, a speckle over the whole map
+# that is strongest where the map has features of its own (the bottom edge in 6, the eyes in
+# 47), faint in channel 59 (inside the head's outline only) and invisible in channel 20. Channel
+# 59 has a larger |B| than 47 (0.501 against 0.421) but a smaller change, so a channel's noise
+# strength alone does not say how much its map moves.
 
 # %%
 noise_layer = A.strongest_noise_layer(G)
@@ -198,10 +204,12 @@ print(f"{noise_layer}, new noise: 1 − |correlation| median {np.median(d_noise)
 # %% [markdown]
 # The images on the right show the consequence further down: the new styles change this
 # layer's statistics (and those of the layers after it), which changes the image at this scale
-# and finer — at the book's resolution its colours: hair, skin, background and shirt change,
-# while the head's layout stays. The new noise changes nothing you can see: the bottom image
-# cannot be told from the original by eye, because this model makes little use of its noise
-# (chapter 5). Only the layer's maps show where it acted (the bottom row on the left).
+# and finer — at the book's resolution mostly its colours: the background turns from pink to
+# blue, the skin darkens and the shirt turns yellow-green, while the head's layout stays. The
+# new noise changes nothing you can see: by eye the bottom image cannot be told from the
+# original. This is one layer's noise with the others held fixed, and the book's model makes
+# modest use of its noise overall (chapter 5 measures how much). Only the layer's maps show
+# where it acted (the bottom row on the left).
 #
 # ## Try it: scale one style channel
 #
@@ -227,7 +235,11 @@ plt.show()
 # %% [markdown]
 # And each of the top channels switched off in turn (scale 0), with where the image changed.
 # One channel of one layer is a small part of the picture, so expect subtle, local changes —
-# each channel in a different place or aspect of the image.
+# each channel in a different place or aspect of the image. With the book's model the six
+# images look alike by eye; the change maps below them show where each channel acted: 58 on
+# the lower face and the neck, 30 at the shoulders, 38 around the eyes and in the background
+# left of the head, 22 along the top of the hair, 54 along the edge of the fringe, 24 around
+# the eyes and on the neck.
 
 # %%
 off = A.channels_off(G, seed, layer, top, scale=0.0)

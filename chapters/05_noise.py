@@ -116,8 +116,9 @@ for name, layers in groups.items():
 # of this book carry their stochastic detail (freckles, hair strands, textured background) at
 # the finer scales, independent of every labelled factor, so you should expect the largest bar
 # at the highest resolution. In the book's model that holds for only one of the two 32²
-# layers: layer 6 has by far the largest bar, while layer 7, also at 32², has one of the
-# smallest, and the second largest is a coarse 4² layer (layer 1). (An untrained generator has
+# layers (printed below the chart): layer 6 has by far the largest bar (0.15), while layer 7,
+# also at 32², has the smallest (0.008), and the second largest is a coarse 4² layer (layer 1,
+# 0.08). (An untrained generator has
 # B = 0 everywhere: then every bar is zero and the noise figures below show no variation at
 # all.)
 
@@ -158,16 +159,22 @@ for s, std in zip(fig4.seeds, fig4.std):
 
 # %% [markdown]
 # The four realisations of each seed agree on everything that matters — the same face, the
-# same pose, the same colours — and by eye they are hardly distinguishable. Both seeds are
-# broken samples of this weak model: a blond head with no readable face, only a garbled band of
-# dark and light pixels where the eyes belong. The σ map is bright almost only in that band,
-# with a faint glow in the hair above it; the hair strands, the silhouette and the background,
-# which light up in the paper's figure, stay nearly dark, and the printed mean σ is about 0.01
-# on the [-1, 1] scale. So the book's model differs from the paper here: its noise moves few
-# pixels, and mostly in a region it draws badly, not the hair and background detail of the
-# training faces. What does carry over is that the noise leaves the identity alone. Compare the
-# spread of a pixel *within* an identity with the difference *between* the two identities (the
-# first comes out about six times smaller):
+# same pose, the same colours — and at this size they are hardly distinguishable; enlarged, a
+# few pixels in the eyes change from draw to draw. Seed 0 reads as a dark-haired face with
+# glasses; seed 1 is a flawed sample, a face with no eyes and no mouth. Seed 0's σ map is
+# bright in the two lenses (where its printed maximum of 0.17 lies), faint at the mouth, and
+# traces a thin line along the outline of the hair, the face and the neck; seed 1's is bright
+# in one patch at the left of the face, at eye height. That much resembles the paper: the eyes
+# and the outline light up, the face itself stays dark. But the hair strands and the grain of
+# the background, which the training faces carry (chapter 1) and which light up in the paper's
+# figure, stay nearly dark, and the printed mean σ is below 0.01 on the [-1, 1] scale. So the
+# book's model still differs from the paper here: its noise is visible only enlarged and only
+# in a few pixels, at the eyes and the edges rather than in the hair and background texture.
+# (The model's quality record, `stylegan_lib/pretrained/book-32.json`, measures the same over
+# 64 latents: a mean σ of 0.014, and 0.066 at the 95th percentile of the pixels.) What does
+# carry over is that the noise leaves the identity alone. Compare the spread of a pixel
+# *within* an identity with the difference *between* the two identities (the first comes out
+# about 35 times smaller):
 
 # %%
 within = float(fig4.std.mean())
@@ -186,16 +193,19 @@ print(f"mean per-pixel σ over noise draws: {within:.4f}; "
 # above, "fine" is 32² and "coarse" is 4²–16².
 #
 # The second row of each seed shows what the noise changed: |image − image without noise|.
-# Compare it with the strengths B above: a group of layers whose B is small changes little when
-# its noise is switched on.
+# Compare it with the strengths B above.
 #
-# The book's model does not reproduce the paper's figure. Its four images of each seed look
-# the same by eye: "none" is not visibly smoother or more painterly than "all". Nearly all of
-# the change comes from the fine (32²) layers — the fine |Δ| map is almost the same as the
-# "all" map, and so are the printed means — and it sits in the eye band (for seed 2 also a
-# small patch at the mouth), not in curls or background. The coarse layers change almost
-# nothing: their map is nearly black and their mean |Δ| about a sixth of the fine one, so there
-# is no large-scale variation from coarse noise to see.
+# The book's model reproduces only a small part of the paper's figure. At this size the four
+# images of each seed look almost the same. Enlarged, seed 2's blond hair has light and dark
+# strands with noise in all layers or in the fine ones, and is smoother and more even with no
+# noise or coarse noise only: the paper's "painterly" effect in miniature. Seed 3's black hair
+# shows no such difference; its images differ in a few pixels at the eyes. Nearly all of the
+# change comes from the fine (32²) layers — the fine |Δ| map is almost the same as the "all"
+# map, and so are the printed means — and for seed 2 it is scattered over the hair and
+# brightest in its garbled eye band. The coarse layers change almost nothing, although layer 1
+# among them has the second-largest B: their map is nearly black (a faint trace along seed 3's
+# jaw) and their mean |Δ| is about a quarter of the fine one, so there is no large-scale
+# variation from coarse noise to see.
 
 # %%
 fig5 = noise_viz.noise_panels(G, [seed + 2, seed + 3], noise_seed=noise_seed,
@@ -222,7 +232,9 @@ noise_viz.noise_widget(G, seed=seed, truncation_psi=truncation_psi, truncation_c
 # %% [markdown]
 # The same function, without a kernel: one seed with its noise scaled by 0, 1, 3 and 6, in all
 # layers (top) and in the fine layers only (bottom). Exaggerated noise shows where each layer's
-# noise lands.
+# noise lands. In the book's model ×1 looks like ×0; at ×3 the eyes turn into a checkerboard of
+# light and dark pixels, and at ×6 grain covers the face, the neck and the background too. The
+# fine-only row looks almost the same as the all-layers row.
 
 # %%
 strengths = [0.0, 1.0, 3.0, 6.0]
@@ -252,7 +264,8 @@ plt.show()
 #   initialised to zero.
 # * Styles act on whole feature maps (global attributes); noise differs from pixel to pixel
 #   (local, stochastic detail). With w fixed, the noise changes detail, not identity — in the
-#   book's model very little detail, mostly around the eyes.
+#   book's model little detail, visible only enlarged: mostly the eyes and the outlines, a few
+#   hair strands.
 # * Figure 4's σ map shows where the noise reaches. In the paper, Figure 5 shows that coarse
 #   noise makes large-scale variation and fine noise fine-scale variation; in the book's model
 #   almost all of the noise's small effect comes from the fine 32² layers.

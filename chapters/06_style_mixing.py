@@ -111,15 +111,18 @@ print("paper-1024:", {k: (v.start, v.stop - 1) for k, v in latent.layer_groups(1
 # masculinity, glasses; middle: hair length and style, eyes, smile, beard; fine: skin and hair
 # colour, background, lighting), so a model that learned the data's split would show it here:
 # in a coarse row B's pose and glasses with A's colours, in the fine row A's face with B's
-# colours. The book's model does not quite do that. In every coarse row the hair takes B's
-# colour along with B's hair style — B 100 and B 101 make all five sources black-haired, B 102
-# turns seed 3's black hair light brown — while the background and mostly the skin colour stay
-# A's. The fine row (B 105) brings B's pink background to every source, but the hair and skin
-# colours stay A's. The middle rows change the eye region, the lower face (seed 4 gets a dark,
-# beard-like lower face in both) and in places the hair colour too: B 104's middle styles
-# darken every source's hair. All faces here are frontal, so no pose transfer can be seen,
-# and glasses are hard to make out at 32². Seeds 0 and 1 (and seed 4 in part) are broken
-# samples to begin with: hair where the face should be.
+# colours. The book's model gets part of that. The coarse rows bring B's glasses and the
+# layout of the face and the hair: B 101 and B 102 put their round, glasses-like eyes on
+# nearly every source, B 100 takes seed 4's away, all three remove seed 2's beard and garbled eyes, and
+# B 102's long hair falls to the shoulders in all five columns. The background and mostly the
+# skin stay A's, the hair colour only in part: B 101 lightens seed 0's black hair to brown but
+# leaves seed 3's black, and B 100 turns seed 4's dark skin pale. The middle rows bring B's
+# hair colour: B 103 turns the hair of seeds 0–3 ginger to light brown, B 104 turns the black
+# hair of seeds 0, 1 and 3 light brown, while seed 2's beard and garbled eye band and seed 4's
+# glasses stay. The fine row (B 105) brings B's pink background to every source and B's brown
+# skin to seed 2, and darkens the blond hair of seeds 2 and 4. Seed 1 is a flawed source, a
+# face without eyes or mouth; it gets eyes and a mouth from every coarse and middle row, not
+# from the fine one. All faces here look frontal, so no pose transfer can be seen.
 
 # %%
 seeds_a = list(range(seed, seed + num_sources_a))
@@ -144,14 +147,17 @@ plt.show()
 # Where an attribute follows a different group than its label, the model has put it at another
 # scale than the data's construction: at 32² the groups sit one octave lower than the paper's,
 # so the coarse group (4²–8²) can take on some of the "middle" attributes. The book's model
-# gets only part of the expected split. The coarse row does take the pose (looking_left) and
-# the sex (male), but also most of the middle attributes — long hair, smile, beard, open
-# eyes — and the hair colour: dark_hair scores 0.71 in the coarse row and 0.00 in the fine row,
-# as Figure 3 shows. The fine row takes the background (warm_background); the skin colour is
-# split between the middle and the fine row (0.46 each), and glasses follow the middle row a
-# little more than the coarse one (0.52 against 0.39). eyes_open scores high in both the coarse
-# and the fine row, which no clean split would give. (For a model not trained on the synthetic
-# faces, e.g. an official FFHQ pickle, these attributes mean nothing.)
+# gets a good part of the expected split (the table printed below the chart). The coarse row
+# takes the pose (looking_left 0.95), the sex (male 0.81) and, less clearly, glasses (0.62),
+# but also most of the middle attributes: long hair 0.90, beard 0.86, open eyes 0.77, smile
+# 0.66. The middle row carries none of its own attributes above 0.31; it takes the hair colour
+# instead (dark_hair 0.65, against 0.46 in the coarse row and 0.11 in the fine row), as
+# Figure 3's middle rows show. The fine row takes the background (warm_background 0.97) and
+# the skin colour (pale_skin 0.72), as the data's construction would have it, and part of the
+# smile (0.41, on top of the coarse row's 0.66, which no clean split would give). The last
+# column counts the pairs on which A and B disagree; for eyes_open only 13 of the 64, so its
+# scores are rough. (For a model not trained on the synthetic faces, e.g. an official FFHQ
+# pickle, these attributes mean nothing.)
 
 # %%
 from stylegan_lib.data import ATTRIBUTE_RULES, FACTOR_SCALES
@@ -179,12 +185,13 @@ for j, a in enumerate(transfer.attributes):
 # One pair of sources, with the crossover k swept from 0 (every style from B) to num_ws (every
 # style from A): image k takes style inputs 0 … k−1 from A and the rest from B. Reading from
 # left to right, B's styles are replaced by A's from the coarsest up; by the paper's Figure 3
-# you would expect first the pose and shape to switch, last the colours. In this pair both
-# faces are frontal and k = 1–3 look just like B. The hair switches from B's black to light
-# brown at k = 4, when the last coarse style input comes from A (hair colour rides with the
-# coarse styles in this model, as in Figure 3 above), and grows lighter, closer to A's blond,
-# over k = 5–7; only the background keeps B's colour to the very last style input and turns
-# to A's purple at k = 8, the panel labelled A.
+# you would expect first the pose and shape to switch, last the colours. In this pair A and B
+# happen to be much alike — both frontal, black-haired, brown-skinned faces — so the sweep
+# shows little: k = 1–7 differ from B and from each other only in small details around the
+# eyes and the mouth. Most of the difference between A and B appears at the last step, k = 8
+# (the panel labelled A), when the last 32² style input comes from A: the background turns to
+# A's brighter pink and the skin lightens a little, as colours should with the fine styles.
+# The animation below shows sources that differ more.
 
 # %%
 sweep = mixing.crossover_sweep(G, seed, seed + 100, truncation_psi=truncation_psi, truncation_cutoff=cutoff)
@@ -204,12 +211,14 @@ plt.show()
 # same source B (seed 100), without truncation (`stylegan_lib.video.mixing_frames`): the
 # crossover runs from 8 (every style from A) down to 0 (every style from B) and back, one
 # crossover a frame. In the first frame every face is its seed's own. With only the last style
-# input (32²) from B, every background turns B's beige and the colours wash out; with both 32²
-# inputs from B the hair shading follows too. The middle inputs (16², crossovers 5 and 4) darken
-# the hair towards B's and give seed 2 B's darker skin. From crossover 3 on — style inputs 3 to
-# 7 from B — all four faces are B's black-haired, brown-skinned face: for these seeds, A's first
-# three style inputs make no visible difference, as in the sweep above where k = 1–3 look just
-# like B.
+# input (32²) from B, every background turns B's dusky pink, and seed 2's blond hair and pale
+# skin turn tan; with both 32² inputs from B, seed 3's pale skin darkens too. With the middle
+# inputs (16²) from B as well, at crossover 4, seed 2's hair turns black. The coarse inputs
+# keep much of each source's own face: seed 1 keeps its face without eyes or mouth, and
+# seed 2 its garbled eye band, down to crossover 3. Only at crossover 2 (style inputs 2–7 from
+# B) does seed 1 get eyes and seed 0 B's longer hair, and only at crossover 1 do all four look
+# like B's black-haired, brown-skinned face. As in Figure 3, the layout of the face and the
+# hair rides on the coarse inputs (4²–8²).
 
 # %%
 from IPython.display import Image
@@ -276,11 +285,14 @@ print("\n".join(inspect.getsource(step) for step in (Trainer._latents, Trainer._
 # regularisation; the FID of ordinary images (1 latent) is unchanged up to 90 %.
 #
 # The same measurement on the book's model (trained with 90 % mixing): FD and KD of images whose
-# styles come from 1, 2, 3 or 4 latents, in the feature space of the book's faces classifier.
-# In the paper's table the distance grows steadily with the number of latents. Here only the
-# KD does: it rises at every step from 1 to 4 latents, the largest step from 1 to 2. The FD
-# does not: ordinary images (1 latent) score worst and 2 latents best — see the note below on
-# how far to trust the FD at this sample size.
+# styles come from 1, 2, 3 or 4 latents, in the feature space of the book's faces classifier,
+# against faces of the model's own training data (named in the printed output). In the paper's
+# table the distance grows steadily with the number of latents. Here neither measure does:
+# ordinary images (1 latent) get the worst FD and the second-worst KD, 2 latents the best of
+# both, and from 2 to 4 latents the KD rises again while the FD stays about level. The recall
+# rises from about 0.47 for ordinary images to 0.64–0.75 for mixed ones: mixed images cover more
+# of the real faces' variety. Taken at face value, mixing latents at test time hardly makes
+# this model's images worse; see the note below on how far to trust numbers from 64 images.
 
 # %%
 from stylegan_lib.metrics import get_feature_detector, real_features
@@ -320,11 +332,14 @@ plt.show()
 #   different layers: crossover k, or a group of layers.
 # * In the paper's Figure 3, coarse styles (lowest resolutions) carry pose, shape and glasses;
 #   middle styles facial features and hair style; fine styles colours and micro-structure. In
-#   the book's 32² model the coarse styles also carry the hair colour and most of the middle
-#   attributes, and the fine styles mainly the background colour.
+#   the book's 32² model the coarse styles carry pose, sex and glasses but also most of the
+#   middle attributes (hair length, beard, open eyes, smile), the middle styles mostly the hair
+#   colour, and the fine styles the background and the skin colour.
 # * Mixing regularisation (90 % of training images from two latents, random crossover) keeps the
 #   styles of neighbouring layers independent; mixed images then stay good (the paper's
-#   Table 2). In the book's model the KD of mixed images still grows with each added latent.
+#   Table 2). In the book's model, measured on 64 images per row, images mixed from 2–4
+#   latents score about as well as ordinary ones or better (only the KD of 4 latents is a
+#   little higher).
 #
 # ## Exercises
 #

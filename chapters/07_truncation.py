@@ -90,9 +90,9 @@ print(inspect.getsource(MappingNetwork.update_w_avg))
 # ## The average face
 #
 # w̄ is itself a point of W and has an image: the paper calls it the "mean" face of FFHQ. For the
-# book's model it is a centred, front-facing head with short black hair, mid-brown skin and a
-# mauve background; its eyes are faint dark spots in a smeared band under the fringe and it has
-# no visible mouth, so even the centre of this weak model's W is not a clean face.
+# book's model it is a centred, front-facing head with short hair streaked grey, light and dark,
+# mid-brown skin and a mauve background; its eyes are two dark spots in a checkered band under
+# the fringe and it has no clear mouth, so even the centre of this model's W is not a clean face.
 
 # %%
 avg = trunc.average_image(G)
@@ -111,12 +111,17 @@ plt.show()
 # "anti-face": the paper notes that viewpoint, glasses, age, colouring and hair length flip, and
 # often the gender. The stored noise images are used, so only ψ changes along a row.
 #
-# The book's model behaves less neatly. Seeds 0 and 1 are two of its broken samples (at ψ = 1
-# blond hair covers the whole face), and ψ = 0.7 and 0.5 do not repair them: all three rows
-# change little (seed 2's hair darkens) until ψ = 0, where they reach the average face. Past w̄
-# only seed 0 gets a distinct anti-face (black hair over a pale face with a mouth at ψ = −0.5 and
-# −1); at ψ = −1 seeds 1 and 2 still look much like the average face, with a different
-# background tint.
+# The book's model follows the paper only in part. At ψ = 1 seed 0 is a legible face (black
+# hair, brown skin, eyes and a red mouth, pink background), seed 1 is a broken one (a blank brown
+# face under black hair, with no eyes or mouth) and seed 2 a garbled one (blond hair, a bright
+# band across the eyes, a hair-textured lower face). ψ = 0.7 and 0.5 do not repair them: all
+# three rows change little (seed 0's mouth fades, seed 1's background turns from light blue to
+# lavender and its face gains at most two faint eye dots) until ψ = 0, where they reach the
+# average face. Past w̄ the colouring flips, as in the paper: the black-haired seeds 0 and 1 get
+# light, streaked hair and lighter skin, and their backgrounds turn from pink to blue and from
+# blue to red; the blond seed 2 gets black hair and darker skin. The anti-faces are no cleaner
+# than the faces: seed 0's eyes sit in a checkered patch, and seed 1's at ψ = −1 is a blotchy
+# face with blue eyes and a red mouth.
 
 # %%
 grid = trunc.truncation_figure(G, [seed, seed + 1, seed + 2], psis=trunc.FIGURE8_PSIS)
@@ -139,13 +144,13 @@ print(f"same as the average face: {torch.allclose(grid.images[0, col], avg[0], a
 # ### ψ in motion
 #
 # Figure 8 as an animation (`stylegan_lib.video.truncation_frames`): four seeds, ψ swept from 1
-# down to −1 and back up in steps of 0.25, truncating every style input. Down to ψ = 0.5 the
-# four seeds keep their own faces; at ψ = 0.25 seeds 1 and 2 already wear the average face's
-# black hair, and at ψ = 0 all four are that one face (black hair, brown skin, pink background).
-# Below 0 they move to the other side of w̄, but not alike: seed 0's brown bob becomes long
-# black hair around a pale face, seed 3's black hair turns light brown over a pale face with a
-# dark lower face and a blue background, while seeds 1 and 2 stay close to the average face all
-# the way to ψ = −1.
+# down to −1 and back up in steps of 0.25, truncating every style input. Seed 3 (long black hair
+# and a pale face with a mouth at ψ = 1) darkens to brown skin by ψ = 0.5; at ψ = 0.25 seeds 0,
+# 1 and 3 look much alike (black hair, brown skin, a mauve background) while seed 2 keeps its
+# blond hair, and at ψ = 0 all four are the average face. Below 0 they move to the other side of
+# w̄ and every seed's hair colour flips: seeds 0, 1 and 3 turn blond or light brown, seed 2
+# black. The backgrounds change hue too (seed 0's to blue, seed 1's to red), and at ψ = −1 seed 1
+# is a blotchy face on a red background.
 
 # %%
 from IPython.display import Image
@@ -161,9 +166,12 @@ Image(filename=save_animation(frames, "truncation_psi_sweep", figures_dir, fps=3
 # Move ψ, and the **cutoff**: how many style inputs, from the coarsest, are truncated. In the
 # paper's model the coarse styles carry pose, hair style, face shape and glasses and the fine
 # styles the colour scheme (the paper's Figure 3), so there a cutoff at the end of the coarse
-# group should keep the seed's colours. The book's model is different: its coarse styles
-# (4²–8²) also carry hair colour, and in the figure below truncating them turns seed 0's blond
-# hair black, the average face's. The logic is `stylegan_lib.viz.truncation.truncated_image`.
+# group should keep the seed's colours. The book's model splits them differently: in the figure
+# below (ψ = 0), truncating the coarse styles (4²–8²) keeps seed 0's colours, but its black hair
+# takes the average face's grey streaks as soon as the middle styles (16²) are truncated too,
+# and only the fine styles (32²) bring the average face's background. So at ψ = 0 a cutoff at
+# the end of the middle group (the widget's starting cutoff) keeps this seed's background but
+# not its hair colour. The logic is `stylegan_lib.viz.truncation.truncated_image`.
 
 # %% tags=["nbval-ignore-output"]
 trunc.truncation_widget(G, seed=seed, truncation_psi=0.5, truncation_cutoff=groups["middle"].stop)
@@ -172,9 +180,10 @@ trunc.truncation_widget(G, seed=seed, truncation_psi=0.5, truncation_cutoff=grou
 # The same function, without a kernel: one seed at ψ = 0 with the cutoff moved from 0 (no
 # truncation) to all style inputs. Left of the cutoff the styles are w̄'s, right of it the seed's:
 # the picture goes from the seed's image to the average face (last panel) one group of features
-# at a time. The 4² styles alone change nothing visible; the 8² styles bring the average face's
-# black hair and uncover the face; 16² changes little; the 32² styles bring its pinker background
-# and darker skin.
+# at a time. The 4² styles alone change the lower face (the red mouth becomes a dark band) and
+# turn the eyes into the average face's checkered band; adding the 8² styles removes the dark
+# band again; the 16² styles turn the black hair into the average face's grey streaks; the 32²
+# styles bring its mauve background in place of the pink one.
 
 # %%
 cutoffs = list(range(0, G.num_ws + 1, 2))
@@ -191,7 +200,7 @@ plt.show()
 # ## The trade-off, measured
 #
 # Truncation buys quality with diversity. To see both, we generate the same `num_images` seeds at
-# each ψ and compare them with synthetic faces from the training distribution, in the feature
+# each ψ and compare them with synthetic faces of the model's own training data, in the feature
 # space of the book's offline faces classifier (chapter 9; the numbers are **FD** and **KD**,
 # not FID/KID, because the features are not Inception's):
 #
@@ -204,17 +213,18 @@ plt.show()
 # * **diversity**: the mean distance between two generated images, relative to that between two
 #   real ones.
 #
-# As ψ goes to 0, diversity falls steadily; precision rises and recall falls overall, but not
-# step by step: with 128 images per ψ, precision dips and recall rises again at ψ = 0.4. Note
-# also that precision is already 0.88 at ψ = 1 although roughly a third of this model's
-# uncurated samples are visibly broken (chapter 8; seeds 0 and 1 above are two of them): in the
-# classifier's feature space broken faces can fall inside the real faces' manifold, so precision
-# flatters this model.
-# FD and KD count
-# the lost diversity as much as the gained quality: they grow as ψ shrinks, slowly near ψ = 1 and
-# steeply when the images become too alike — which is why truncation is never used when a
-# generator is evaluated. (With a few hundred images the FD is biased upwards; compare values
-# within one plot only.)
+# As ψ goes to 0, diversity falls steadily (from 0.899 to 0.085 in the table printed below);
+# recall falls overall, from 0.48 at ψ = 1 to 0 at ψ = 0, but not step by step: with 128 images
+# per ψ it first rises to 0.52 at ψ = 0.8. Precision has almost no room to rise: it is already
+# 0.97 at ψ = 1 and stays between 0.97 and 1.00 at every ψ, with a dip at ψ = 0.6 (one image of
+# 128 moves it by 0.008). A high precision does not mean that every sample is good: chapter 8's
+# uncurated grid has, by eye, 2 clearly broken faces of 32 and 5 borderline ones (seed 1 above is
+# broken too). Precision alone would flatter this model; its recall and FD (about 97 times the
+# floor of its data, chapter 8) show how far it is from the real faces.
+# FD and KD count the lost diversity as much as the gained quality: they grow as ψ shrinks,
+# slowly near ψ = 1 (FD 252 at ψ = 1, 290 at ψ = 0.8) and steeply when the images become too
+# alike (1,920 at ψ = 0) — which is why truncation is never used when a generator is evaluated.
+# (With a few hundred images the FD is biased upwards; compare values within one plot only.)
 
 # %%
 from stylegan_lib.metrics import get_feature_detector, real_features
@@ -242,7 +252,7 @@ plt.show()
 # * Truncation: w' = w̄ + ψ(w − w̄), on the first `truncation_cutoff` style inputs.
 #   ψ = 1: no change; ψ = 0: w̄; ψ < 0: the "anti-face" on the other side of w̄.
 # * Smaller ψ: higher precision, lower recall and diversity (for the book's model overall, not at
-#   every step; and ψ = 0.5–0.7 does not repair its broken seeds). FD/KD tell when the loss of
+#   every step; and ψ = 0.5–0.7 does not repair seed 1's blank face). FD/KD tell when the loss of
 #   diversity outweighs the gain in quality.
 #
 # ## Exercises

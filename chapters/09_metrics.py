@@ -85,7 +85,10 @@ print(f"generator: {G.img_resolution}², z_dim={G.z_dim}, w_dim={G.w_dim}; sampl
 # fixed seed on the CPU, and ships with the package (fp16, a few hundred kB) beside a JSON file
 # saying how. Its held-out accuracy per attribute decides which attributes linear separability
 # may use: below 90 % an attribute would add the classifier's noise to the score, so it is left
-# out with a warning.
+# out with a warning. The accuracies printed below are the provenance's, measured on held-out
+# faces of the default ("subtle") detail the classifier was trained on. The book's model is
+# trained on medium-detail faces; on 2 000 held-out medium faces the classifier reads every
+# attribute as well (all ≥ 0.98; benchmarks/metrics.md), so all ten attributes stay in.
 
 # %%
 prov = classifier_provenance()
@@ -141,7 +144,9 @@ print(f"{kname} real vs real:      {kd_rr:7,.1f}")
 
 # %% [markdown]
 # What the distance compares: the two clouds on their two main axes, with the 2σ ellipses of the
-# fitted Gaussians (the real distance uses all the feature dimensions, not just these two).
+# fitted Gaussians (the real distance uses all the feature dimensions, not just these two). For
+# the book's model most of the distance is in the trace term (printed above: 180 of 214): the
+# generated cloud is shaped differently from the real one more than it is shifted.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -222,10 +227,13 @@ plt.show()
 # network never produces and the generator never learned, while the endpoints are real w's. In
 # Z the two variants have the same expectation for any generator (a slerp point of two random
 # z is uniform on the sphere, at every t; the release reports 664.9 and 666.1), but single
-# pairs are heavy-tailed, so at a few hundred pairs they can differ by a factor of two or more by
-# chance (below: 229 full against 96 end at 200 pairs; benchmarks/metrics.md). Both images of a
-# pair share their noise inputs; faces are cropped to the face region; values below the 1st and
-# above the 99th percentile are dropped before averaging.
+# pairs are heavy-tailed (the histogram below spans four decades), so at a few hundred pairs they
+# can differ widely by chance. Below, at 200 pairs, Z's "end" comes out well above its "full"
+# (printed: 259 against 179). On the book's first model (380 kimg on subtle-detail faces;
+# benchmarks/metrics.md), blocks of 200 pairs ranged from 131 to 274 (full) and 127 to 247
+# (end), while 2000 pairs gave 174.5 ± 10.9 and 158.6 ± 9.2. Both images of a pair share their
+# noise inputs; faces are cropped to the face region; values below the 1st and above the 99th
+# percentile are dropped before averaging.
 
 # %%
 print(inspect.getsource(ppl.path_endpoints))
@@ -241,7 +249,8 @@ print(inspect.getsource(FacesClassifier.lpips_features))
 # %% [markdown]
 # What the two paths look like: left, slerp vs lerp on a toy 2-D sphere; middle, the two real
 # paths between the same pair of latents seen in W (the Z path is bent by the mapping f); right,
-# how fast the image changes along each.
+# how fast the image changes along each. For this pair the image changes along the Z path in
+# bursts (the spikes near t = 0.25 and t = 1), while along the W path it stays low throughout.
 
 # %%
 paths = vm.interpolation_paths(G, seed=seed)
@@ -379,16 +388,22 @@ print("R² from W minus R² from Z, largest first:\n" + "\n".join(f"  {k:22s} {g
 
 # %% [markdown]
 # On the book's model, with the counts above, every one of the eighteen factors is more
-# linearly encoded in W than in Z, and W's mean informativeness is about 2.7 times Z's (0.45
-# against 0.17): the paper's claim, measured against a reading of the known factors rather
-# than through a proxy of them. The gain is broad, not concentrated: from +0.12 (glasses) to
-# +0.51 (background lightness). Hair length — half of the combination the training set leaves
-# out (no long-haired men, chapter 1: the setting of the paper's Figure 6) — is among the
-# largest (+0.49), but so are background lightness and shirt hue, which no rule of the data
-# ties to another factor, while masculinity, the other half, gains less (+0.39); the figure
+# linearly encoded in W than in Z, and W's mean informativeness is about three times Z's (0.47
+# against 0.15): the paper's claim, measured against a reading of the known factors rather
+# than through a proxy of them. The gain is broad, not concentrated: from +0.13 (brightness) to
+# +0.59 (hair length), and the factors that Z does not carry linearly at all (no blue bar: hair
+# length, hair style, smile, eyebrow raise, brightness) reach R² of about 0.1 to 0.6 from W.
+# Hair length — half of the combination the training set leaves out (no long-haired men,
+# chapter 1: the setting of the paper's Figure 6) — gains the most (+0.59), but background
+# lightness and shirt hue, which no rule of the data ties to another factor, are close behind
+# (+0.56, +0.51), while masculinity, the other half, gains among the least (+0.23); the figure
 # does not single out the missing combination. D and MIG are low in both spaces, as the
 # calibration leads one to expect of codes that need not be axis-aligned (and MIGs this small
-# are below what the histogram estimate resolves at this count).
+# are below what the histogram estimate resolves at this count). Z's D is the higher (0.25
+# against 0.11), which is no evidence that Z is the more disentangled: D only looks at how each
+# dimension's importance is shared among the factors the code predicts (a factor it does not
+# predict gets no importance), and Z predicts fewer of them, so its dimensions can look more
+# specific without being so.
 
 # %% [markdown]
 # ## The book's model beside the paper
@@ -397,10 +412,13 @@ print("R² from W minus R² from Z, largest first:\n" + "\n".join(f"  {k:22s} {g
 # 200 k samples; ours are for the 32² book model on synthetic faces with the offline network at
 # the sample counts above. Only the *direction* of the Z-against-W comparisons can carry over —
 # the scales do not. In the table below it does: W is below Z in all three comparisons, as in
-# the paper's release (PPL full 109 against 229, PPL end 26 against 96, LS 1.82 against 8.48),
-# though by much smaller factors. The Z full-against-end gap (229 against 96) is sampling noise
-# at 200 pairs, not a property of the model: at 2000 pairs the same model gives 174.5 ± 10.9 and
-# 158.6 ± 9.2 (benchmarks/metrics.md).
+# the paper's release (PPL full 75.9 against 179.3, PPL end 66.5 against 259.2, LS 1.73 against
+# 4.88). The PPL ratios (about 2.4 and 3.9) are of the same order as the release's (2.9 and
+# 3.4); the LS ratio (2.8) is far below the release's 44: the book's score has ten attributes
+# instead of forty, and six of them are separated essentially perfectly even from Z (H(Y|X)
+# printed as 0.000). That Z's "end" is above its "full" here, while the release's two are
+# equal, is sampling noise at 200 pairs (see above), not a property of the model: the two
+# should be compared at 2000 pairs or more, or with a bootstrap error (benchmarks/metrics.md).
 
 # %%
 paper = {"fid": "4.40 (Table 1, F)", "ppl_zfull": "664.89 (release, Z full)", "ppl_wfull": "233.31",
@@ -434,11 +452,11 @@ display(Markdown(f"**model: {model_name}**\n\n" + vm.comparison_table(rows)))
 # * **KID** is an unbiased MMD² with a cubic kernel: ~0 for two samples of one distribution at any N.
 # * **PPL** averages LPIPS(d)/ε² over tiny steps along slerps in Z or lerps in W; the paper finds
 #   W's paths far shorter than Z's, i.e. W is perceptually smoother. So does the book's model:
-#   W's value is about half of Z's in full sampling (109 against 229) and under a third at the
-#   end points (26 against 96).
+#   W's value is well under half of Z's in full sampling (76 against 179) and about a quarter at
+#   the end points (67 against 259; at 200 pairs these values are rough).
 # * **LS** = exp Σ H(Y|X) of linear SVMs predicting classifier labels from the latent; lower is
 #   more disentangled; W beats Z by a factor of about 44 in NVIDIA's release of the FFHQ model
-#   (3.74 against 165.01), and by about 4.7 in the book's model (1.82 against 8.48).
+#   (3.74 against 165.01), and by about 2.8 in the book's model (1.73 against 4.88).
 # * Offline, the book's faces classifier stands in for all three networks; its results are
 #   called FD/KD, and attributes it cannot tell reliably are left out of LS.
 # * With known factors, disentanglement can be measured directly: **informativeness** (held-out

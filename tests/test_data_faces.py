@@ -426,10 +426,6 @@ def test_plots_and_quadrant_counts():
     assert "none: left out" in [t.get_text().split("\n")[-1] for t in fig.axes[0].texts]
     plt.close(fig)
     plt.close(plot_samples(render({k: v[:8] for k, v in f.items()}, 16), ncols=4, title="t"))
-    fig = plot_samples(render({k: v[:8] for k, v in f.items()}, 16), ncols=4, flagged=[0, 1, 0, 0, 0, 0, 1, 0])
-    frames = [(p.get_x(), p.get_y()) for p in fig.axes[0].patches]
-    assert frames == [(17.5, 0.5), (2 * 17 + 0.5, 17.5)]     # image 1: row 0, column 1; image 6: row 1, column 2
-    plt.close(fig)
     plt.close(plot_factor_sweep(factor_sweep(names=["yaw"], steps=2, resolution=16), ["yaw"]))
 
 

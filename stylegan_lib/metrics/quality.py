@@ -13,13 +13,6 @@ stores them in the model's provenance):
   noise inputs (StyleGAN3 from config C on, StyleGAN1 configs A–D) gets None and a reason, not
   0: there is nothing to measure, which is not the same as noise that learned to be invisible.
 * **PPL** in W (end points) over ``ppl_num`` pairs, with the same distance as chapter 9.
-* **Broken fraction** (synthetic faces only): the share of generated images that no face of the
-  data resembles, by a *redraw test*. The factor reader (:mod:`.ground_truth`) reads an image's
-  eighteen factors, the renderer draws those factors again without stochastic detail, and the
-  image's distance to that redrawing is compared with the same distance of real faces: an image
-  farther than 99 % of real faces is counted as broken (so real faces score 1 % by
-  construction). A melted face, a mosaic where the eyes belong or hair over the whole face has
-  no factors that draw it, and stays far from any redrawing.
 """
 from __future__ import annotations
 
@@ -32,14 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import is_faces_spec, render
-from ..images import to_float
 from ..latent import random_z
 from ..provenance import git_commit
 from .detectors import get_feature_detector, get_perceptual_distance
 from .evaluate import dataset_features, generated_features, real_dataset
 from .frechet import FeatureStats, frechet_distance_from_stats
-from .ground_truth import load_factor_reader, unit_to_factors
 from .ppl import perceptual_path_length
 
 
@@ -63,50 +53,6 @@ def noise_visibility(G, num_latents: int = 64, num_draws: int = 16, seed: int = 
             "noise_latents": num_latents, "noise_draws": num_draws}
 
 
-@torch.no_grad()
-def redraw_distance(images: torch.Tensor, reader, batch_size: int = 500) -> np.ndarray:
-    r"""Per image (float [N, 3, R, R] in [-1, 1]), the distance to the face its own factors draw:
-    the reader gives the factors, :math:`\hat f = R(x)` (:func:`.ground_truth.unit_to_factors`),
-    the renderer draws them without detail, :math:`\hat x = \operatorname{render}(\hat f)`, and
-
-    .. math::  d(x) = \frac{1}{3HW} \sum_{c,p} |x_{c,p} - \hat x_{c,p}|
-    """
-    out = []
-    for part in images.split(batch_size):
-        factors = unit_to_factors(reader.outputs(part).numpy(), reader.attributes)
-        redrawn = to_float(torch.from_numpy(render(factors, part.shape[-1], texture=False)))
-        out.append((part.float().cpu() - redrawn).abs().mean((1, 2, 3)).numpy())
-    return np.concatenate(out)
-
-
-def broken_fraction(G, num: int = 2000, data: str | None = None, seed: int = 0,
-                    quantile: float = 0.99) -> dict:
-    r"""The redraw test of ``num`` generated images (``random_z(num, seed)``, ψ = 1, the stored
-    noise) against ``num`` real faces of ``data`` (a faces spec; None for the default faces):
-    with :math:`t` the ``quantile`` of the real faces' :func:`redraw_distance`,
-
-    .. math::  \text{broken} = \frac1N \sum_i [\, d(G(z_i)) > t \,]
-
-    Also returns the distances of the first 64 generated images, for a picture of which ones
-    it calls broken (those above ``broken_threshold``)."""
-    if data not in (None, "", "synthetic") and not is_faces_spec(data):
-        return {"broken_fraction": None, "broken_not_applicable": f"the redraw test needs synthetic faces; "
-                                                                  f"the model's data is {data!r}"}
-    reader = load_factor_reader(device="cpu")
-    ds, _ = real_dataset(data, G.img_resolution, num)
-    d_real = redraw_distance(to_float(ds.images(np.arange(num))), reader)
-    threshold = float(np.quantile(d_real, quantile))
-    with torch.no_grad():
-        fake = torch.cat([G(part.to(G.device), noise_mode="const").float().clamp(-1, 1).cpu()
-                          for part in random_z(num, G.z_dim, seed).split(250)])
-    d_fake = redraw_distance(fake, reader)
-    return {"broken_fraction": float((d_fake > threshold).mean()), "broken_threshold": threshold,
-            "broken_quantile": quantile, "broken_num": num,
-            "redraw_distance_real_median": float(np.median(d_real)),
-            "redraw_distance_fake_median": float(np.median(d_fake)),
-            "first64_redraw_distance": [round(float(v), 4) for v in d_fake[:64]]}
-
-
 def fd_ratio(G, num: int = 5000, data: str | None = None, seed: int = 0,
              progress: bool = True) -> dict[str, float]:
     """FD(generated, real) / FD(real, real') at ``num`` images each (classifier features).
@@ -124,13 +70,12 @@ def fd_ratio(G, num: int = 5000, data: str | None = None, seed: int = 0,
 
 
 def model_quality(G, num: int = 5000, ppl_num: int = 2000, data: str | None = None, seed: int = 0,
-                  progress: bool = True, broken_num: int = 2000) -> dict:
-    """FD ratio, noise visibility, PPL (W, end points) and broken fraction of ``G``; a JSON-able dict."""
+                  progress: bool = True) -> dict:
+    """FD ratio, noise visibility and PPL (W, end points) of ``G``; a JSON-able dict."""
     t0 = time.time()
     G = G.eval()
     out = fd_ratio(G, num, data, seed, progress)
     out.update(noise_visibility(G, seed=seed))
-    out.update(broken_fraction(G, min(broken_num, num), data, seed))
     dist = get_perceptual_distance("classifier", None, G.device)
     ppl = perceptual_path_length(G, dist, ppl_num, space="w", sampling="end", seed=seed,
                                  device=G.device, progress=progress)

@@ -63,21 +63,14 @@ def plot_factor_sweep(sweep: np.ndarray, names: Sequence[str] = FACTORS, scale: 
     return fig
 
 
-def plot_samples(images, ncols: int = 16, title: str | None = None, scale: float = 0.5, flagged=None):
-    """An uncurated grid of images ``[N, 3, R, R]`` (uint8, or floats in [-1, 1]); the images whose
-    entry of the boolean sequence ``flagged`` is true get a red frame."""
+def plot_samples(images, ncols: int = 16, title: str | None = None, scale: float = 0.5):
+    """An uncurated grid of images ``[N, 3, R, R]`` (uint8, or floats in [-1, 1])."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
 
     grid = image_grid(images, ncols)
     nrows = -(-len(images) // ncols)
     fig, ax = plt.subplots(figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)))
     ax.imshow(grid, interpolation="nearest")
-    size = images.shape[-1]
-    for i in np.flatnonzero(np.asarray(flagged if flagged is not None else [], bool)):
-        r, q = divmod(int(i), ncols)
-        ax.add_patch(Rectangle((q * (size + 1) + 0.5, r * (size + 1) + 0.5), size, size, fill=False,
-                               edgecolor="red", linewidth=1.5))
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=10)
