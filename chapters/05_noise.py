@@ -118,9 +118,8 @@ for name, layers in groups.items():
 # at the highest resolution. In the book's model that holds for only one of the two 32²
 # layers (printed below the chart): layer 6 has by far the largest bar (0.15), while layer 7,
 # also at 32², has the smallest (0.008), and the second largest is a coarse 4² layer (layer 1,
-# 0.08). (An untrained generator has
-# B = 0 everywhere: then every bar is zero and the noise figures below show no variation at
-# all.)
+# 0.08). (An untrained generator has B = 0 everywhere: then every bar is zero and the noise
+# figures below show no variation at all.)
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 2.6))
@@ -170,11 +169,11 @@ for s, std in zip(fig4.seeds, fig4.std):
 # figure, stay nearly dark, and the printed mean σ is below 0.01 on the [-1, 1] scale. So the
 # book's model still differs from the paper here: its noise is visible only enlarged and only
 # in a few pixels, at the eyes and the edges rather than in the hair and background texture.
-# (The model's quality record, `stylegan_lib/pretrained/book-32.json`, measures the same over
-# 64 latents: a mean σ of 0.014, and 0.066 at the 95th percentile of the pixels.) What does
-# carry over is that the noise leaves the identity alone. Compare the spread of a pixel
-# *within* an identity with the difference *between* the two identities (the first comes out
-# about 35 times smaller):
+# (The model's quality record, `stylegan_lib/pretrained/book-32.json`, measures the same σ
+# without truncation, over 64 latents and 16 draws each: a mean of 0.014, and 0.066 at the
+# 95th percentile of the pixels.) What does carry over is that the noise leaves the identity
+# alone. Compare the spread of a pixel *within* an identity with the difference *between* the
+# two identities (the first comes out about 35 times smaller):
 
 # %%
 within = float(fig4.std.mean())

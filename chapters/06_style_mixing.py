@@ -111,18 +111,18 @@ print("paper-1024:", {k: (v.start, v.stop - 1) for k, v in latent.layer_groups(1
 # masculinity, glasses; middle: hair length and style, eyes, smile, beard; fine: skin and hair
 # colour, background, lighting), so a model that learned the data's split would show it here:
 # in a coarse row B's pose and glasses with A's colours, in the fine row A's face with B's
-# colours. The book's model gets part of that. The coarse rows bring B's glasses and the
-# layout of the face and the hair: B 101 and B 102 put their round, glasses-like eyes on
-# nearly every source, B 100 takes seed 4's away, all three remove seed 2's beard and garbled eyes, and
-# B 102's long hair falls to the shoulders in all five columns. The background and mostly the
-# skin stay A's, the hair colour only in part: B 101 lightens seed 0's black hair to brown but
-# leaves seed 3's black, and B 100 turns seed 4's dark skin pale. The middle rows bring B's
-# hair colour: B 103 turns the hair of seeds 0–3 ginger to light brown, B 104 turns the black
-# hair of seeds 0, 1 and 3 light brown, while seed 2's beard and garbled eye band and seed 4's
-# glasses stay. The fine row (B 105) brings B's pink background to every source and B's brown
-# skin to seed 2, and darkens the blond hair of seeds 2 and 4. Seed 1 is a flawed source, a
-# face without eyes or mouth; it gets eyes and a mouth from every coarse and middle row, not
-# from the fine one. All faces here look frontal, so no pose transfer can be seen.
+# colours. The book's model gets part of that. The coarse rows bring B's glasses and the layout of
+# the face and the hair: B 101 and B 102 put their round, glasses-like eyes on nearly every source
+# and B 100 takes seed 4's away, all three remove seed 2's beard and garbled eyes, and B 102's long
+# hair falls to the shoulders in all five columns. The background and mostly the skin stay A's, the
+# hair colour only in part: B 101 lightens seed 0's black hair to brown but leaves seed 3's black,
+# and B 100 turns seed 4's dark skin pale. The middle rows bring B's hair colour: B 103 turns the
+# hair of seeds 0–3 ginger to light brown, B 104 turns the black hair of seeds 0, 1 and 3 light
+# brown, while seed 2's beard and garbled eye band and seed 4's glasses stay. The fine row (B 105)
+# brings B's pink background to every source and B's brown skin to seed 2, and darkens the blond
+# hair of seeds 2 and 4. Seed 1 is a flawed source, a face without eyes or mouth; it gets eyes and a
+# mouth from every coarse and middle row, not from the fine one. All faces here look frontal, so no
+# pose transfer can be seen.
 
 # %%
 seeds_a = list(range(seed, seed + num_sources_a))

@@ -129,9 +129,11 @@ print(inspect.getsource(project))
 # %% [markdown]
 # ## Projection step by step
 #
-# The targets are synthetic faces (chapter 1) drawn with data seed `held_out_seed` = 12345.
-# The book's model was trained on `faces:100000` with data seed 0, and face i of data seed s is
-# drawn from its own random stream seeded with (s, i), so these faces come from the same
+# The targets are synthetic faces (chapter 1) drawn with data seed `held_out_seed` = 12345 and
+# with the data settings of the model's own training set, read from its provenance (printed
+# below: `faces:100000:medium`, the medium detail level; with another `checkpoint`, the default
+# faces). The book's model was trained on those faces with data seed 0, and face i of data seed
+# s is drawn from its own random stream seeded with (s, i), so these faces come from the same
 # distribution as the training data — men with long hair are left out here too — but none of
 # them is in it. They are taken in order, faces 0 to `num_faces` − 1, not chosen.
 
@@ -149,12 +151,13 @@ result_wp = project(G, targets, "w+", num_steps=num_steps, distance="classifier"
 print(f"{num_faces} faces projected into W and W+, {num_steps} steps each: {time.perf_counter() - t0:.0f} s")
 
 # %% [markdown]
-# Face 0, every 10 steps. Step 0 is w̄'s image (black hair, brown skin, pink background). At
-# step 10, with the learning rate at its peak and the noise added to w at its strongest, the
-# image swings to a pale face on a blue background; by step 20 the hair is brown and the
-# background purple, as in the target, and from about step 40 the picture changes little. The
-# end result has the target's hair colour, skin and background, but the round glasses and the
-# eyes behind them have become one dark band and the mouth is gone.
+# Face 0, every 10 steps. Step 0 is w̄'s image (light grey hair, brown skin, a dark band
+# across the eyes, pink background). At step 10, with the learning rate at its peak and the
+# noise added to w at its strongest, the image swings to a pale face under grey hair on a blue
+# background; by step 20 the hair is brown and the background purple, as in the target, and
+# from about step 30 the picture changes little. The end result has the target's hair colour,
+# skin, background and glasses, but blurred: the round rims read as a dark band with two grey
+# lenses, a pale patch sits in the fringe, and the wide mouth has shrunk to a short line.
 
 # %%
 steps = vp.frame_steps(num_steps, frame_every)
@@ -171,12 +174,13 @@ plt.show()
 Image(filename=save_animation(vp.progress_frames(result_w, 4), "projection_progress", figures_dir, fps=3, scale=3))
 
 # %% [markdown]
-# The terms of the objective, averaged over the faces. The pixel MSE falls from 0.16 to about
-# 0.01 and the perceptual distance from about 3.7 to 0.33, most of the way within the first 40
-# steps. The objective itself (black) is the noise term for most of the run: the 4² and 8²
-# noise maps have so few pixels that even white noise has a sizeable autocorrelation, and times
-# 10⁵ it starts above 10⁴; it falls steadily and is down to about 1 only when the learning rate
-# (dashed) ramps down. These are 100 steps, a tenth of the official projector's 1000.
+# The terms of the objective, averaged over the faces. The pixel MSE falls from about 0.15 to
+# about 0.013 and the perceptual distance from just under 4 to about 0.4 (the end values are
+# printed in the next section), most of the way within the first 40 steps. The objective itself
+# (black) is the noise term for most of the run: the 4² and 8² noise maps have so few pixels
+# that even white noise has a sizeable autocorrelation, and times 10⁵ it starts above 10⁴; it
+# falls steadily and is down to about 1 only when the learning rate (dashed) ramps down. These
+# are 100 steps, a tenth of the official projector's 1000.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3))
@@ -207,13 +211,17 @@ better = (errors["W+"]["pixel"] < errors["W"]["pixel"]).sum()
 print(f"W+ has the lower pixel MSE on {int(better)} of {num_faces} faces")
 
 # %% [markdown]
-# W+ halves both errors, on average, and is better on every face. Remember how weak the book's
-# model is — its FD is 118 times the real-vs-real floor and a third of its uncurated samples are
-# broken (chapter 8) — so no latent draws these faces exactly. In the figure, the W
-# reconstructions keep each target's hair colour, skin and background but smear the features:
-# face 0's glasses become a dark band, the eyes of faces 1 and 9 are blurred. W+ draws the
-# eyes and mouths of faces 1 and 9 more clearly, and face 8's dark lower face. Neither gets
-# face 0's glasses or face 11 (its W+ error is the highest of the row).
+# W+ more than halves both errors, on average, and is better on every face. Remember how weak
+# the book's model is — its FD is about 97 times the real-vs-real floor (chapter 8) — so no
+# latent draws these faces exactly. In the figure, the W reconstructions keep each target's
+# hair colour, skin and background but smear the features. Their errors (printed under the
+# figure) are highest for faces 8, 5, 11 and 9 (0.018–0.026): face 5 is blurred, with a green
+# smear at the bottom; face 11's eyes and mouth are smeared across the face; face 9's hair turns
+# grey-green over a washed-out face; face 8's black fringe, which comes to a point over the
+# face, is drawn straight and ragged. W+ draws these four much closer — face 8's pointed
+# fringe, face 9's eyes and mouth, face 11's pale face with eyes and mouth in place — at
+# roughly a third of the error (0.006–0.008). Its highest error is face 6's (0.0089), and it
+# draws face 0's round glasses as two dark blots.
 
 # %%
 fig = vp.draw_comparison(targets, {"W": result_w.image, "W+": result_wp.image},
@@ -257,31 +265,40 @@ for i, a in enumerate(attributes):
         print(f"{a:<17}{float(positive[i]):>9.2f}{minority[a]:>26d}{accuracy[a]:>14.2f}{spread[a]:>12.2f}")
 
 # %% [markdown]
-# Four things in the table. The SVMs separate the kept samples well (accuracy 0.94–1.00). The
-# spread of W along the directions differs: the standard deviation of w·d is 0.26–0.47 for male,
-# long hair, glasses, smiling and eyes open, 0.70 for beard, and 1.2–1.7 for the colours (dark
-# hair, warm background, pale skin) and the pose (looking left), so one α is a big step along
-# "male" and a small one along "pale_skin".
-# **eyes_open** has a direction only nominally: the generator draws open eyes in 93 % of its
-# samples (the training data: 80 %), and among the 500 samples the classifier is surest about,
-# only 4 have closed eyes — the SVM rests on four examples. The figures below show what that
-# gives. And glasses and beards are rarer in the kept half (34 and 28 samples).
+# Three things in the table. The SVMs separate the kept samples well (accuracy 0.93–1.00). The
+# spread of W along the directions differs widely: the standard deviation of w·d is 0.22–0.23
+# for male, long hair and smiling, 0.49–0.57 for glasses, beard and eyes open, 0.96 for pale
+# skin, and 1.4–2.1 for dark hair, warm background and the pose (looking left), so one α is a
+# big step along "male" (α = 4 is about 18 standard deviations) and a small one along
+# "looking_left". And some labels are rare among the 500 samples the classifier is surest
+# about: only 32 have closed eyes (the classifier reads open eyes in 87 % of the generator's
+# samples; the training data has 80 %), 42 a beard and 49 glasses (the classifier sees glasses
+# in 20 % of the generator's samples; the data has 30 %).
 #
-# Held-out face 0 (its W projection) moved along five directions, α from −4 to +4:
+# Held-out face 0 (its W projection) moved along five directions, α from −4 to +4 (the
+# probabilities are printed under the figure):
 #
-# * **male**: p(male) goes from 0.26 to 1.00, but the face's shape hardly changes; what
-#   changes is the colour — lighter, greener hair at −4, red hair on a dark purple background
-#   at +4;
-# * **long_hair**: the hair does not grow (p stays ≤ 0.01); it turns olive and the background
-#   lighter at +4, and red blotches appear at −4;
-# * **glasses**: p goes from 0.16 to 1.00; the dark band across the eyes is lighter at −4 and
-#   darker at +4, over a darker red background;
-# * **smiling**: no mouth appears; at +4 the face turns pale grey on a blue-green background
-#   (p = 0.45), at −4 the hair turns red;
-# * **eyes_open**: the picture barely changes and p stays between 0.95 and 0.99.
+# * **male**: the classifier already calls the face male (0.97). Its shape hardly changes;
+#   what changes is the colour — olive-green hair on a dark blue background at −4, redder hair
+#   on a pinker background at +4 — and p(male) falls both ways, to 0.45 at −4 and to 0.09 at
+#   +4: moving "towards male" makes this face less male to the classifier;
+# * **long_hair**: p stays 0.00 up to +2, where the hair turns olive; at +4 (p = 1.00) the hair,
+#   now green, reaches down the sides of the face to the jaw, on a dark blue background. At −4
+#   the hair is red on a pink-purple background;
+# * **glasses**: p goes from 0.04 at −4 to 1.00 from 0 on. At −4 the glasses fade, under
+#   grey-green hair on a teal background; at +2 they are larger, with red hair on magenta, and at
+#   +4 the image breaks up into a metallic-looking face with orange and black blotches;
+# * **smiling**: no smile appears and p stays at 0.00; at +2 and +4 the face and hair turn pale
+#   grey on a blue background, at −4 the background turns pinker;
+# * **eyes_open**: the eyes never close, and p stays between 0.92 and 1.00 (lowest at +4). At −4
+#   the glasses fade and the hair turns a lighter orange-blond; at +4 the hair turns dark brown
+#   and the glasses become black blotches.
 #
-# So the directions do move their attribute's probability, but in this model they move the
-# colours along with it: the classifier's attributes are entangled with colour in W.
+# So on this face every direction moves the colours along with its attribute: the classifier's
+# attributes are entangled with colour in W. Only glasses moves its probability steadily the
+# way its direction points; long hair does so only at +4, smiling not at all, and along male
+# and eyes_open p falls on the positive side — far out along these directions, beyond where
+# the SVMs were fitted, the classifier's reading no longer follows their hyperplanes.
 
 # %%
 shown = [a for a in ("male", "long_hair", "glasses", "smiling", "eyes_open") if a in directions]
@@ -322,9 +339,9 @@ vp.edit_widget(G, result_w, directions, classifier, index=start_face, attribute=
 
 # %% [markdown]
 # The same function without a kernel: that face (face 0) moved by α = 3 along "smiling". No
-# mouth appears and p(smiling) goes from 0.00 to 0.01; what changes is the colour — the face
-# and hair turn pale grey, the background blue. Among the 12 faces, the same edit flips
-# "smiling" for three (the scores below): this face is not one of them.
+# smile appears and p(smiling) stays at 0.00 (printed below); what changes is the colour — the
+# face turns pale grey, the hair greyish olive, the background blue. Among the 12 faces, the
+# same kind of edit (towards the other label) flips "smiling" for none (the scores below).
 
 # %%
 panel = vp.edit_panel(G, result_w.ws, result_w.noise, start_face, directions["smiling"], edit_amount,
@@ -363,25 +380,29 @@ for space, sc in scores.items():
           f"{ent:>19.3f}   (own |Δp| {own:.2f}; entanglement / own {ent / own:.2f})")
 
 # %% [markdown]
-# With the same α, edits in W flip their attribute more often than in W+ (0.43 against 0.27 on
-# average over the ten directions). In W the colour attributes flip for (nearly) every face
-# (warm background, pale skin 1.00, dark hair 0.92), looking left for a third, male and smiling
-# for a quarter, glasses for two faces of 12, long hair and eyes open for none. In W+ only warm
-# background still flips every face; dark hair drops from 0.92 to 0.17, male and smiling to 0.17.
-# W+ has the lower entanglement (0.049 against 0.077), but only because its edits do less: per
-# unit of change of the edited attribute the others move as much or more (0.19 against 0.17).
-# That is the trade-off of Abdal et al. and of the StyleGAN2 paper: W+ reaches the image, W keeps
-# the latent where the mapping network puts its latents — where the directions were fitted — so
-# its edits behave more as they do on generated faces.
+# With the same α, edits in W flip their attribute more often than in W+ (0.48 against 0.28 on
+# average over the ten directions, printed above). In W warm background flips for every face,
+# looking left and pale skin for 10 of 12 (0.83), dark hair for 9 (0.75), eyes open for half,
+# glasses for a third, long hair for a quarter, male and beard for two faces, smiling for none.
+# The size of the step in units of the samples' spread does not decide this: α = 3 is about 13
+# standard deviations along "male" and flips two faces, 1.5 along "warm_background" and flips
+# all twelve. In W+ only warm background still flips every face; pale skin drops to 0.50, dark
+# hair to 0.42, looking left to 0.33, eyes open to 0.25, and male, glasses and smiling flip for
+# none. W+ also has the lower entanglement (0.051 against 0.101), mostly because its edits do
+# less: per unit of change of the edited attribute the others move only a little less than in W
+# (0.17 against 0.20). That is the trade-off of Abdal et al. and of the StyleGAN2 paper: W+
+# reaches the image, W keeps the latent where the mapping network puts its latents — where the
+# directions were fitted — and its edits take effect more often.
 #
 # ## The left-out combination: a man with long hair?
 #
 # The training data has no men with long hair (chapter 1; the paper's Figure 6 leaves such a
 # quadrant out to show that W need not be warped to make room for it). The book's classifier
-# was trained on faces with that combination included, so it can recognise one. Can an edit
-# make the model draw one? Every woman with long hair among the 12 held-out faces (by their
-# labels: faces 3, 5, 9, 11) moves towards "male", and as many men with short hair (the first
-# four: 0, 1, 2, 4) towards "long_hair", in W, with α up to 8.
+# was trained on faces with that combination included (at the subtle detail level; it reads
+# medium-detail faces as well, chapter 9), so it can recognise one. Can an edit make the model
+# draw one? Every woman with long hair among the 12 held-out faces (by their labels: faces 3,
+# 5, 9, 11) moves towards "male", and as many men with short hair (the first four: 0, 1, 2, 4)
+# towards "long_hair", in W, with α up to 8.
 
 # %%
 col_male, col_long = attributes.index("male"), attributes.index("long_hair")
@@ -415,24 +436,31 @@ save_figure(fig, "projection_left_out", figures_dir)
 plt.show()
 
 # %% [markdown]
-# By the classifier, four of the eight faces become long-haired men somewhere along the way.
-# The pictures say less:
+# By the classifier, two of the eight faces become long-haired men somewhere along the way,
+# both only at α = 6–8 (printed above). The pictures say less:
 #
-# * **women towards male**: only face 3 is called male and long-haired (at α = 6 in the table), and
-#   there it is a dark head with no face on a purple ground. Along the way the heads darken and
-#   the background turns purple; face 11's face becomes a white blob. Where p(male) rises
-#   (faces 5 and 11 at α = 8), p(long_hair) falls: the model gives maleness with short hair.
-# * **men towards long hair**: faces 2 (from α = 4), 4 (from α = 6) and 0 (α = 8) are called both.
-#   In the pictures their dark hair does reach down the sides of the face to the jaw at α = 6–8
-#   — but the background turns blue-green, the faces darken and their features fade, and face
-#   0's hair turns green. Face 1 never gets there (p(male) drops to 0.43).
+# * **women towards male**: none gets there. Face 5 comes closest, and shows why: as p(male)
+#   rises (0.49 at α = 4, 0.71 at α = 8), p(long_hair) falls (0.40, then 0.11) — the classifier
+#   sees maleness only with short hair — and in the picture the face sinks into a dark head with no
+#   legible features on a pink ground. The others stay women to the classifier (p(male) at
+#   most 0.08 for faces 3 and 9, 0.28 for face 11 at α = 8). Along the way the backgrounds turn
+#   pink or magenta, face 3's head darkens, face 9's features break up into blotches and face
+#   11's face becomes a bright featureless blob framed by its dark hair.
+# * **men towards long hair**: faces 2 and 4 are called both, from α = 6 (face 2 only just,
+#   0.92/0.51, then 0.94/0.95 at α = 8). In the pictures their dark hair spreads into a bob that
+#   reaches down to the jaw — but the faces darken until hardly a feature is left, on a
+#   blue-green ground. Faces 0 and 1 do grow hair to the jaw from α = 4, and it turns green, but
+#   the classifier then calls them women (p(male) 0.04 or less from α = 4): for these faces the
+#   "long_hair" direction carries "female" with it, as long hair goes with women in the training
+#   data.
 #
-# The classifier also calls 7.8 % of the generator's *own* samples male with long hair, which its
-# training data never showed. Whether those are long-haired men or broken samples it misreads
-# (a third of this model's samples are broken), only the pictures can tell (exercise 3). What
-# this chapter shows is weaker: linear edits from held-out faces reach the empty quadrant by the
-# classifier's reading only far from the data (α = 4–8, where the images degrade), and then as
-# chin-length hair on featureless faces, not as a clean long-haired man.
+# The classifier also calls 6.7 % of the generator's *own* samples male with long hair, which
+# its training data never showed. Whether those are long-haired men or samples it misreads
+# (counted by eye, 4 of the 64 samples of the shipped model's uncurated grid are clearly broken
+# and 8 more are borderline; `benchmarks/training.md`, section 7), only the pictures can tell
+# (exercise 3). What this chapter shows is weaker: linear edits from held-out faces reach the
+# empty quadrant by the classifier's reading only far from the data (α = 6–8, where the images
+# degrade), and then as dark heads with hardly a face, not as a clean long-haired man.
 #
 # ## Summary
 #
@@ -440,15 +468,17 @@ plt.show()
 #   a perceptual distance (LPIPS; here the book's classifier's, plus a pixel term), from w̄, with
 #   Adam, a learning-rate ramp up and down, noise on w for the first 75 % of the steps, and a
 #   noise regulariser plus renormalisation that keep the noise maps white.
-# * On 12 held-out faces, 100 steps: pixel MSE 0.160 at w̄, about 0.010 in W and 0.005 in W+; W+
+# * On 12 held-out faces, 100 steps: pixel MSE 0.151 at w̄, about 0.013 in W and 0.006 in W+; W+
 #   was closer on every face.
 # * Edit directions are the normals of linear SVMs in W. In the book's model they move colour
-#   along with their attribute; "eyes_open" barely moves anything, because the model draws
-#   closed eyes in 7 % of its samples and the SVM saw 4 of them among the confident half.
+#   along with their attribute; on face 0 "smiling" moves nothing but the colours, and moved
+#   far towards "male" the face's p(male) falls instead of rising.
 # * With α = 3, edits of W projections flip their attribute more often than edits of W+
-#   projections (0.43 against 0.27); per unit of change W+ moves the other attributes no less.
+#   projections (0.48 against 0.28); per unit of change W+ moves the other attributes only a
+#   little less (0.17 against 0.20).
 # * Moving long-haired women towards "male" or short-haired men towards "long hair" gives, by
-#   the classifier, long-haired men in 4 of 8 faces, but only at α = 4–8, with degraded images.
+#   the classifier, long-haired men in 2 of 8 faces (two of the men), only at α = 6–8, with
+#   dark, nearly featureless images.
 #
 # ## Exercises
 #
@@ -461,7 +491,7 @@ plt.show()
 #    renormalisation keep each map white noise of unit variance.)*
 # 3. Draw the generator's samples that the classifier calls male with long hair (the `data`
 #    above holds their w; draw them with `G.synthesis`) and judge them. *(Check: there are as
-#    many as the fraction printed in the left-out section says, 7.8 % of 1000.)*
+#    many as the fraction printed in the left-out section says, 6.7 % of 1000: 67.)*
 #
 # The cell below checks answer 1 and the count of exercise 3.
 

@@ -205,7 +205,9 @@ def test_directions_raise_their_attribute_on_the_book_model(book_G):
     from stylegan_lib.metrics.classifier import load_classifier
 
     G, classifier = book_G, load_classifier()
-    names = ["male", "glasses", "smiling"]
+    # "male" is left out: on the shipped model its direction does not raise p(male) (−0.37 on
+    # average at +2, −0.57 at −2: any large step lowers it), which chapter 14 shows and discusses.
+    names = ["long_hair", "glasses", "smiling"]
     directions = edit_directions(G, names, num=400, progress=False)
     assert list(directions) == names
     w = G.mapping(z_from_seeds(range(5000, 5064), G.z_dim))
@@ -216,7 +218,7 @@ def test_directions_raise_their_attribute_on_the_book_model(book_G):
         col = classifier.attributes.index(name)
         up = classifier(G.synthesis(edit(w, d, 2.0), noise=noise))[:, col] - base[:, col]
         down = classifier(G.synthesis(edit(w, d, -2.0), noise=noise))[:, col] - base[:, col]
-        # measured: +1.8 … +3.4 on average, for 70–86 % of the latents
+        # measured on the shipped model: +1.3 … +3.6 on average, for 77–84 % of the latents
         assert up.mean() > 0.5 and (up > 0).float().mean() > 0.55, (name, up.mean())
         assert down.mean() < 0, (name, down.mean())
 
