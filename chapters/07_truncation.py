@@ -218,7 +218,7 @@ plt.show()
 # per ψ it first rises to 0.52 at ψ = 0.8. Precision has almost no room to rise: it is already
 # 0.97 at ψ = 1 and stays between 0.97 and 1.00 at every ψ, with a dip at ψ = 0.6 (one image of
 # 128 moves it by 0.008). A high precision does not mean that every sample is good: chapter 8's
-# uncurated grid has, by eye, 2 clearly broken faces of 32 and 5 borderline ones (seed 1 above is
+# uncurated grid has, by eye, 3 clearly broken faces of 32 and 5 borderline ones (seed 1 above is
 # broken too). Precision alone would flatter this model; its recall and FD (about 97 times the
 # floor of its data, chapter 8) show how far it is from the real faces.
 # FD and KD count the lost diversity as much as the gained quality: they grow as ψ shrinks,

@@ -457,7 +457,7 @@ plt.show()
 # The classifier also calls 6.7 % of the generator's *own* samples male with long hair, which
 # its training data never showed. Whether those are long-haired men or samples it misreads
 # (counted by eye, 4 of the 64 samples of the shipped model's uncurated grid are clearly broken
-# and 8 more are borderline; `benchmarks/training.md`, section 7), only the pictures can tell
+# and 10 more are borderline; `benchmarks/training.md`, section 7), only the pictures can tell
 # (exercise 3). What this chapter shows is weaker: linear edits from held-out faces reach the
 # empty quadrant by the classifier's reading only far from the data (α = 6–8, where the images
 # degrade), and then as dark heads with hardly a face, not as a clean long-haired man.
