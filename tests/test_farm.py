@@ -313,14 +313,18 @@ def test_results_written_in_parts_merge_into_one_file(tmp_path):
 
 
 def test_sprint_probes_sizes_trains_evaluates_and_ships_in_its_time(tmp_path, capsys):
+    from stylegan_lib.farm.parallel import probe_ticks
+
     out, dest = tmp_path / "sprint", tmp_path / "shipped"
     assert cli.main(["sprint", "--scale", "ladder-tiny", "--device", "cpu", "--no-progress", "--out", str(out),
                      "--only", "config-A-seed0,config-B-seed0", "--workers", "2", "--minutes", "0.8",
                      "--eval-share", "0.6", "--dest", str(dest)]) == 0
     report = json.loads((out / "ladder-tiny" / "sprint.json").read_text())
     probe, k = report["probe"], report["train"]["kimg"]
-    assert probe["kimg"] == pytest.approx(0.048) and all(v > 0 for v in probe["images_per_s"].values())
-    assert k >= 0.048 and math.isclose(k / 0.016, round(k / 0.016))     # whole ticks, not below the probe
+    # A tiny tick is 2 steps, lazy R1 every 16: the probe spans a whole R1 cycle after its first tick.
+    assert probe_ticks(select_runs(farm_runs("ladder-tiny"), "config-A-seed0")[0]) == 1 + 8
+    assert probe["kimg"] == pytest.approx(9 * 0.016) and all(v > 0 for v in probe["images_per_s"].values())
+    assert k >= probe["kimg"] - 1e-9 and math.isclose(k / 0.016, round(k / 0.016))   # whole ticks, not below the probe
     done = [n for n, s in report["train"]["states"].items() if s == "done"]
     assert done and report["seconds"] < 0.8 * 60 + 5                    # within its time
     assert report["evaluate"]["evaluated"] == sorted(done), report["evaluate"]

@@ -17,9 +17,11 @@ The sprint (``farm sprint --minutes M --workers N``), in M minutes of wall time,
 train at one resolution throughout (the ladder; a growing farm is refused, since a short probe
 sees only its fastest, smallest resolution):
 
-1. *probe*: every run trains to :data:`PROBE_TICKS` ticks beyond the furthest run, all workers
-   at once, so that its speed is measured under the same contention as the real training (its
-   slowest tick after the first, which holds the start-up); the probe's wall time beyond its
+1. *probe*: every run trains to :data:`PROBE_TICKS` ticks beyond the furthest run (more when a
+   tick is shorter than one lazy-R1 cycle, so that the probe sees the regularisation steps),
+   all workers at once, so that its speed is measured under the same contention as the real
+   training (its mean speed over the ticks after the first, which holds the start-up); the
+   probe's wall time beyond its
    training at those speeds, for the busiest worker, is the *overhead* (imports, device, data,
    slow first ticks, checkpoints), charged again to the training;
 2. *length*: the largest common K (whole ticks) that every worker reaches in
@@ -178,13 +180,30 @@ def merge_results(out, scale: str, fresh: bool = False) -> Path:
 # ------------------------------------------------------------------------------------------
 # The sprint.
 # ------------------------------------------------------------------------------------------
-def probe_speed(run: FarmRun, out) -> float | None:
-    """Images/s of the run's slowest logged tick after its first (the first includes the
-    start-up; the slowest, because a run that ticks last in the probe has the device more to
-    itself than it will in training). None before its first tick."""
+def probe_ticks(run: FarmRun) -> int:
+    """Ticks the probe trains: :data:`PROBE_TICKS`, or enough for one tick to hold the start-up
+    and the others a whole lazy-R1 cycle, whose regularisation steps are the slow ones (the
+    book's ticks hold many cycles; the tests' tiny ticks hold two steps)."""
+    opts = run.options(device="cpu")
+    steps_per_tick = opts.tick_kimg * 1000 / opts.make_schedule().minibatch_default
+    return max(PROBE_TICKS, 1 + math.ceil(opts.r1_interval / steps_per_tick))
+
+
+def probe_speed(run: FarmRun, out, since_kimg: float = 0.0) -> float | None:
+    """Images/s of the run over its ticks logged beyond ``since_kimg`` (where the probe started),
+    after the first of them (which holds the start-up): images over seconds, so that the slow
+    regularisation steps count at their share. The first tick's own speed when it is the only
+    one; None before any."""
     path = run_dir(out, run) / "log.jsonl"
-    ticks = [float(e["images_per_s"]) for e in read_log(path) if e.get("images_per_s")] if path.is_file() else []
-    return min(ticks[1:] or ticks) if ticks else None
+    ticks = [e for e in read_log(path) if e.get("images_per_s") and e["kimg"] > since_kimg + 1e-9] \
+        if path.is_file() else []
+    if not ticks:
+        return None
+    if len(ticks) == 1:
+        return float(ticks[0]["images_per_s"])
+    images = [1000 * (b["kimg"] - a["kimg"]) for a, b in zip(ticks, ticks[1:])]
+    seconds = sum(n / float(b["images_per_s"]) for n, b in zip(images, ticks[1:]))
+    return sum(images) / seconds
 
 
 def common_kimg(shares: list[list[FarmRun]], kimg_now: dict[str, float], speeds: dict[str, float],
@@ -229,12 +248,12 @@ def sprint(runs: list[FarmRun], out, minutes: float, workers: int, device: str =
     # 1. Probe: every run to a few ticks beyond the furthest one, under full contention.
     shares = split_runs(runs, workers)
     kimg_before = {r.name: run_state(r, out, 0.0).kimg for r in runs}
-    probe_kimg = max(kimg_before.values()) + PROBE_TICKS * tick
+    probe_kimg = max(kimg_before.values()) + max(probe_ticks(r) for r in runs) * tick
     t_probe = time.time()
     codes = run_workers("train", runs, out, workers, device, ["--kimg", probe_kimg, "--stop-by", train_end],
                         deadline=train_end + 60, log=log)
     probe_s = time.time() - t_probe
-    speeds = {r.name: probe_speed(r, out) for r in runs}
+    speeds = {r.name: probe_speed(r, out, kimg_before[r.name]) for r in runs}
     kimg_now = {r.name: run_state(r, out, 0.0).kimg for r in runs}
     if any(v is None for v in speeds.values()):
         stage("probe", kimg=probe_kimg, exit_codes=codes, images_per_s=speeds, kimg_now=kimg_now)

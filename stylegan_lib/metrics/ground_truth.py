@@ -68,19 +68,6 @@ def factors_to_unit(factors: dict) -> np.ndarray:
                      for k, (lo, hi) in FACTOR_RANGES.items()], 1).astype(np.float32)
 
 
-def unit_to_factors(u: np.ndarray, names) -> dict[str, np.ndarray]:
-    r"""The inverse of :func:`factors_to_unit` for the factors ``names`` (the columns of ``u``,
-    e.g. a reader's ``attributes``), clipped to their ranges:
-
-    .. math::  v_k = \mathrm{lo}_k + \operatorname{clip}(u_k, 0, 1)\,(\mathrm{hi}_k - \mathrm{lo}_k)
-    """
-    from ..data import FACTOR_RANGES
-
-    u = np.clip(np.asarray(u, np.float64), 0.0, 1.0)
-    return {k: FACTOR_RANGES[k][0] + u[:, i] * (FACTOR_RANGES[k][1] - FACTOR_RANGES[k][0])
-            for i, k in enumerate(names)}
-
-
 def evaluate_reader(net: FacesClassifier, images: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
     """Held-out R² per factor of the reader's predictions (unit scale) against ``targets``."""
     r2 = held_out_r2(targets.numpy(), net.outputs(images).numpy())
