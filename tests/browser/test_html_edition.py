@@ -35,8 +35,10 @@ def test_chapter_page_shows_figures_animation_and_equations(chrome, edition, tmp
     page = next(p for p in edition if p.name.startswith("02_"))
     chrome.get_log("browser")                                   # start with an empty log
     chrome.get(page.as_uri())
+    # A 1.6 MB page of inlined figures: wait for its DOM rather than trusting get()'s return (a
+    # fresh-clone run once found no images at all right after it).
+    wait_for(lambda: len(chrome.find_elements(By.CSS_SELECTOR, "img")) >= 3, 60, "the chapter's figures")
     images = chrome.find_elements(By.CSS_SELECTOR, "img")
-    assert len(images) >= 3
     assert any((im.get_attribute("src") or "").startswith("data:image/gif") for im in images)
 
     wait_for(lambda: all(chrome.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", im)
