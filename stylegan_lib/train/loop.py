@@ -168,9 +168,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     # StyleGAN2 / StyleGAN3 at 32² on a CPU: 380 kimg (the first book model's length), the "book"
     # recipe's minibatch, learning rate, R1 γ = 1 and EMA, at a fixed resolution (these
     # generators do not grow), with R1 every 16 steps as in StyleGAN2's lazy regularisation (its
-    # path length penalty runs every 4 G steps, stylegan2.loss.PL_INTERVAL). Each regulariser is added, ×k, to the loss of its step, so
-    # Adam's settings stay those of "book" (no lazy_adam correction). For non-growing presets
-    # only: a StyleGAN1 preset would need a start_res and phase lengths.
+    # path length penalty runs every 4 G steps, stylegan2.loss.PL_INTERVAL). Each regulariser is
+    # added, ×k, to the loss of its step, so Adam's settings stay those of "book" (no lazy_adam
+    # correction). For non-growing presets only: a StyleGAN1 preset would need a start_res and
+    # phase lengths.
     "sg-book": dict(kimg=380.0, r1_gamma=1.0, r1_interval=16, tick_kimg=4.0, snapshot_kimg=20.0,
                     sample_kimg=20.0, ema_half_life_kimg=10.0, metrics_kimg=20.0,
                     schedule=dict(lod_training_kimg=0.0, lod_transition_kimg=0.0, minibatch={},
