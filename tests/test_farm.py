@@ -14,7 +14,7 @@ from stylegan_lib.farm.budget import farm_seconds, kimg_that_fits, measure_speed
 from stylegan_lib.farm.results import EVAL_METRICS, MixedLatentGenerator, load_results, results_path, table
 from stylegan_lib.farm.runner import FarmError, phase_seconds, run_dir, run_state, status_rows, train_run
 from stylegan_lib.farm.runs import (MULTI_SEED_VARIANTS, ROWS, TABLES, farm_runs, farm_scale, select_runs)
-from stylegan_lib.farm.ship import ship_farm
+from stylegan_lib.farm.ship import row_models, ship_farm, shipped_provenance
 from stylegan_lib.generator import Generator
 from stylegan_lib.train.cli import load_images
 
@@ -180,6 +180,10 @@ def test_tiny_farm_trains_resumes_skips_evaluates_and_ships(tmp_path, capsys):
     meta = json.loads((dest / "tiny-16" / "farm-tiny-16-mixing-50-seed0.json").read_text())
     assert meta["seed"] == 0 and meta["kimg"] == pytest.approx(0.064) and "farm train" in meta["command"]
     assert ship_farm(runs, out, dest, quality_num=0, log=lambda _: None) == []
+    assert shipped_provenance(runs[1], dest) == meta
+    # A table's rows with their generators and spaces: config-B was not shipped, which the error says.
+    with pytest.raises(FileNotFoundError, match="config-B-seed0 of the farm scale 'tiny-16' is not shipped.*farm ship"):
+        row_models("tiny-16", "table1", dest, device="cpu")
 
 
 # ------------------------------------------------------------------------------------------

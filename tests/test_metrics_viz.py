@@ -113,6 +113,10 @@ def test_factor_r2_grid_rows_are_models_and_blanks_are_left_out_factors():
     names = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     h, s = names.index("hair length"), names.index("smile")
     assert grid[0, h] == 0.8 and grid[0, s] == 0.0 and grid[1, h] == 0.5 and np.ma.getmaskarray(grid)[1, s]
+    # Rows of a table are measured in their own spaces.
+    gts["A"]["z"] = {"r2": {"hair_length": 0.1, "smile": 0.3}}
+    grid = vm.plot_factor_r2_grid(gts, space={"A": "z", "T": "w"}).axes[0].images[0].get_array()
+    assert grid[0, h] == pytest.approx(0.1) and grid[0, s] == pytest.approx(0.3) and grid[1, h] == 0.5
     with pytest.raises(ValueError, match="no ground-truth"):
         vm.plot_factor_r2_grid({})
     plt.close("all")

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..train.ship import PRETRAINED, ship_run
 from .results import results_path
 from .runner import FarmError, run_dir, run_state
-from .runs import FarmRun
+from .runs import FarmRun, farm_scale
 
 DEFAULT_DEST = PRETRAINED / "farm"
 
@@ -69,15 +69,48 @@ def shipped_results(scale: str, dest: str | os.PathLike | None = None) -> dict:
     return load_results(path)
 
 
+def _shipped_file(run: FarmRun, dest, suffix: str) -> Path:
+    path = Path(DEFAULT_DEST if dest is None else dest) / run.scale / f"{shipped_name(run)}{suffix}"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run.name} of the farm scale {run.scale!r} is not shipped ({path}); "
+                                f"python -m stylegan_lib farm ship --scale {run.scale} --only {run.name}")
+    return path
+
+
 def load_shipped_run(run: FarmRun, dest: str | os.PathLike | None = None, device="auto"):
     """The shipped G_ema of a farm run, ready for inference (``pretrained.load_pretrained``)."""
     from ..pretrained import load_pretrained
 
-    path = Path(DEFAULT_DEST if dest is None else dest) / run.scale / f"{shipped_name(run)}.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"{run.name} of the farm scale {run.scale!r} is not shipped ({path}); "
-                                f"python -m stylegan_lib farm ship --scale {run.scale} --only {run.name}")
-    return load_pretrained(str(path), device=device)
+    return load_pretrained(str(_shipped_file(run, dest, ".pt")), device=device)
 
 
-__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm", "shipped_results", "load_shipped_run"]
+def shipped_provenance(run: FarmRun, dest: str | os.PathLike | None = None) -> dict:
+    """How a shipped farm run was made: command, commit, device, seed, kimg, wall time."""
+    import json
+
+    return json.loads(_shipped_file(run, dest, ".json").read_text())
+
+
+def row_models(scale: str, table_name: str, dest: str | os.PathLike | None = None, seed: int = 0,
+               device="auto") -> dict:
+    """Table ``table_name``'s rows → (the shipped generator of the run that stands for the row,
+    with ``seed``; the row's latent space "z" or "w"): what the chapters walk and compare. Rows
+    that share a run share one loaded generator."""
+    from .runs import farm_runs
+
+    runs = [r for r in farm_runs(scale) if r.seed == seed]
+    loaded, models = {}, {}
+    for run in runs:
+        for row in run.rows:
+            if row.table == table_name:
+                if run.name not in loaded:
+                    loaded[run.name] = load_shipped_run(run, dest, device)
+                models[row.label] = (loaded[run.name], row.space)
+    if not models:
+        raise ValueError(f"the farm scale {scale!r} has no seed-{seed} run for a row of {table_name!r}")
+    order = [r.label for r in farm_scale(scale).rows if r.table == table_name]
+    return {label: models[label] for label in order if label in models}
+
+
+__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm", "shipped_results", "load_shipped_run", "shipped_provenance",
+           "row_models"]

@@ -336,11 +336,12 @@ def plot_factor_r2(gt: dict, ax=None):
     return ax.figure
 
 
-def plot_factor_r2_grid(gts: dict, space: str = "w", ax=None):
+def plot_factor_r2_grid(gts: dict, space: str | dict = "w", ax=None):
     """Per model (a label → its ``ground_truth`` result, e.g. the ladder's rungs in order) and
-    per factor, the held-out R² of a linear map from ``space``: a heatmap, factors grouped by
-    scale as in :func:`plot_factor_r2`, models as rows. Factors a model's result left out (the
-    reader cannot read them at its resolution) are blank; R² below 0 is drawn as 0."""
+    per factor, the held-out R² of a linear map from ``space`` ("z" or "w", or a label → its
+    space, for rows of a table measured in either): a heatmap, factors grouped by scale as in
+    :func:`plot_factor_r2`, models as rows. Factors a model's result left out (the reader cannot
+    read them at its resolution) are blank; R² below 0 is drawn as 0."""
     import matplotlib.pyplot as plt
 
     from ..data import FACTOR_SCALES
@@ -349,14 +350,16 @@ def plot_factor_r2_grid(gts: dict, space: str = "w", ax=None):
         raise ValueError("no ground-truth results to draw")
     factors = dict.fromkeys(k for gt in gts.values() for k in gt["factors"])
     names = sorted(factors, key=lambda k: ("coarse", "middle", "fine").index(FACTOR_SCALES[k]))
-    grid = np.array([[max(gt[space]["r2"][k], 0.0) if k in gt[space]["r2"] else np.nan for k in names]
-                     for gt in gts.values()])
+    spaces = {label: space if isinstance(space, str) else space[label] for label in gts}
+    r2s = {label: gt[spaces[label]]["r2"] for label, gt in gts.items()}
+    grid = np.array([[max(r2[k], 0.0) if k in r2 else np.nan for k in names] for r2 in r2s.values()])
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * len(names) + 2.5, 0.35 * len(gts) + 1.8))
     im = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(np.arange(len(names)), [k.replace("_", " ") for k in names], rotation=60, ha="right", fontsize=8)
     ax.set_yticks(np.arange(len(gts)), list(gts), fontsize=8)
-    ax.set_title(f"held-out R² of a linear map from {space.upper()}, per factor", fontsize=10)
+    where = space.upper() if isinstance(space, str) else "each row's space"
+    ax.set_title(f"held-out R² of a linear map from {where}, per factor", fontsize=10)
     ax.figure.colorbar(im, ax=ax, fraction=0.03)
     ax.figure.tight_layout()
     return ax.figure
