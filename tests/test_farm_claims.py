@@ -5,6 +5,7 @@ import pytest
 
 from stylegan_lib.farm.claims import (BETTER, CLAIMS, Comparison, format_claims, judge, judge_claims,
                                       seed_noise)
+from stylegan_lib.farm.results import format_table
 from stylegan_lib.farm.runs import ROWS, farm_runs
 
 
@@ -59,6 +60,10 @@ def test_noise_thresholds_and_verdicts_worked_out_by_hand():
     assert seed_noise(doc, "gt_i") == pytest.approx(0.10)                 # absolute, not relative
     assert seed_noise(doc, "fd_mix4") == pytest.approx(10 / 85)           # config-F is mixing-90 too
     assert seed_noise(doc, "kd") is None
+    # The ground-truth columns as a table, seeds summarised (traditional 0 Z: 0.20 and 0.24).
+    text = format_table(doc, "table4", columns=("gt_i",))
+    assert text.splitlines()[0] == "| table4 | gt_i (ours) | gt_i (paper) |"
+    assert "| traditional 0 Z | 0.22 ± 0.028 (n=2) | — |" in text
 
     # Table 1, B → C: FD 110 → 200, the wrong way by more than (10/55)·200 = 36.4.
     j = judge(doc, Comparison("table1", "B + tuning (incl. bilinear up/down)", "C + add mapping and styles", "fd"))

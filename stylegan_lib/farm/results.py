@@ -303,12 +303,13 @@ def step_changes(rows: list[dict], column: str, alpha: float = 0.05, log_scale: 
             "t_crit": t_crit, "steps": steps}
 
 
-def format_table(doc: dict, name: str) -> str:
-    """A Markdown table: per column our mean ± std (n seeds) and the paper's FFHQ number."""
-    cols = TABLE_COLUMNS[name]
+def format_table(doc: dict, name: str, columns=None) -> str:
+    """A Markdown table: per column (default the table's; as for :func:`table`) our mean ± std
+    (n seeds) and the paper's FFHQ number."""
+    cols = TABLE_COLUMNS[name] if columns is None else tuple(columns)
     lines = [f"| {name} | " + " | ".join(f"{c} (ours) | {c} (paper)" for c in cols) + " |",
              "|---|" + "---|---|" * len(cols)]
-    for r in table(doc, name):
+    for r in table(doc, name, cols):
         cells = []
         for c in cols:
             s = r["ours"][c]
