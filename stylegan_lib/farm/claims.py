@@ -24,9 +24,9 @@ FD's noise when none of those runs has two seeds.
 
 The verdict is **yes** when Δ = mean_b − mean_a points the paper's way and |Δ| > threshold,
 **no** when it points the other way by more than the threshold, **within noise** otherwise.
-With two seeds this is a crude rule (a range of two draws underestimates the spread about half
-the time), which is why a "yes" here is a direction that clears the seeds, not a significance
-test.
+With two seeds this is a crude rule: the range of two normal draws, σ√2·|N(0, 1)|, is smaller
+than their standard deviation σ 52 % of the time. A "yes" here is a direction that clears the
+seeds, not a significance test.
 """
 from __future__ import annotations
 
