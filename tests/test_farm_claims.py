@@ -59,7 +59,7 @@ def test_noise_thresholds_and_verdicts_worked_out_by_hand():
     assert seed_noise(doc, "fd") == pytest.approx(10 / 55)
     assert seed_noise(doc, "gt_i") == pytest.approx(0.10)                 # absolute, not relative
     assert seed_noise(doc, "fd_mix4") == pytest.approx(10 / 85)           # config-F is mixing-90 too
-    assert seed_noise(doc, "kd") is None
+    assert seed_noise(doc, "ppl_full") == pytest.approx(4 / 42)
     # The ground-truth columns as a table, seeds summarised (traditional 0 Z: 0.20 and 0.24).
     text = format_table(doc, "table4", columns=("gt_i",))
     assert text.splitlines()[0] == "| table4 | gt_i (ours) | gt_i (paper) |"
@@ -101,6 +101,12 @@ def test_within_noise_and_the_summary_of_a_claim():
     text = format_claims(list(by_key.values()))
     assert "**w-paths** (within noise)" in text and "not judged" in text
     assert text.count("\n") == 1 + sum(len(c.comparisons) for c in CLAIMS)
+
+
+def test_a_relative_range_of_a_non_positive_mean_is_refused():
+    doc = book16_doc({"config-B-seed0": dict(fd=-1.0), "config-B-seed1": dict(fd=1.0)})
+    with pytest.raises(ValueError, match="B \\+ tuning.*positive mean"):
+        seed_noise(doc, "fd")
 
 
 def test_a_missing_row_is_an_error_that_names_the_rows():

@@ -433,10 +433,13 @@ def test_chapter_parameters_of_the_wrong_type_are_named():
                            ({"truncation_psi": float("nan")}, "truncation_psi must be a finite number"),
                            ({"num_sources_a": -1}, "parameter num_sources_a must be an integer >= 1"),
                            ({"device": 3}, "parameter device must be a string"),
-                           ({"tradeoff_psis": [1.0, "x"]}, "tradeoff_psis must be a non-empty list")):
+                           ({"tradeoff_psis": [1.0, "x"]}, "tradeoff_psis must be a non-empty list"),
+                           ({"retrain": "yes"}, "parameter retrain must be True or False, got 'yes'"),
+                           ({"scale": 16}, "parameter scale must be a string")):
         with pytest.raises(ValueError, match=needle):
             check_parameters(params)
-    check_parameters({"seed": 0, "truncation_psi": 0.7, "num_sources_a": 5, "checkpoint": "", "other": object()})
+    check_parameters({"seed": 0, "truncation_psi": 0.7, "num_sources_a": 5, "checkpoint": "", "other": object(),
+                      "retrain": False})
     # a chapter calls check_preset(preset) after its parameters cell: the check reads them there
     chapter = "from stylegan_lib.viz.book import check_preset\npreset = 'quick'\nseed = 'abc'\ncheck_preset(preset)\n"
     with pytest.raises(ValueError, match="parameter seed must be"):

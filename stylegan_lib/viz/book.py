@@ -77,7 +77,8 @@ PRESETS = ("quick", "full")
 #: What each chapter parameter must hold, by name (papermill injects whatever it is given:
 #: ``-p seed abc`` sets ``seed = "abc"``).
 TEXT_PARAMETERS = ("device", "checkpoint", "figures_dir", "classifier", "layer", "real_data", "detail",
-                   "official_pkl", "detectors", "run_dir")
+                   "official_pkl", "detectors", "run_dir", "scale", "shipped", "farm_out")
+FLAGS = ("retrain",)
 COUNT_FROM_ZERO = ("seed", "noise_seed", "fig6_samples", "fig6_grid", "metric_samples")
 COUNT_FROM_ONE = ("interpolation_steps", "batch_size", "live_images", "resolution", "max_resolution")
 NUMBERS = {"truncation_psi": None, "live_kimg": 0.0}   # name -> exclusive lower bound (None: any)
@@ -94,6 +95,8 @@ def _parameter_problem(name: str, value) -> str | None:
 
     if name in TEXT_PARAMETERS:
         return None if isinstance(value, str) else "a string"
+    if name in FLAGS:
+        return None if isinstance(value, bool) else "True or False"
     if name in COUNT_FROM_ZERO:
         return None if is_int(value) and value >= 0 else "an integer >= 0"
     if name in COUNT_FROM_ONE or name.startswith("num_"):

@@ -1,10 +1,11 @@
 """Chapter 11, disentanglement — the paper's Figure 9 from the farm's training logs.
 
-Figure 9 of the paper follows FID and perceptual path length through training for configuration
-B (traditional generator) and F (style-based): FID keeps falling while the path length of B
-climbs, that of F stays lower. The farm logs FD and PPL (W, end points, at a small count) every
-few kimg for the runs behind B and F; :func:`plot_figure9` draws those logs, with a dashed line
-where the last resolution has faded in (before it, the numbers are of smaller images).
+Figure 9 of the paper follows FID and perceptual path length through training for configurations
+B (traditional generator) and F (style-based), with a dashed line where training reaches full
+resolution: FID keeps improving while the path length slowly grows late in training. The farm
+logs FD and PPL (W, end points, at a small count) every few kimg for the runs behind B and F,
+from the moment the last resolution has faded in (the trainer measures only full-resolution
+images); :func:`plot_figure9` draws those logs, with the dashed line at that moment.
 
 One run's log alone, FD and PPL on twin axes, is :func:`stylegan_lib.viz.training.plot_metrics`
 (chapter 8); this figure sets runs beside each other. Tables 1–4 as pictures are
