@@ -291,13 +291,20 @@ def check_preset_type(name: object, config_class: type) -> None:
         raise TypeError(f"preset must be a name or a {config_class.__name__}, got {type(name).__name__}")
 
 
-def describe_differences(a: ModelConfig, b: ModelConfig) -> dict[str, tuple[Any, Any]]:
-    """Fields that differ between two configurations: {field: (value in a, value in b)}."""
+#: The value :func:`describe_differences` gives a field that one of the two configurations lacks.
+ABSENT = "—"
+
+
+def describe_differences(a, b) -> dict[str, tuple[Any, Any]]:
+    """Fields that differ between two configurations: {field: (value in a, value in b)}. They may
+    be of different generations (a StyleGAN2 and a StyleGAN3 config): a field only one of them
+    has is :data:`ABSENT` in the other."""
     da, db = a.to_dict(), b.to_dict()
-    return {k: (da[k], db[k]) for k in da if da[k] != db[k]}
+    return {k: (da.get(k, ABSENT), db.get(k, ABSENT)) for k in {**da, **db}
+            if da.get(k, ABSENT) != db.get(k, ABSENT)}
 
 
 __all__ = [
-    "ModelConfig", "SCALES", "VARIANTS", "get_config", "preset_names", "describe_differences",
+    "ModelConfig", "SCALES", "VARIANTS", "get_config", "preset_names", "describe_differences", "ABSENT",
     "BOOK_PRESET", "ConfigBase", "preset_names_of", "parse_preset", "check_preset_type",
 ]

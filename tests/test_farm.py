@@ -223,6 +223,25 @@ def test_ladder_registry_is_every_rung_twice_at_its_generation(scale):
         select_runs(runs, "mixing-90")
 
 
+def test_ladder_changes_name_each_rungs_step_from_the_presets():
+    from stylegan_lib.farm.runs import ladder_changes
+
+    steps = {s["rung"]: s for s in ladder_changes("ladder-16")}
+    assert list(steps) == ["A", "B", "C", "D", "E", "F", "G", "H", "T", "R"]
+    assert steps["A"]["changes"] == {} and steps["A"]["preset"] == "sg2-book-16/config-F"
+    # A → B changes generation: StyleGAN2's fields go, StyleGAN3's come.
+    assert steps["B"]["changes"] == {"generation": ("stylegan2", "stylegan3")}
+    assert "demodulate" in steps["B"]["dropped"] and "transformed_fourier" in steps["B"]["new"]
+    assert steps["C"]["changes"] == {"use_noise": (True, False)}
+    assert set(steps["D"]["changes"]) == {"mapping_layers", "skip_torgb", "magnitude_norm", "style_mixing_prob",
+                                          "pl_weight"}
+    assert steps["D"]["changes"]["mapping_layers"] == (8, 2)
+    assert steps["H"]["changes"] == {"transformed_fourier": (False, True)}
+    assert all(not s["new"] and not s["dropped"] for r, s in steps.items() if r != "B")
+    with pytest.raises(ValueError, match="not a ladder scale"):
+        ladder_changes("book-16")
+
+
 def test_tiny_ladder_trains_evaluates_and_tabulates(tmp_path, capsys):
     """StyleGAN2 (rung A) gets no EQ numbers, StyleGAN3-T gets both; the table stands the
     paper's FID / EQ beside ours."""
@@ -434,6 +453,35 @@ def test_step_changes_pool_the_seed_noise_and_test_each_step_by_hand():
     assert step_changes(rows[3:], "gt_i")["s_pooled"] is None          # one seed: no noise estimate
     with pytest.raises(ValueError, match="positive"):
         step_changes([{"label": "A", "seeds": {"x": [0.0, 1.0]}}], "x", log_scale=True)
+
+
+def test_step_changes_formatted_side_by_side_with_their_marks():
+    from stylegan_lib.farm.results import format_step_changes, step_changes
+
+    rows = [{"label": f"{lab} rung", "seeds": {"gt_i": g, "fd": f}} for lab, g, f in
+            (("A", [1.0, 3.0], [10.0, 10.5]), ("B", [5.0, 7.0], [10.2, 10.4]), ("C", [5.5, 6.5], []))]
+    text = format_step_changes([step_changes(rows, "gt_i"), step_changes(rows, "fd")])
+    lines = text.splitlines()
+    assert lines[0] == "| step | gt_i (Δ) | fd (Δ) |"
+    assert lines[2] == "| A → B | **+4** † | +0.05 |"            # 4 > 3.90 and > both ranges (2, 2)
+    assert lines[3] == "| B → C | +0 | — |"                        # C has no FD: no step
+    assert lines[4] == "| seed noise | s = 1.22, threshold 3.9 (ν = 3) | s = 0.269, threshold 1.16 (ν = 2) |"
+    with pytest.raises(ValueError, match="no step changes"):
+        format_step_changes([])
+
+
+def test_a_table_read_in_another_space_drops_the_papers_numbers():
+    from stylegan_lib.farm.results import table
+
+    entry = {"variants": ["style-based-8"], "results": {
+        "ls": {"z": 4.0, "w": 2.0}, "ppl_wend": {"value": 30.0}, "ppl_zend": {"value": 60.0}}}
+    doc = {"runs": {"x": entry}}
+    own = {r["label"]: r for r in table(doc, "table4", columns=("ppl_end",))}["style-based 8 W"]
+    other = {r["label"]: r for r in table(doc, "table4", columns=("ppl_end",), space="z")}["style-based 8 W"]
+    assert own["seeds"]["ppl_end"] == [30.0] and own["paper"]["ppl_end"] == 195.9
+    assert other["seeds"]["ppl_end"] == [60.0] and other["paper"]["ppl_end"] is None and other["space"] == "z"
+    with pytest.raises(ValueError, match="space"):
+        table(doc, "table4", space="x")
 
 
 def test_two_rows_walked_side_by_side_and_their_widget():

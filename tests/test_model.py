@@ -355,6 +355,17 @@ def test_gradients_reach_every_parameter(variant):
         assert p.grad is not None and p.grad.abs().sum() > 0, f"no gradient reaches {name}"
 
 
+def test_differences_across_generations_mark_the_fields_one_side_lacks():
+    from stylegan_lib.config import ABSENT
+    from stylegan_lib.stylegan2.config import get_config as sg2_config
+
+    diff = describe_differences(get_config("book-32"), sg2_config("sg2-book-32"))
+    assert diff["generation"] == (ABSENT, "stylegan2")      # StyleGAN1 configs carry no tag
+    assert diff["demodulate"] == (ABSENT, True)
+    assert all(a != b for a, b in diff.values())
+    assert describe_differences(get_config("book-32"), get_config("book-32")) == {}
+
+
 def test_ablation_presets_differ_as_the_paper_says():
     def diff(a, b):
         return set(describe_differences(get_config(f"book-32/{a}"), get_config(f"book-32/{b}")))

@@ -226,13 +226,14 @@ def metric_value(entry: dict, column: str, space: str) -> float | None:
     return None if r is None or r.get("value") is None else float(r["value"])
 
 
-def row_values(doc: dict, row: Row, columns=None) -> dict[str, list[float]]:
+def row_values(doc: dict, row: Row, columns=None, space: str | None = None) -> dict[str, list[float]]:
     """Each column of ``row`` (default its table's) over the seeds of the run that stands for it
-    (found by variant, so that rows added to the registry after a run was evaluated find it too)."""
+    (found by variant, so that rows added to the registry after a run was evaluated find it too),
+    in the row's latent space or in ``space``."""
     entries = [e for e in doc["runs"].values() if row.variant in e["variants"]]
     out = {}
     for col in TABLE_COLUMNS[row.table] if columns is None else columns:
-        values = [metric_value(e, col, row.space) for e in entries]
+        values = [metric_value(e, col, space or row.space) for e in entries]
         out[col] = [v for v in values if v is not None]
     return out
 
@@ -245,19 +246,23 @@ def summarise(values: list[float]) -> dict[str, Any]:
             "n": len(values)}
 
 
-def table(doc: dict, name: str, columns=None) -> list[dict]:
+def table(doc: dict, name: str, columns=None, space: str | None = None) -> list[dict]:
     """The rows of table ``name`` (``table1`` … ``table4``, ``ladder``, ``ladder_d``, ``ladder_a``): label,
     space, per column (default the table's; any of :func:`metric_value`'s, e.g. the ground
     truth's ``gt_d``, ``gt_c``, ``gt_mig``) our values (one per seed), their mean / std / n, and
-    the paper's number."""
+    the paper's number. ``space``: read every row in that latent space instead of its own (the
+    ladder's LS and ground truth in Z, for W's gain over Z; the paper's numbers are then left out)."""
     if name not in ALL_TABLES:
         raise ValueError(f"unknown table {name!r}; tables: {', '.join(ALL_TABLES)}")
+    if space not in (None, "z", "w"):
+        raise ValueError(f"space must be 'z' or 'w', got {space!r}")
     rows = []
     for row in (r for r in ALL_ROWS if r.table == name):
-        vals = row_values(doc, row, columns)
-        rows.append({"label": row.label, "space": row.space, "variant": row.variant,
+        vals = row_values(doc, row, columns, space)
+        own = space in (None, row.space)
+        rows.append({"label": row.label, "space": space or row.space, "variant": row.variant,
                      "ours": {c: summarise(v) for c, v in vals.items()}, "seeds": vals,
-                     "paper": {c: row.paper.get(c) for c in vals}})
+                     "paper": {c: row.paper.get(c) if own else None for c in vals}})
     return rows
 
 
@@ -303,6 +308,36 @@ def step_changes(rows: list[dict], column: str, alpha: float = 0.05, log_scale: 
             "t_crit": t_crit, "steps": steps}
 
 
+def format_step_changes(changes: list[dict]) -> str:
+    """A Markdown table of :func:`step_changes` results (one per column) side by side: per step,
+    each column's change Δ (of the log for a ``log_scale`` column, i.e. about the relative change)
+    marked ``**`` where it clears the t-test and ``†`` where it also clears both rows' seed
+    ranges; a last line gives each column's pooled seed s.d. and its threshold for two 2-seed rows."""
+    if not changes:
+        raise ValueError("no step changes to format: pass [step_changes(rows, column), ...]")
+    heads = [c["column"] + (" (Δ log)" if c["log_scale"] else " (Δ)") for c in changes]
+    lines = ["| step | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(changes)]
+    keys = list(dict.fromkeys((s["from"], s["to"]) for c in changes for s in c["steps"]))
+    for a, b in keys:
+        cells = []
+        for c in changes:
+            step = next((s for s in c["steps"] if (s["from"], s["to"]) == (a, b)), None)
+            if step is None:
+                cells.append("—")
+                continue
+            mark = "**" if step["beyond_noise"] else ""
+            cells.append(f"{mark}{step['delta']:+.3g}{mark}" + (" †" if step["beyond_ranges"] else ""))
+        lines.append(f"| {a.split()[0]} → {b.split()[0]} | " + " | ".join(cells) + " |")
+    noise = []
+    for c in changes:
+        if c["s_pooled"] is None:
+            noise.append("no two-seed row")
+        else:
+            noise.append(f"s = {c['s_pooled']:.3g}, threshold {c['t_crit'] * c['s_pooled']:.3g} (ν = {c['dof']})")
+    lines.append("| seed noise | " + " | ".join(noise) + " |")
+    return "\n".join(lines)
+
+
 def format_table(doc: dict, name: str, columns=None) -> str:
     """A Markdown table: per column (default the table's; as for :func:`table`) our mean ± std
     (n seeds) and the paper's FFHQ number."""
@@ -323,4 +358,4 @@ def format_table(doc: dict, name: str, columns=None) -> str:
 
 __all__ = ["FORMAT", "EVAL_METRICS", "LADDER_METRICS", "STUDY_METRICS", "MIXED_LATENTS", "MixedLatentGenerator", "results_path", "evaluate_run",
            "evaluate_farm", "load_results", "figure9_curve", "metric_value", "row_values", "table", "step_changes",
-           "format_table"]
+           "format_step_changes", "format_table"]

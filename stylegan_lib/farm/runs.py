@@ -341,6 +341,31 @@ def farm_runs(scale: str = DEFAULT_SCALE, min_seeds: int = 1) -> list[FarmRun]:
     return runs
 
 
+def ladder_changes(scale: str) -> list[dict[str, Any]]:
+    """The ladder at ``scale`` rung by rung (:data:`LADDER_ROWS`, in order): each rung's preset,
+    the configuration fields both it and the rung before have and that differ, ``changes``
+    ``{field: (before, after)}``, and the fields only the rung (``new``) or only the one before
+    (``dropped``) has — A → B crosses from a StyleGAN2 to a StyleGAN3 configuration. Computed
+    from the presets, so the table follows them."""
+    from ..config import ABSENT, describe_differences
+
+    fs = farm_scale(scale)
+    if fs.study != "ladder":
+        raise ValueError(f"{scale} is not a ladder scale; ladder scales: "
+                         f"{', '.join(k for k, v in FARM_SCALES.items() if v.study == 'ladder')}")
+    out, before = [], None
+    for row in LADDER_ROWS:
+        cfg = get_any_config(fs.preset(row.variant))
+        diff = {} if before is None else describe_differences(before, cfg)
+        diff.pop("label", None)
+        out.append({"rung": row.label.split()[0], "label": row.label, "preset": fs.preset(row.variant),
+                    "changes": {k: v for k, v in diff.items() if ABSENT not in v},
+                    "new": [k for k, (a, _) in diff.items() if a == ABSENT],
+                    "dropped": [k for k, (_, b) in diff.items() if b == ABSENT]})
+        before = cfg
+    return out
+
+
 def select_runs(runs: list[FarmRun], only: str | list[str] | None) -> list[FarmRun]:
     """The runs named by ``only``: comma-separated run names (``config-F-seed1``), variants
     (``mixing-90``: every seed of the run that stands for it), tables (``table3``) or seeds
@@ -369,5 +394,5 @@ def registry_table(runs: list[FarmRun]) -> list[dict[str, Any]]:
 
 __all__ = ["Row", "ROWS", "TABLES", "TABLE_COLUMNS", "LADDER_ROWS", "LADDER_D_ROWS", "LADDER_A_ROWS", "LADDER_SG2_VARIANTS", "LADDER_SEEDS", "LADDER_STYLEGAN2",
            "STUDY_ROWS", "STUDY_TABLES", "FarmScale", "FARM_SCALES", "farm_scale", "FarmRun",
-           "config_classes", "farm_runs", "select_runs", "registry_table", "MULTI_SEED_VARIANTS",
+           "config_classes", "farm_runs", "select_runs", "registry_table", "ladder_changes", "MULTI_SEED_VARIANTS",
            "FIGURE9_VARIANTS"]
