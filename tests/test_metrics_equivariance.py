@@ -79,8 +79,8 @@ def test_sub_pixel_translation_and_rotation_of_a_band_limited_image():
 
 def test_toy_layers_score_as_expected():
     gen = torch.Generator().manual_seed(0)
-    t_int = sample_transforms("eq_t_int", 4, RES, generator=gen)
-    t_sub = sample_transforms("eq_t", 4, RES, generator=gen)
+    t_int = sample_transforms("eq_t", 4, RES, generator=gen)
+    t_sub = sample_transforms("eq_t_frac", 4, RES, generator=gen)
     rots = sample_transforms("eq_r", 4, RES, generator=gen)
     assert equivariance_psnr(circular_conv, t_int, RES) > 100
     assert equivariance_psnr(circular_conv, t_sub, RES) > 40
@@ -110,5 +110,26 @@ def test_stylegan3_ladder_ends_more_equivariant_than_it_starts():
 
     torch.manual_seed(0)
     b, t, r = (Generator(f"sg3-tiny-16/config-{x}").eval() for x in "BTR")
-    assert compute_equivariance(t, "eq_t_int", num=4) > compute_equivariance(b, "eq_t_int", num=4) + 20
+    assert eq_t(t, num=4) > eq_t(b, num=4) + 20
     assert eq_r(r, num=4) > eq_r(t, num=4) + 5
+
+
+def test_band_limited_image_moves_exactly_and_the_reference_ceiling_follows_taps_and_band():
+    from stylegan_lib.metrics.equivariance import band_limited_image, reference_ceiling
+
+    freqs, phases = torch.tensor([[1.0, 0.0]]), torch.tensor([0.0])
+    img = band_limited_image(freqs, phases, 8)
+    # One cosine along x, amplitude √2: x(p) = √2 cos 2π p_x; moved by a quarter width it becomes √2 sin.
+    k = (torch.arange(8) + 0.5) / 8 - 0.5
+    assert torch.allclose(img[0, 0, 3], math.sqrt(2) * torch.cos(2 * math.pi * k), atol=1e-6)
+    moved = band_limited_image(freqs, phases, 8, translation(0.25, 0.0))
+    assert torch.allclose(moved[0, 0, 3], math.sqrt(2) * torch.sin(2 * math.pi * k), atol=1e-6)
+    # Whole-pixel shifts need no interpolation; sub-pixel ones and rotations are capped by it.
+    assert reference_ceiling("eq_t", 16, num=4) == math.inf
+    frac16, frac32 = reference_ceiling("eq_t_frac", 16, num=16), reference_ceiling("eq_t_frac", 32, num=16)
+    assert 15 < frac16 < frac32 < 80                          # 2 taps per side at 16², 4 at 32²
+    assert reference_ceiling("eq_t_frac", 16, band=0.3, num=16) > frac16 + 5
+    assert reference_ceiling("eq_t_frac", 16, num=16, radius=6) > frac16
+    assert reference_ceiling("eq_t_frac", 16, num=16, rms=0.05) == pytest.approx(frac16 + 20, abs=1e-3)
+    with pytest.raises(ValueError, match="fraction of the Nyquist"):
+        reference_ceiling("eq_t_frac", 16, band=1.5)

@@ -286,6 +286,9 @@ def test_the_ladder_changes_what_the_paper_says():
     specs = c["T"].layer_specs()
     assert specs[0]["cutoff"] == pytest.approx(2.0) and specs[-1]["cutoff"] == pytest.approx(8.0)
     assert specs[-1]["size"] == 16 and specs[-1]["critical"] and specs[-2]["critical"]
+    # The last num_critical layers and ToRGB are critical: exactly those whose cutoff is the image's Nyquist.
+    assert [s["critical"] for s in specs] == [s["cutoff"] == pytest.approx(8.0) for s in specs]
+    assert sum(s["critical"] for s in specs) == c["T"].num_critical + 1
     assert all(s["half_width"] > 0 and s["cutoff"] <= s["rate"] / 2 + 1e-9 for s in specs)
     # Non-critical sampling: f_c + f_h ≤ s/2 below the output resolution.
     for s in c["G"].layer_specs()[:-2]:

@@ -39,7 +39,7 @@ FORMAT = "stylegan_lib-farm-results-1"
 #: What ``farm evaluate`` measures (Inception's fid / kid join when a detector file is given).
 EVAL_METRICS = ("fd", "kd", "ppl_zfull", "ppl_zend", "ppl_wfull", "ppl_wend", "ls", "gt")
 #: What ``farm evaluate`` measures on a ladder's rungs.
-LADDER_METRICS = ("fd", "kd", "ppl_wfull", "ppl_wend", "ls", "gt", "eq_t", "eq_r")
+LADDER_METRICS = ("fd", "kd", "ppl_wfull", "ppl_wend", "ls", "gt", "eq_t", "eq_t_frac", "eq_r")
 STUDY_METRICS = {"paper": EVAL_METRICS, "ladder": LADDER_METRICS}
 #: Every row of every study, for the tables.
 ALL_ROWS: tuple[Row, ...] = tuple(r for rows in STUDY_ROWS.values() for r in rows)
@@ -212,7 +212,7 @@ def metric_value(entry: dict, column: str, space: str) -> float | None:
     (in the row's space: ``ppl_{space}full``), ``ls`` (the score in the row's space),
     ``gt_i``, the ground truth's informativeness in the row's space (how linearly the known
     factors are encoded; the other ground-truth scores are in the results file), or ``eq_t`` /
-    ``eq_r``. None where the entry has no number (not measured, or not applicable)."""
+    ``eq_t_frac`` / ``eq_r``. None where the entry has no number (not measured, or not applicable)."""
     res = entry["results"]
     if column in ("ppl_full", "ppl_end"):
         r = res.get(f"ppl_{space}{column[4:]}")

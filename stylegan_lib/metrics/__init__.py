@@ -12,7 +12,7 @@ called FID and KID.
 from .classifier import FacesClassifier, attribute_accuracy, classifier_provenance, load_classifier, train_classifier
 from .detectors import (ClassifierDetector, ClassifierLPIPS, DetectorError, InceptionDetector, VGG16LPIPS,
                         find_detector_file, get_feature_detector, get_perceptual_distance, to_uint8)
-from .equivariance import EQ_METRICS, compute_equivariance, eq_r, eq_t, supports_equivariance
+from .equivariance import EQ_METRICS, compute_equivariance, eq_r, eq_t, eq_t_frac, reference_ceiling, supports_equivariance
 from .evaluate import (FULL_COUNTS, METRICS, QUICK_COUNTS, compute_metrics, dataset_features,
                        distribution_scores, equivariance_result, generated_features, real_features, real_stats,
                        seed_features)
@@ -26,7 +26,7 @@ __all__ = [
     "FacesClassifier", "attribute_accuracy", "classifier_provenance", "load_classifier", "train_classifier",
     "ClassifierDetector", "ClassifierLPIPS", "DetectorError", "InceptionDetector", "VGG16LPIPS",
     "find_detector_file", "get_feature_detector", "get_perceptual_distance", "to_uint8",
-    "EQ_METRICS", "compute_equivariance", "eq_r", "eq_t", "supports_equivariance", "equivariance_result",
+    "EQ_METRICS", "compute_equivariance", "eq_r", "eq_t", "eq_t_frac", "reference_ceiling", "supports_equivariance", "equivariance_result",
     "FULL_COUNTS", "METRICS", "QUICK_COUNTS", "compute_metrics", "dataset_features", "distribution_scores",
     "generated_features", "seed_features", "real_features", "real_stats", "FeatureStats", "FrechetResult", "StatsAccumulator",
     "StatsCache", "frechet_distance", "frechet_distance_from_stats", "kernel_distance", "mmd2_unbiased",

@@ -11,7 +11,7 @@ Examples::
 ``--checkpoint`` takes a shipped model name, a ``.pt`` checkpoint of any generation, an official
 ``.pkl``, or ``random:PRESET`` (a randomly initialised generator of any generation, e.g.
 ``random:tiny-16`` or ``random:sg3-tiny-16/config-R``, for trying things). EQ-T / EQ-R
-(``eq_t``, ``eq_t_int``, ``eq_r``) are measured for StyleGAN3 generators and reported as not
+(``eq_t``, ``eq_t_frac``, ``eq_r``) are measured for StyleGAN3 generators and reported as not
 applicable for the others.
 Results are printed and, with ``--out``, written as JSON.
 """

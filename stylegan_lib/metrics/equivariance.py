@@ -11,6 +11,12 @@ would come from outside the canvas are cropped out (a mask), and the MSE is pool
 samples before the logarithm. The output image is transformed by band-limited (Kaiser-windowed
 sinc) interpolation, which is exact for integer translations.
 
+The paper's names: **EQ-T** (``eq_t``) translates by whole output pixels, so the reference is
+an exact shift; **EQ-T_frac** (``eq_t_frac``, the paper's appendix) by fractions of a pixel;
+**EQ-R** (``eq_r``) rotates. The last two need an interpolated reference, and a reference
+interpolated over a few taps is itself inexact: :func:`reference_ceiling` measures the PSNR it
+reaches on images that can be moved exactly, the most any generator can score at that size.
+
 Our defaults, not the paper's recorded protocol: translations uniform in ±1/8 of the image
 width per axis, rotations uniform in ±45°, ψ = 1.
 
@@ -29,7 +35,7 @@ from ..latent import latent_generator
 from ..stylegan3.filters import kaiser_beta
 
 PEAK_TO_PEAK = 2.0
-EQ_METRICS = ("eq_t", "eq_t_int", "eq_r")
+EQ_METRICS = ("eq_t", "eq_t_frac", "eq_r")
 
 
 # ------------------------------------------------------------------------------------------
@@ -143,6 +149,51 @@ def equivariance_psnr(render: Render, transforms: list[torch.Tensor], resolution
     return psnr(total / count)
 
 
+def band_limited_image(freqs: torch.Tensor, phases: torch.Tensor, resolution: int,
+                       matrix: torch.Tensor | None = None) -> torch.Tensor:
+    r"""[1, 3, R, R] grey image of sinusoids at canvas positions p (pixel centres), moved by the
+    canvas transform ``matrix`` exactly — evaluated at q = M⁻¹p, not interpolated:
+
+    .. math::  x(p) = \sqrt{2/K}\,\sum_{k=1}^{K} \cos\big(2\pi f_k \cdot M^{-1}p + \varphi_k\big)
+
+    ``freqs`` [K, 2] in cycles per image width (Nyquist: R/2), ``phases`` [K]."""
+    k = (torch.arange(resolution, dtype=torch.float64) + 0.5) / resolution - 0.5
+    py, px = torch.meshgrid(k, k, indexing="ij")
+    p = torch.stack([px.reshape(-1), py.reshape(-1)], 1)
+    if matrix is not None:
+        inv = torch.linalg.inv(matrix.double())
+        p = p @ inv[:2, :2].T + inv[:2, 2]
+    x = torch.cos(2 * math.pi * p @ freqs.double().T + phases.double()).sum(1) * math.sqrt(2 / len(phases))
+    return x.float().reshape(1, 1, resolution, resolution).expand(1, 3, resolution, resolution)
+
+
+def reference_ceiling(metric: str, resolution: int, band: float = 0.75, rms: float = 0.5, num: int = 64,
+                      components: int = 12, seed: int = 0, radius: int | None = None) -> float:
+    """The PSNR (dB) of the metric's interpolated reference on images that can be moved exactly:
+    random sums of ``components`` sinusoids with frequencies up to ``band`` × Nyquist
+    (:func:`band_limited_image`, scaled to an RMS of ``rms``), each transformed by
+    :func:`transform_image` and compared with the same sum evaluated at the moved positions, over
+    ``num`` transforms of :func:`sample_transforms`. A generator whose images have that much detail
+    and contrast cannot score above it (the error scales with the image, so the ceiling moves by
+    −20·log10 of a change of ``rms``). ``inf`` for "eq_t", whose whole-pixel shifts need no
+    interpolation."""
+    if not 0 < band <= 1:
+        raise ValueError(f"band is a fraction of the Nyquist frequency, in (0, 1]; got {band}")
+    if rms <= 0:
+        raise ValueError(f"rms must be positive, got {rms}")
+    gen = torch.Generator().manual_seed(seed)
+    total, count = 0.0, 0.0
+    for m in sample_transforms(metric, num, resolution, generator=gen):
+        radius_k = torch.rand(components, generator=gen) * band * resolution / 2
+        angle = torch.rand(components, generator=gen) * 2 * math.pi
+        freqs = torch.stack([radius_k * angle.cos(), radius_k * angle.sin()], 1)
+        phases = torch.rand(components, generator=gen) * 2 * math.pi
+        ref, mask = transform_image(rms * band_limited_image(freqs, phases, resolution), m, radius=radius)
+        s, c = masked_mse(rms * band_limited_image(freqs, phases, resolution, m), ref, mask)
+        total, count = total + float(s), count + float(c)
+    return psnr(total / count)
+
+
 def supports_equivariance(G) -> bool:
     """Whether EQ-T / EQ-R apply to ``G``: its synthesis takes ``input_transform=`` (StyleGAN3)."""
     return bool(getattr(getattr(G, "synthesis", None), "supports_input_transform", False))
@@ -158,15 +209,15 @@ def check_transformable(G) -> None:
 
 def sample_transforms(kind: str, num: int, resolution: int, max_translate: float = 0.125,
                       max_rotate_deg: float = 45.0, generator: torch.Generator | None = None) -> list[torch.Tensor]:
-    """``num`` random canvas transforms: "eq_t" sub-pixel translations, "eq_t_int" whole-pixel
-    ones, "eq_r" rotations."""
+    """``num`` random canvas transforms: "eq_t" whole-pixel translations (the paper's EQ-T),
+    "eq_t_frac" sub-pixel ones, "eq_r" rotations."""
     if kind not in EQ_METRICS:
         raise ValueError(f"unknown equivariance metric {kind!r}; known: {', '.join(EQ_METRICS)}")
     u = torch.rand(num, 2, generator=generator) * 2 - 1
     if kind == "eq_r":
         return [rotation(math.radians(max_rotate_deg) * float(a)) for a in u[:, 0]]
     t = u * max_translate
-    if kind == "eq_t_int":
+    if kind == "eq_t":
         t = (t * resolution).round() / resolution
     return [translation(float(a), float(b)) for a, b in t]
 
@@ -175,8 +226,8 @@ def sample_transforms(kind: str, num: int, resolution: int, max_translate: float
 def compute_equivariance(G, metric: str = "eq_t", num: int = 64, batch_size: int = 8, seed: int = 0,
                          truncation_psi: float = 1.0, max_translate: float = 0.125, max_rotate_deg: float = 45.0,
                          device=None) -> float:
-    """EQ-T ("eq_t": sub-pixel, "eq_t_int": whole pixels) or EQ-R ("eq_r") of a StyleGAN3 generator
-    over ``num`` (w, transform) pairs, in dB."""
+    """EQ-T ("eq_t": whole pixels; "eq_t_frac": sub-pixel) or EQ-R ("eq_r") of a StyleGAN3
+    generator over ``num`` (w, transform) pairs, in dB."""
     check_transformable(G)
     device = device or G.device
     gen = latent_generator(seed)
@@ -198,8 +249,13 @@ def compute_equivariance(G, metric: str = "eq_t", num: int = 64, batch_size: int
 
 
 def eq_t(G, num: int = 64, **kwargs) -> float:
-    """EQ-T in dB (sub-pixel translations)."""
+    """EQ-T in dB (whole-pixel translations, as the paper's configuration table)."""
     return compute_equivariance(G, "eq_t", num, **kwargs)
+
+
+def eq_t_frac(G, num: int = 64, **kwargs) -> float:
+    """EQ-T_frac in dB (sub-pixel translations)."""
+    return compute_equivariance(G, "eq_t_frac", num, **kwargs)
 
 
 def eq_r(G, num: int = 64, **kwargs) -> float:

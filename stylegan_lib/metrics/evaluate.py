@@ -11,7 +11,7 @@ Metric names
 ``ls``                    linear separability in Z and W (the faces classifier labels)
 ``gt``                    ground-truth disentanglement of Z and W: DCI and MIG for the
                           factors the factor reader reads (:mod:`.ground_truth`)
-``eq_t`` / ``eq_t_int``   StyleGAN3's equivariance to sub-pixel / whole-pixel translation
+``eq_t`` / ``eq_t_frac``  StyleGAN3's equivariance to whole-pixel / sub-pixel translation
 ``eq_r``                  and to rotation, PSNR in dB (:mod:`.equivariance`); a generator
                           whose input cannot be moved (StyleGAN1, StyleGAN2, official
                           pickles) gets "not applicable" instead of a number

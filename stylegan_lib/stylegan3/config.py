@@ -23,7 +23,7 @@ config-T    + flexible layers: ``num_layers`` layers (14 in the paper) whose cut
             geometrically from 2 to res/2, stopband from 2^2.1 to (res/2)·2^0.3, the last two
             critically sampled, s = the smallest power of two ≥ 2·f_t, f_h = max(f_t, s/2) − f_c
 config-R    + rotation equivariance: 1×1 convolutions, twice the channels, radially symmetric
-            (jinc) downsampling filters except in the two critically sampled layers
+            (jinc) downsampling filters except in the critically sampled layers (the last two and ToRGB)
 ==========  ===================================================================================
 
 Two controls that the paper does not have split D's changes for the book's question (which step
@@ -168,7 +168,7 @@ class StyleGAN3Config(ConfigBase):
             f_h = max(f_t, s / 2) - f_c
             margin = self.margin if i < n else 0
             specs.append(dict(rate=s, size=s + 2 * margin if i < n else res, cutoff=f_c, half_width=f_h,
-                              critical=i > n - self.num_critical, channels=self.channels(f_c), margin=margin))
+                              critical=i >= n - self.num_critical, channels=self.channels(f_c), margin=margin))
         return specs
 
     def to_dict(self) -> dict[str, Any]:
