@@ -95,6 +95,18 @@ def test_budget_of_a_traditional_run_and_a_table2_run(tmp_path):
     assert report["eval_seconds"] == pytest.approx(2 * report["eval_seconds_per_run"]
                                                    + report["eval_seconds_mixed_per_table2_run"], abs=1)
     assert (tmp_path / "tiny-16" / "budget.json").is_file()
+    assert report["figure9_seconds"] == 0                      # neither run is one of Figure 9's
+
+
+def test_figure9_runs_measure_at_every_multiple_past_growth_and_at_their_end():
+    from stylegan_lib.farm.budget import figure9_points
+
+    runs = {r.name: r for r in farm_runs("book-16")}
+    b, a = runs["config-B-seed0"], runs["config-A-seed0"]
+    assert farm_scale("book-16").growth_kimg() == 20 and farm_scale("book-16").figure9_metrics_kimg == 10
+    assert figure9_points(b, 80.0) == 7                      # 20, 30, …, 80 (what the trained runs logged)
+    assert figure9_points(b, 75.0) == 7                      # 20, …, 70 and the end
+    assert figure9_points(b, 19.0) == 0 and figure9_points(a, 80.0) == 0
 
 
 def test_tiny_farm_trains_resumes_skips_evaluates_and_ships(tmp_path, capsys):
