@@ -144,7 +144,8 @@ def endpoint_change(frames: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def input_translation_sticking(G, ws: torch.Tensor, shifts_px, radius: int | None = None) -> dict:
+def input_translation_sticking(G, ws: torch.Tensor, shifts_px, radius: int | None = None,
+                               noise_mode: str = "const") -> dict:
     r"""Move a StyleGAN3 generator's input by ``shifts_px`` (pixels, along x; sub-pixel steps) for
     one image's styles ``ws`` [1, num_ws, w_dim] and average the frames:
 
@@ -156,6 +157,10 @@ def input_translation_sticking(G, ws: torch.Tensor, shifts_px, radius: int | Non
     stays sharp in the average of the :math:`x_t` where the average of the :math:`\hat x_t`
     blurs. Both :func:`sticking_ratio` values are taken over the pixels every :math:`\hat x_t`
     can interpolate (the box where all masks are 1; the image's border is cut away).
+
+    ``noise_mode``: for the rungs with noise inputs (B), "const" keeps one noise image fixed to
+    the pixels in every frame, which sticks by construction; "none" leaves the noise out, so what
+    still sticks comes from the layers.
 
     Returns ``frames``, ``ideal`` [T, C, H, W], ``box`` (top, bottom, left, right: the rows and
     columns used), ``ratio`` and ``ideal_ratio`` (ρ of each), ``shifts_px``.
@@ -170,7 +175,7 @@ def input_translation_sticking(G, ws: torch.Tensor, shifts_px, radius: int | Non
         raise ValueError("need at least two shifts to average")
     res = G.img_resolution
     ws = ws.to(G.device)
-    frames = torch.cat([G.synthesis(ws, noise_mode="const", input_transform=translation(s / res, 0.0).to(G.device))
+    frames = torch.cat([G.synthesis(ws, noise_mode=noise_mode, input_transform=translation(s / res, 0.0).to(G.device))
                         for s in shifts]).cpu().float()
     ideal, masks = zip(*(transform_image(frames[:1], translation(s / res, 0.0), radius=radius) for s in shifts))
     ideal, valid = torch.cat(ideal), torch.stack(masks).all(0)[0, 0]

@@ -179,3 +179,19 @@ def test_input_translation_sticking_on_a_stylegan3_generator():
     out = input_translation_sticking(G, ws, [0.0, 0.5, 1.0])
     torch.testing.assert_close(out["frames"][:1], G.synthesis(ws, noise_mode="const"))
     assert out["ratio"] > 0 and out["ideal_ratio"] > 0
+
+
+def test_input_translation_sticking_without_the_noise_that_sticks_by_construction():
+    from stylegan_lib.artifacts import input_translation_sticking
+
+    torch.manual_seed(0)
+    G = build_generator("sg3-tiny-16/config-B").eval()           # B still has noise inputs
+    with torch.no_grad():
+        for name, p in G.synthesis.named_parameters():
+            if name.endswith("noise.weight"):
+                p.fill_(0.5)                                     # make the noise visible
+    ws = G.mapping(torch.randn(1, G.z_dim))
+    quiet = input_translation_sticking(G, ws, [0.0, 0.5], noise_mode="none")
+    fixed = input_translation_sticking(G, ws, [0.0, 0.5])
+    torch.testing.assert_close(quiet["frames"][:1], G.synthesis(ws, noise_mode="none"))
+    assert (quiet["frames"] - fixed["frames"]).abs().max() > 1e-3

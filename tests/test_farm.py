@@ -517,3 +517,47 @@ def test_two_rows_walked_side_by_side_and_their_widget():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_a_shipped_farm_is_checked_whole_and_at_one_length_and_its_provenance_tabulated(tmp_path):
+    from stylegan_lib.farm.results import FORMAT
+    from stylegan_lib.farm.ship import load_shipped_farm, provenance_table, shipped_name
+
+    runs = farm_runs("tiny-16")
+    folder = tmp_path / "tiny-16"
+    folder.mkdir()
+
+    def write(entries):
+        (folder / "results.json").write_text(json.dumps({"format": FORMAT, "runs": entries}))
+
+    write({r.name: {"kimg": 0.064} for r in runs[1:]})
+    with pytest.raises(FarmError, match=f"lack {runs[0].name}"):
+        load_shipped_farm("tiny-16", tmp_path)
+    write({r.name: {"kimg": 0.064 if i else 0.048} for i, r in enumerate(runs)})
+    with pytest.raises(FarmError, match="different lengths \\(0.048, 0.064 kimg\\)"):
+        load_shipped_farm("tiny-16", tmp_path)
+    write({r.name: {"kimg": 0.064} for r in runs})
+    assert set(load_shipped_farm("tiny-16", tmp_path)["runs"]) == {r.name for r in runs}
+
+    meta = {"kimg": 0.064, "wall_time_s": 90.0, "device": "cpu", "cpu": "AMD EPYC", "torch_threads": 2,
+            "git_commit": None}
+    (folder / f"{shipped_name(runs[0])}.json").write_text(json.dumps(meta))
+    (folder / f"{shipped_name(runs[1])}.json").write_text(json.dumps(
+        {**meta, "git_commit": "abcdef0123", "quality": {"fd": 213.61, "fd_real_real": 2.21}}))
+    text, seconds = provenance_table(runs[:2], tmp_path)
+    lines = text.splitlines()
+    assert seconds == 180.0 and len(lines) == 4
+    assert lines[2].endswith("| 1.5 min | cpu (AMD EPYC, 2 threads) | — | — |")      # no commit, no quality check
+    assert lines[3].endswith("| abcdef0 | 213.6 (2.2) |")
+
+
+def test_sample_rows_draw_every_model_on_the_same_seeds():
+    from stylegan_lib.generator import Generator
+    from stylegan_lib.viz.grids import plot_sample_rows
+
+    torch.manual_seed(0)
+    models = {"one": Generator("tiny-16").eval(), "a longer label": Generator("tiny-16").eval()}
+    fig = plot_sample_rows(models, [3, 4, 5])
+    assert len(fig.axes) == 6 and fig.axes[3].get_ylabel() == "a longer label"
+    with pytest.raises(ValueError, match="at least one model"):
+        plot_sample_rows({}, [1])

@@ -357,6 +357,7 @@ def test_learned_input_transforms_read_the_rotation_and_shift_from_w():
     moved = learned_input_transforms(h, num=16)
     assert moved["angle_deg"] == pytest.approx([30.0] * 16, abs=1e-4)
     assert moved["shift_px"][:, 0] == pytest.approx([2.0] * 16) and moved["shift_rms_px"] == pytest.approx(2.0)
+    assert moved["shift_std_px"] == pytest.approx(0.0, abs=1e-5)                # a constant offset: no spread over w
     assert learned_input_transforms(Generator("sg3-tiny-16/config-G"), num=4)["shift_rms_px"] == 0
 
 

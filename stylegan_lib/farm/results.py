@@ -311,8 +311,9 @@ def step_changes(rows: list[dict], column: str, alpha: float = 0.05, log_scale: 
 def format_step_changes(changes: list[dict]) -> str:
     """A Markdown table of :func:`step_changes` results (one per column) side by side: per step,
     each column's change Δ (of the log for a ``log_scale`` column, i.e. about the relative change)
-    marked ``**`` where it clears the t-test and ``†`` where it also clears both rows' seed
-    ranges; a last line gives each column's pooled seed s.d. and its threshold for two 2-seed rows."""
+    marked ``**`` where it clears the t-test and ``†`` where it clears both rows' seed ranges
+    (bold or not); a last line gives each column's pooled seed s.d. and its threshold for two
+    2-seed rows."""
     if not changes:
         raise ValueError("no step changes to format: pass [step_changes(rows, column), ...]")
     heads = [c["column"] + (" (Δ log)" if c["log_scale"] else " (Δ)") for c in changes]

@@ -91,6 +91,42 @@ def shipped_provenance(run: FarmRun, dest: str | os.PathLike | None = None) -> d
     return json.loads(_shipped_file(run, dest, ".json").read_text())
 
 
+def load_shipped_farm(scale: str, dest: str | os.PathLike | None = None) -> dict:
+    """:func:`shipped_results`, checked for what a chapter needs: every run of the registry at
+    ``scale`` evaluated, and all of them at one kimg (rows compare only at equal length)."""
+    from .runs import farm_runs
+
+    doc = shipped_results(scale, dest)
+    missing = [r.name for r in farm_runs(scale) if r.name not in doc["runs"]]
+    if missing:
+        raise FarmError(f"the shipped results of the farm {scale} lack {', '.join(missing)}: train and evaluate "
+                        f"them (python -m stylegan_lib farm train|evaluate --scale {scale}), then ship")
+    kimgs = sorted({round(float(e["kimg"]), 3) for e in doc["runs"].values()})
+    if len(kimgs) > 1:
+        raise FarmError(f"the farm {scale}'s runs stopped at different lengths ({', '.join(map(str, kimgs))} kimg); "
+                        f"its rows compare only at one: resume the short ones (farm train --scale {scale}), "
+                        "evaluate and ship again")
+    return doc
+
+
+def provenance_table(runs: list[FarmRun], dest: str | os.PathLike | None = None) -> tuple[str, float]:
+    """A Markdown table of how the shipped ``runs`` were made — kimg, wall time, device, commit
+    and, where the run was shipped with a quality check, its FD against the FD between two sets
+    of real images (the floor at that count) — and the total training time in seconds."""
+    lines = ["| run | stands for | kimg | wall time | device | commit | FD (real vs real) |",
+             "|---|---|---|---|---|---|---|"]
+    total = 0.0
+    for run in runs:
+        meta = shipped_provenance(run, dest)
+        total += meta["wall_time_s"]
+        q = meta.get("quality") or {}
+        fd = f"{q['fd']:.1f} ({q['fd_real_real']:.1f})" if "fd" in q else "—"
+        lines.append(f"| {run.name} | {'; '.join(row.key for row in run.rows)} | {meta['kimg']:g} | "
+                     f"{meta['wall_time_s'] / 60:.1f} min | {meta['device']} ({meta.get('cpu') or '?'}, "
+                     f"{meta.get('torch_threads')} threads) | {(meta.get('git_commit') or '—')[:7]} | {fd} |")
+    return "\n".join(lines), total
+
+
 def row_models(scale: str, table_name: str, dest: str | os.PathLike | None = None, seed: int = 0,
                device="auto") -> dict:
     """Table ``table_name``'s rows → (the shipped generator of the run that stands for the row,
@@ -112,5 +148,5 @@ def row_models(scale: str, table_name: str, dest: str | os.PathLike | None = Non
     return {label: models[label] for label in order if label in models}
 
 
-__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm", "shipped_results", "load_shipped_run", "shipped_provenance",
-           "row_models"]
+__all__ = ["DEFAULT_DEST", "shipped_name", "ship_farm", "shipped_results", "load_shipped_farm", "load_shipped_run",
+           "shipped_provenance", "provenance_table", "row_models"]

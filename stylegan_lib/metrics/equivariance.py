@@ -204,7 +204,8 @@ def check_transformable(G) -> None:
         raise ValueError(
             f"EQ-T / EQ-R need a generator whose input can be translated and rotated continuously "
             f"(Fourier features: stylegan_lib.stylegan3, configs B–R); {type(G).__module__}."
-            f"{type(G).__name__} starts from a learned constant (StyleGAN1/2), which cannot be moved by a fraction of a pixel")
+            f"{type(G).__name__} starts from a learned constant (StyleGAN1/2): a 4×4 map that cannot move by less "
+            "than one of its own pixels (a quarter of the image) nor rotate")
 
 
 def sample_transforms(kind: str, num: int, resolution: int, max_translate: float = 0.125,

@@ -7,8 +7,10 @@ Differences from the paper that are deliberate, not hidden:
   network instead of the paper's 14 (T, R); the channel counts are the book's (see :mod:`.config`).
 * B–D keep StyleGAN2's layer plan and [1,3,3,1] upsampling but convolve *before* upsampling
   (StyleGAN2 upsamples inside a transposed convolution); the paper notes the order is free for
-  band-limited signals. The noise of config B is added at the convolution's (input) rate.
-* No output clamping and no fp16; the EMA rate of the magnitude normalisation (β = 0.999) is ours.
+  band-limited signals. The noise of config B is added at the convolution's (input) rate, with
+  a learned strength per channel (StyleGAN2's rung A has one per layer).
+* No output clamping and no fp16. The EMA rate of the magnitude normalisation is a constant
+  β = 0.999; NVIDIA's training script sets 0.5^(batch / 20 000), 0.99889 at the book's batch of 32.
 """
 from __future__ import annotations
 
@@ -142,11 +144,15 @@ class Generator(GeneratorBase):
 def learned_input_transforms(G: Generator, num: int = 2000, seed: int = 0) -> dict:
     r"""How far config H's learned transform T_w moves the Fourier features (H, T, R), over
     ``num`` latents: the rotation angle θ = atan2(r_s, r_c) in degrees and the translation in
-    output pixels (canvas units × resolution). At initialisation T_w is the identity, so a
-    spread here is what training put into W. Zeros for generators without it (B … G)."""
+    output pixels (canvas units × resolution): their spread over w (``angle_std_deg``,
+    ``shift_std_px``, the RMS distance from the mean shift) and the RMS shift from the canvas
+    centre (``shift_rms_px``, which a constant learned offset also raises). At initialisation
+    T_w is the identity, so a spread here is what training put into W. Zeros for generators
+    without it (B … G)."""
     z = random_z(num, G.z_dim, seed, G.device)
     m = G.synthesis.input.w_transform(G.mapping(z)[:, 0])
     angle = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
     shift = m[:, :2, 2] * G.img_resolution
     return {"angle_deg": angle.cpu().numpy(), "shift_px": shift.cpu().numpy(),
-            "angle_std_deg": float(angle.std()), "shift_rms_px": float(shift.square().sum(1).mean().sqrt())}
+            "angle_std_deg": float(angle.std()), "shift_rms_px": float(shift.square().sum(1).mean().sqrt()),
+            "shift_std_px": float((shift - shift.mean(0)).square().sum(1).mean().sqrt())}

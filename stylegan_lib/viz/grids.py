@@ -35,3 +35,26 @@ def draw_image_table(axes, images, column_titles: Sequence[str] = (), row_labels
         ax.set_title(title, fontsize=title_size)
     for ax, label in zip(axes[:, 0], row_labels):
         ax.set_ylabel(label, fontsize=label_size)
+
+
+def plot_sample_rows(models: dict, seeds: Sequence[int], label_size: int = 7):
+    """One uncurated row per generator (``{label: G}``), the same latent ``seeds`` in every row, so
+    that the rows differ by the model alone (the same seed still draws a different image in each
+    model). Returns the figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..generate import generate
+
+    seeds = list(seeds)
+    if not models or not seeds:
+        raise ValueError("need at least one model and one seed")
+    images = np.stack([generate(G, seeds).numpy() for G in models.values()])
+    fig, axes = plt.subplots(len(models), len(seeds), figsize=(len(seeds) * 0.9, len(models) * 0.95), squeeze=False)
+    draw_image_table(axes, images, row_labels=list(models), label_size=label_size)
+    for ax in axes[:, 0]:
+        ax.yaxis.label.set(rotation=0, ha="right", va="center")
+    longest = max(map(len, models))
+    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=min(0.45, 0.02 + 0.012 * longest))
+    return fig
+
