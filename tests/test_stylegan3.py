@@ -286,9 +286,11 @@ def test_the_ladder_changes_what_the_paper_says():
     specs = c["T"].layer_specs()
     assert specs[0]["cutoff"] == pytest.approx(2.0) and specs[-1]["cutoff"] == pytest.approx(8.0)
     assert specs[-1]["size"] == 16 and specs[-1]["critical"] and specs[-2]["critical"]
-    # The last num_critical layers and ToRGB are critical: exactly those whose cutoff is the image's Nyquist.
+    # The last num_critical layers are critical: exactly those whose cutoff is the image's Nyquist;
+    # the input and the first layer share the first cutoff (NVIDIA's schedule, shifted by its input).
     assert [s["critical"] for s in specs] == [s["cutoff"] == pytest.approx(8.0) for s in specs]
-    assert sum(s["critical"] for s in specs) == c["T"].num_critical + 1
+    assert sum(s["critical"] for s in specs) == c["T"].num_critical
+    assert specs[1]["cutoff"] == specs[0]["cutoff"] and specs[2]["cutoff"] > specs[1]["cutoff"]
     assert all(s["half_width"] > 0 and s["cutoff"] <= s["rate"] / 2 + 1e-9 for s in specs)
     # Non-critical sampling: f_c + f_h ≤ s/2 below the output resolution.
     for s in c["G"].layer_specs()[:-2]:

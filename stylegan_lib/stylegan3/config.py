@@ -23,7 +23,7 @@ config-T    + flexible layers: ``num_layers`` layers (14 in the paper) whose cut
             geometrically from 2 to res/2, stopband from 2^2.1 to (res/2)·2^0.3, the last two
             critically sampled, s = the smallest power of two ≥ 2·f_t, f_h = max(f_t, s/2) − f_c
 config-R    + rotation equivariance: 1×1 convolutions, twice the channels, radially symmetric
-            (jinc) downsampling filters except in the critically sampled layers (the last two and ToRGB)
+            (jinc) downsampling filters except in the two critically sampled layers
 ==========  ===================================================================================
 
 Two controls that the paper does not have split D's changes for the book's question (which step
@@ -151,7 +151,11 @@ class StyleGAN3Config(ConfigBase):
         return specs
 
     def _flexible_specs(self) -> list[dict[str, Any]]:
-        r"""T, R (the paper's Figure 4c): for layer i = 0 … N with e_i = min(i / (N − N_crit), 1),
+        r"""T, R (the paper's Figure 4c): the input (i = 0) and layers i = 1 … N, with
+        e_i = min(max(i − 1, 0) / (N − N_crit), 1), so that the input and the first layer share the
+        first cutoff and the last N_crit layers sit at the image's Nyquist, critically sampled —
+        NVIDIA's schedule, whose index k = i − 1 counts layers from 0 (the input shares layer 0's)
+        and whose extra last entry is ToRGB's, which here reads layer N's.
 
         .. math::  f_{c,i} = f_{c,0}^{1-e_i} f_{c,N}^{e_i},\quad f_{t,i} = f_{t,0}^{1-e_i} f_{t,N}^{e_i},\quad
                    s_i = 2^{\lceil \log_2 \min(2 f_{t,i},\, R) \rceil},\quad f_{h,i} = \max(f_{t,i}, s_i/2) - f_{c,i}
@@ -161,14 +165,14 @@ class StyleGAN3Config(ConfigBase):
         last_stop = last_cutoff * self.last_stopband_rel
         specs = []
         for i in range(n + 1):
-            e = min(i / (n - self.num_critical), 1.0)
+            e = min(max(i - 1, 0) / (n - self.num_critical), 1.0)
             f_c = self.first_cutoff ** (1 - e) * last_cutoff ** e
             f_t = self.first_stopband ** (1 - e) * last_stop ** e
             s = 2 ** math.ceil(math.log2(min(2 * f_t, res)))
             f_h = max(f_t, s / 2) - f_c
             margin = self.margin if i < n else 0
             specs.append(dict(rate=s, size=s + 2 * margin if i < n else res, cutoff=f_c, half_width=f_h,
-                              critical=i >= n - self.num_critical, channels=self.channels(f_c), margin=margin))
+                              critical=i > n - self.num_critical, channels=self.channels(f_c), margin=margin))
         return specs
 
     def to_dict(self) -> dict[str, Any]:
